@@ -1,0 +1,46 @@
+/**
+ * The `Range` header in Normal Play Time (RFC 2326, 12.29 and 3.6).
+ * @module
+ */
+
+/** A parsed NPT range; `start` is `"now"` for a live position. */
+export interface NptRange {
+  readonly start: number | "now";
+  readonly end?: number;
+}
+
+/** Parses one npt-time (RFC 2326, 3.6): `now`, seconds `12.5`, or `h:mm:ss.frac`. */
+function parseNptTime(text: string): number | "now" | undefined {
+  const t = text.trim();
+  if (t === "now") return "now";
+  let m = /^(\d{1,12})(?:\.(\d*))?$/.exec(t);
+  if (m) return Number(`${m[1]}.${m[2] || "0"}`);
+  m = /^(\d{1,9}):([0-5]?\d):([0-5]?\d)(?:\.(\d*))?$/.exec(t);
+  if (m) {
+    return Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(`${m[3]}.${m[4] || "0"}`);
+  }
+  return undefined;
+}
+
+/**
+ * Parses `npt=START-[END]` (also `npt=-END`, which means from the start).
+ * Other units (`smpte=`, `clock=`) and malformed ranges give `undefined` (457 Invalid Range).
+ */
+export function parseRange(text: string): NptRange | undefined {
+  const first = text.split(";")[0].trim();
+  const m = /^npt\s*=\s*([^-]*)-(.*)$/i.exec(first);
+  if (!m) return undefined;
+  const start = m[1].trim() === "" ? 0 : parseNptTime(m[1]);
+  if (start === undefined) return undefined;
+  if (m[2].trim() === "") return { start };
+  const end = parseNptTime(m[2]);
+  if (end === undefined || end === "now") return undefined;
+  if (start !== "now" && end < start) return undefined;
+  return { start, end };
+}
+
+/** Writes a range canonically: `npt=5.000-` or `npt=0.000-10.000`. */
+export function formatRange(range: NptRange): string {
+  const start = range.start === "now" ? "now" : range.start.toFixed(3);
+  return range.end === undefined ? `npt=${start}-` : `npt=${start}-${range.end.toFixed(3)}`;
+}

@@ -1,0 +1,561 @@
+/**
+ * The pure RTSP responder: one request in, one response (and what changed) out.
+ * No I/O: the clock, ids and randomness are injected, so tests drive it byte for byte.
+ * @module
+ */
+
+import type { LookupFailure, MediaCatalogue, StreamDescription } from "./catalogue.ts";
+import type { Frame } from "./framer.ts";
+import { isMethod, type Method } from "./method.ts";
+import { RTSP_VERSION, type RtspRequest, type RtspResponse, serializeResponse } from "./message.ts";
+import { formatRange, type NptRange, parseRange } from "./range.ts";
+import { buildSdp } from "./sdp.ts";
+import {
+  isInterleaved,
+  nextSessionState,
+  parseSessionHeader,
+  type Session,
+  type SessionTrack,
+  type StateMethod,
+} from "./session.ts";
+import { SessionTable } from "./session_table.ts";
+import { STATUS, type StatusCode } from "./status.ts";
+import { formatTransport, parseTransport, type TransportSpec } from "./transport.ts";
+import { parseRequestTarget, type RequestTarget, splitLastSegment } from "./url.ts";
+
+/** RFC 2326, 12.37: the default session timeout is 60 seconds. */
+export const DEFAULT_SESSION_TIMEOUT_MS = 60_000;
+/** The `Server` header value. */
+export const SERVER_NAME = "rtsp.ts/0.1";
+
+/** The connection a request arrived on. */
+export interface ConnectionInfo {
+  /** Unique per connection for the life of the server. */
+  readonly id: number;
+  /** The client's IP address. */
+  readonly remoteAddress: string;
+  /** Our address as the client reached it. */
+  readonly localAddress: string;
+}
+
+/** A pair of server UDP ports for one track (RFC 2326, 12.39 `server_port`). */
+export interface UdpPorts {
+  readonly rtp: number;
+  readonly rtcp: number;
+}
+
+/** Where the first packets of each track start, for `RTP-Info` (RFC 2326, 12.33). */
+export interface PlayStart {
+  /** The range actually played. */
+  readonly range: NptRange;
+  /** Per set-up track: the sequence number and RTP timestamp of its next packet. */
+  readonly tracks: ReadonlyArray<{ trackIndex: number; sequenceNumber: number; rtpTime: number }>;
+}
+
+/**
+ * What the server shell does with media; the responder decides, the controller acts.
+ * Every method may be left out: then PLAY answers from the SETUP values and streams nothing.
+ */
+export interface MediaController {
+  /** SETUP of a UDP track: ports to answer with, or `undefined` when UDP is unavailable (461). */
+  udpPorts?(session: Session, trackIndex: number): UdpPorts | undefined;
+  /** PLAY accepted: start or resume sending from `range` (undefined: from where it paused). */
+  play?(session: Session, range: NptRange | undefined): Promise<PlayStart> | PlayStart;
+  /** PAUSE accepted. */
+  pause?(session: Session): void;
+  /** The session ended (TEARDOWN, timeout, connection closed). */
+  end?(session: Session, reason: SessionEndReason): void;
+}
+
+/** Why a session ended. */
+export type SessionEndReason = "teardown" | "timeout" | "connection-closed" | "shutdown";
+
+/** Options of {@linkcode RtspResponder}; everything with I/O or chance in it is injected. */
+export interface RtspResponderOptions {
+  /** Where streams are found. */
+  readonly catalogue: MediaCatalogue;
+  /** What acts on media. @default {} (no media) */
+  readonly media?: MediaController;
+  /** Milliseconds since the Unix epoch. @default Date.now */
+  readonly now?: () => number;
+  /** A new session id (RFC 2326, 3.4: at least 8 octets of randomness). */
+  readonly newSessionId?: () => string;
+  /** A random unsigned 32-bit number (SSRC, initial sequence number and timestamp). */
+  readonly random32?: () => number;
+  /** @default {DEFAULT_SESSION_TIMEOUT_MS} */
+  readonly sessionTimeoutMs?: number;
+  /** @default {SERVER_NAME} */
+  readonly serverName?: string;
+}
+
+/** A response plus what the shell must do after writing it. */
+export interface Reply {
+  readonly response: RtspResponse;
+  /** Close the connection after writing (a framing error). */
+  readonly close: boolean;
+}
+
+/** Methods listed in `Public` (RFC 2326, 10.1). */
+const PUBLIC_METHODS: readonly Method[] = [
+  "OPTIONS",
+  "DESCRIBE",
+  "SETUP",
+  "PLAY",
+  "PAUSE",
+  "TEARDOWN",
+  "GET_PARAMETER",
+  "SET_PARAMETER",
+];
+const PUBLIC = PUBLIC_METHODS.join(", ");
+
+function defaultRandom32(): number {
+  return crypto.getRandomValues(new Uint32Array(1))[0];
+}
+
+function defaultSessionId(): string {
+  // 64 random bits as 16 hex digits: RFC 2326 3.4 asks for at least 8 octets.
+  const words = crypto.getRandomValues(new Uint32Array(2));
+  return [...words].map((w) => w.toString(16).padStart(8, "0")).join("").toUpperCase();
+}
+
+function reply(status: StatusCode, cseq: string | undefined, extra: Partial<RtspResponse> = {}) {
+  return {
+    response: { status, headers: { cseq, ...extra.headers }, body: extra.body },
+    close: false,
+  };
+}
+
+/** Lower 16 bits: RTP sequence numbers are 16 bits (RFC 3550, 5.1). */
+const SEQUENCE_MASK = 0xffff;
+
+/**
+ * Answers RTSP requests. Holds the session table; shared by all connections of a server.
+ *
+ * @example
+ * ```ts
+ * const responder = new RtspResponder({ catalogue: new StaticCatalogue([]) });
+ * const reply = await responder.respond(request, { id: 1, remoteAddress: "127.0.0.1", localAddress: "127.0.0.1" });
+ * const bytes = responder.serialize(reply.response);
+ * ```
+ */
+export class RtspResponder {
+  readonly sessions: SessionTable = new SessionTable();
+  #catalogue: MediaCatalogue;
+  #media: MediaController;
+  #now: () => number;
+  #newSessionId: () => string;
+  #random32: () => number;
+  #timeoutMs: number;
+  #serverName: string;
+  #dateSecond = -1;
+  #dateText = "";
+  /** Interleaved channels in use per connection (RFC 2326, 10.12). */
+  #channels = new Map<number, Set<number>>();
+
+  /** @param options see {@linkcode RtspResponderOptions} */
+  constructor(options: RtspResponderOptions) {
+    this.#catalogue = options.catalogue;
+    this.#media = options.media ?? {};
+    this.#now = options.now ?? Date.now;
+    this.#newSessionId = options.newSessionId ?? defaultSessionId;
+    this.#random32 = options.random32 ?? defaultRandom32;
+    this.#timeoutMs = options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS;
+    this.#serverName = options.serverName ?? SERVER_NAME;
+  }
+
+  /** Replaces the media controller (the shell sets it once its sockets exist). */
+  setMediaController(media: MediaController): void {
+    this.#media = media;
+  }
+
+  /** The bytes of a response, with `Date` from the injected clock and `Server`. */
+  serialize(response: RtspResponse): Uint8Array {
+    const second = Math.floor(this.#now() / 1000);
+    if (second !== this.#dateSecond) {
+      this.#dateSecond = second;
+      this.#dateText = new Date(second * 1000).toUTCString();
+    }
+    return serializeResponse(response, { date: this.#dateText, server: this.#serverName });
+  }
+
+  /** The answer to a framing error: its status, the CSeq if known, and close. */
+  frameError(frame: Extract<Frame, { kind: "error" }>): Reply {
+    return { response: { status: frame.status, headers: { cseq: frame.cseq } }, close: true };
+  }
+
+  /** Answers one request. Never throws for anything a client sends. */
+  async respond(request: RtspRequest, connection: ConnectionInfo): Promise<Reply> {
+    const cseq = request.headers.get("cseq");
+    if (request.version !== RTSP_VERSION) {
+      // RFC 2326, 11.5.6; CSeq is still echoed if it can be read.
+      return reply(STATUS.RtspVersionNotSupported, cseq);
+    }
+    // RFC 2326, 12.17: CSeq is required in every request and is a number.
+    if (cseq === undefined || !/^\d{1,10}$/.test(cseq)) return reply(STATUS.BadRequest, cseq);
+    if (!isMethod(request.method)) return reply(STATUS.NotImplemented, cseq);
+    const require = request.headers.get("require") ?? request.headers.get("proxy-require");
+    if (require !== undefined && require.trim() !== "") {
+      // RFC 2326, 12.32: no option tags are supported, so each is listed back.
+      return reply(STATUS.OptionNotSupported, cseq, { headers: { unsupported: require } });
+    }
+    const target = parseRequestTarget(request.uri);
+    if (target === undefined) return reply(STATUS.BadRequest, cseq);
+    if (target.path === "*" && request.method !== "OPTIONS") return reply(STATUS.BadRequest, cseq);
+    const now = this.#now();
+    switch (request.method) {
+      case "OPTIONS":
+        this.#touchOptional(request, now);
+        return reply(STATUS.Ok, cseq, { headers: { public: PUBLIC } });
+      case "DESCRIBE":
+        return await this.#describe(cseq, target, connection);
+      case "SETUP":
+        return await this.#setup(request, cseq, target, connection, now);
+      case "PLAY":
+        return await this.#play(request, cseq, target, now);
+      case "PAUSE":
+        return this.#pause(request, cseq, now);
+      case "TEARDOWN":
+        return this.#teardown(request, cseq, now);
+      case "GET_PARAMETER":
+      case "SET_PARAMETER": {
+        const found = this.#sessionOf(request, now);
+        if (found === "unknown") return reply(STATUS.SessionNotFound, cseq);
+        const session = found ? { session: found.id } : {};
+        // An empty body is a keep-alive (RFC 2326, 10.8); no parameters are defined.
+        if (request.body.length > 0) {
+          return reply(STATUS.ParameterNotUnderstood, cseq, { headers: session });
+        }
+        return reply(STATUS.Ok, cseq, { headers: session });
+      }
+      case "ANNOUNCE":
+      case "RECORD":
+        // Publishing is not offered yet: a known method not allowed on any resource.
+        return reply(STATUS.MethodNotAllowed, cseq, { headers: { allow: PUBLIC } });
+    }
+  }
+
+  /** Ends the sessions a closed connection owned that were interleaved on it. */
+  connectionClosed(connectionId: number): Session[] {
+    this.#channels.delete(connectionId);
+    const ended: Session[] = [];
+    for (const session of this.sessions.byConnection(connectionId)) {
+      if (!isInterleaved(session)) continue;
+      this.sessions.delete(session.id);
+      this.#media.end?.(session, "connection-closed");
+      ended.push(session);
+    }
+    return ended;
+  }
+
+  /** Ends sessions idle past their timeout (RFC 2326, 12.37); call periodically. */
+  expireSessions(): Session[] {
+    const gone = this.sessions.expire(this.#now());
+    for (const session of gone) {
+      this.#releaseChannels(session);
+      this.#media.end?.(session, "timeout");
+    }
+    return gone;
+  }
+
+  /** Ends every session (server shutdown). */
+  endAll(): void {
+    for (const session of [...this.sessions.values()]) {
+      this.sessions.delete(session.id);
+      this.#media.end?.(session, "shutdown");
+    }
+    this.#channels.clear();
+  }
+
+  /** Refreshes a session by id (RTCP received for it, RFC 2326 12.37 / RFC 3550 6). */
+  touchSession(id: string): Session | undefined {
+    return this.sessions.touch(id, this.#now());
+  }
+
+  async #lookup(path: string): Promise<StreamDescription | LookupFailure> {
+    return await this.#catalogue.describe(path);
+  }
+
+  /**
+   * Finds the stream and track a URL names: the aggregate URL of a stream, or
+   * `<stream>/<control>` of one of its tracks.
+   */
+  async #resolve(
+    path: string,
+  ): Promise<{ stream: StreamDescription; trackIndex?: number } | LookupFailure> {
+    const whole = await this.#lookup(path);
+    if (!("error" in whole) || whole.error !== "not-found") {
+      return "error" in whole ? whole : { stream: whole };
+    }
+    const split = splitLastSegment(path);
+    if (!split) return whole;
+    const parent = await this.#lookup(split[0]);
+    if ("error" in parent) return parent;
+    const trackIndex = parent.tracks.findIndex((t) => t.control === split[1]);
+    if (trackIndex < 0) return { error: "not-found" };
+    return { stream: parent, trackIndex };
+  }
+
+  async #describe(cseq: string, target: RequestTarget, connection: ConnectionInfo): Promise<Reply> {
+    const found = await this.#lookup(target.path);
+    if ("error" in found) return this.#lookupFailure(cseq, found);
+    const sdp = buildSdp(found, {
+      sessionId: String(Math.floor(this.#now() / 1000)),
+      version: "1",
+      address: connection.localAddress,
+    });
+    return reply(STATUS.Ok, cseq, {
+      headers: { contentBase: `${target.base}/`, contentType: "application/sdp" },
+      body: new TextEncoder().encode(sdp),
+    });
+  }
+
+  #lookupFailure(cseq: string, failure: LookupFailure): Reply {
+    return reply(
+      failure.error === "unsupported" ? STATUS.UnsupportedMediaType : STATUS.NotFound,
+      cseq,
+    );
+  }
+
+  /**
+   * The session a request names. `undefined`: no Session header; "unknown": a
+   * header naming no live session (454). Finding it refreshes it.
+   */
+  #sessionOf(request: RtspRequest, now: number): Session | undefined | "unknown" {
+    const header = request.headers.get("session");
+    if (header === undefined) return undefined;
+    return this.sessions.touch(parseSessionHeader(header), now) ?? "unknown";
+  }
+
+  #touchOptional(request: RtspRequest, now: number): void {
+    const header = request.headers.get("session");
+    if (header !== undefined) this.sessions.touch(parseSessionHeader(header), now);
+  }
+
+  async #setup(
+    request: RtspRequest,
+    cseq: string,
+    target: RequestTarget,
+    connection: ConnectionInfo,
+    now: number,
+  ): Promise<Reply> {
+    let session = this.#sessionOf(request, now);
+    if (session === "unknown") return reply(STATUS.SessionNotFound, cseq);
+    if (session && nextSessionState(session.state, "SETUP") === undefined) {
+      return reply(STATUS.MethodNotValidInThisState, cseq, { headers: { session: session.id } });
+    }
+    const found = await this.#resolve(target.path);
+    if ("error" in found) return this.#lookupFailure(cseq, found);
+    let trackIndex = found.trackIndex;
+    if (trackIndex === undefined) {
+      // RFC 2326, 10.4 / C.1.1: SETUP names one track; the aggregate URL is
+      // only meaningful for a single-track stream (live555 answers 459 too).
+      if (found.stream.tracks.length !== 1) return reply(STATUS.AggregateOperationNotAllowed, cseq);
+      trackIndex = 0;
+    }
+    if (session && session.path !== found.stream.path) {
+      return reply(STATUS.AggregateOperationNotAllowed, cseq, { headers: { session: session.id } });
+    }
+    const transportText = request.headers.get("transport");
+    if (transportText === undefined) return reply(STATUS.UnsupportedTransport, cseq);
+    const choices = parseTransport(transportText);
+    if ("error" in choices) return reply(STATUS.UnsupportedTransport, cseq);
+
+    const isNew = session === undefined;
+    if (session === undefined) {
+      let id = this.#newSessionId();
+      while (this.sessions.has(id)) id = this.#newSessionId();
+      session = {
+        id,
+        path: found.stream.path,
+        connectionId: connection.id,
+        state: "init",
+        tracks: new Map(),
+        lastActivityMs: now,
+        timeoutMs: this.#timeoutMs,
+      };
+    }
+    const ssrc = this.#random32();
+    const chosen = this.#chooseTransport(choices, session, trackIndex, connection, ssrc);
+    if (chosen === undefined) {
+      return reply(
+        STATUS.UnsupportedTransport,
+        cseq,
+        isNew ? {} : { headers: { session: session.id } },
+      );
+    }
+    const old = session.tracks.get(trackIndex);
+    if (old?.transport.interleaved) {
+      this.#channelSet(session.connectionId).delete(old.transport.interleaved[0]);
+    }
+    const track: SessionTrack = {
+      trackIndex,
+      transport: chosen,
+      clientAddress: chosen.destination ?? connection.remoteAddress,
+      ssrc,
+      initialSequenceNumber: this.#random32() & SEQUENCE_MASK,
+      initialTimestamp: this.#random32() >>> 0,
+    };
+    session.tracks.set(trackIndex, track);
+    session.state = "ready";
+    if (isNew) this.sessions.add(session);
+    return reply(STATUS.Ok, cseq, {
+      headers: {
+        session: `${session.id};timeout=${Math.round(session.timeoutMs / 1000)}`,
+        transport: formatTransport(chosen),
+      },
+    });
+  }
+
+  #channelSet(connectionId: number): Set<number> {
+    let set = this.#channels.get(connectionId);
+    if (!set) this.#channels.set(connectionId, set = new Set());
+    return set;
+  }
+
+  #releaseChannels(session: Session): void {
+    const set = this.#channels.get(session.connectionId);
+    if (!set) return;
+    for (const track of session.tracks.values()) {
+      if (track.transport.interleaved) set.delete(track.transport.interleaved[0]);
+    }
+  }
+
+  /** Takes the first choice we can serve (RFC 2326, 12.39: in the client's order). */
+  #chooseTransport(
+    choices: readonly TransportSpec[],
+    session: Session,
+    trackIndex: number,
+    connection: ConnectionInfo,
+    ssrc: number,
+  ): TransportSpec | undefined {
+    for (const choice of choices) {
+      if (choice.profile !== "RTP/AVP") continue;
+      if (choice.mode === "record") continue;
+      if (choice.delivery === "multicast") continue;
+      if (choice.lower === "TCP") {
+        const used = this.#channelSet(connection.id);
+        let rtp = choice.interleaved?.[0];
+        // Clients without interleaved= (some cameras) or with a clash get the next free pair.
+        if (rtp === undefined || used.has(rtp) || rtp === 255) {
+          rtp = 0;
+          while (used.has(rtp)) rtp += 2;
+          if (rtp > 254) continue;
+        }
+        used.add(rtp);
+        return {
+          profile: "RTP/AVP",
+          lower: "TCP",
+          delivery: "unicast",
+          interleaved: [rtp, rtp + 1],
+          ssrc,
+        };
+      }
+      if (!choice.clientPorts) continue;
+      const ports = this.#media.udpPorts?.(session, trackIndex);
+      if (!ports) continue;
+      return {
+        profile: "RTP/AVP",
+        lower: "UDP",
+        delivery: "unicast",
+        clientPorts: choice.clientPorts,
+        serverPorts: [ports.rtp, ports.rtcp],
+        ssrc,
+      };
+    }
+    return undefined;
+  }
+
+  /** Finds the session of a state-changing request and checks the transition. */
+  #stateful(
+    request: RtspRequest,
+    cseq: string,
+    method: StateMethod,
+    now: number,
+  ): { session: Session } | Reply {
+    const found = this.#sessionOf(request, now);
+    if (found === undefined || found === "unknown") return reply(STATUS.SessionNotFound, cseq);
+    if (nextSessionState(found.state, method) === undefined) {
+      return reply(STATUS.MethodNotValidInThisState, cseq, { headers: { session: found.id } });
+    }
+    return { session: found };
+  }
+
+  async #play(
+    request: RtspRequest,
+    cseq: string,
+    target: RequestTarget,
+    now: number,
+  ): Promise<Reply> {
+    const found = this.#stateful(request, cseq, "PLAY", now);
+    if ("response" in found) return found;
+    const session = found.session;
+    if (session.tracks.size > 1 && target.path !== session.path) {
+      // RFC 2326, 11.3.10: a multi-track session plays as a whole.
+      return reply(STATUS.OnlyAggregateOperationAllowed, cseq, {
+        headers: { session: session.id },
+      });
+    }
+    const rangeText = request.headers.get("range");
+    let range: NptRange | undefined;
+    if (rangeText !== undefined) {
+      range = parseRange(rangeText);
+      if (range === undefined) {
+        return reply(STATUS.InvalidRange, cseq, { headers: { session: session.id } });
+      }
+    }
+    const start = this.#media.play
+      ? await this.#media.play(session, range)
+      : this.#defaultPlayStart(session, range);
+    session.state = "playing";
+    // RTP-Info URLs are track URLs under the aggregate URL (RFC 2326, 12.33).
+    const base = target.path === session.path
+      ? target.base
+      : target.base.slice(0, target.base.lastIndexOf("/"));
+    const stream = await this.#lookup(session.path);
+    const rtpInfo = start.tracks.map((t) => {
+      const control = "error" in stream
+        ? `trackID=${t.trackIndex}`
+        : stream.tracks[t.trackIndex]?.control;
+      return `url=${base}/${control};seq=${t.sequenceNumber & SEQUENCE_MASK};rtptime=${
+        t.rtpTime >>> 0
+      }`;
+    });
+    return reply(STATUS.Ok, cseq, {
+      headers: {
+        session: session.id,
+        range: formatRange(start.range),
+        rtpInfo: rtpInfo.length > 0 ? rtpInfo.join(",") : undefined,
+      },
+    });
+  }
+
+  #defaultPlayStart(session: Session, range: NptRange | undefined): PlayStart {
+    return {
+      range: range ?? { start: 0 },
+      tracks: [...session.tracks.values()].map((t) => ({
+        trackIndex: t.trackIndex,
+        sequenceNumber: t.initialSequenceNumber,
+        rtpTime: t.initialTimestamp,
+      })),
+    };
+  }
+
+  #pause(request: RtspRequest, cseq: string, now: number): Reply {
+    const found = this.#stateful(request, cseq, "PAUSE", now);
+    if ("response" in found) return found;
+    found.session.state = "ready";
+    this.#media.pause?.(found.session);
+    return reply(STATUS.Ok, cseq, { headers: { session: found.session.id } });
+  }
+
+  #teardown(request: RtspRequest, cseq: string, now: number): Reply {
+    const found = this.#stateful(request, cseq, "TEARDOWN", now);
+    if ("response" in found) return found;
+    const session = found.session;
+    session.state = "init";
+    this.sessions.delete(session.id);
+    this.#releaseChannels(session);
+    this.#media.end?.(session, "teardown");
+    return reply(STATUS.Ok, cseq, { headers: { session: session.id } });
+  }
+}

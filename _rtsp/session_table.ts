@@ -1,0 +1,70 @@
+/**
+ * All live sessions, with idle expiry on an injected clock.
+ * @module
+ */
+
+import type { Session } from "./session.ts";
+
+/**
+ * Sessions by id. Time is always passed in, so tests drive expiry without sleeping.
+ */
+export class SessionTable {
+  #sessions = new Map<string, Session>();
+
+  /** The number of sessions held. */
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  /** Adds a new session. */
+  add(session: Session): void {
+    this.#sessions.set(session.id, session);
+  }
+
+  /** Whether an id is taken (expired or not). */
+  has(id: string): boolean {
+    return this.#sessions.has(id);
+  }
+
+  /**
+   * The live session with `id`, refreshed to `nowMs`; `undefined` when unknown
+   * or idle past its timeout (RFC 2326, 12.37), in which case it is removed.
+   */
+  touch(id: string, nowMs: number): Session | undefined {
+    const session = this.#sessions.get(id);
+    if (session === undefined) return undefined;
+    if (nowMs - session.lastActivityMs > session.timeoutMs) {
+      this.#sessions.delete(id);
+      return undefined;
+    }
+    session.lastActivityMs = nowMs;
+    return session;
+  }
+
+  /** Removes a session; returns it if it was there. */
+  delete(id: string): Session | undefined {
+    const session = this.#sessions.get(id);
+    if (session) this.#sessions.delete(id);
+    return session;
+  }
+
+  /** Removes and returns every session idle longer than its timeout at `nowMs`. */
+  expire(nowMs: number): Session[] {
+    const gone: Session[] = [];
+    for (const session of this.#sessions.values()) {
+      if (nowMs - session.lastActivityMs > session.timeoutMs) gone.push(session);
+    }
+    for (const session of gone) this.#sessions.delete(session.id);
+    return gone;
+  }
+
+  /** Sessions created on one connection. */
+  byConnection(connectionId: number): Session[] {
+    return [...this.#sessions.values()].filter((s) => s.connectionId === connectionId);
+  }
+
+  /** Every session. */
+  values(): IterableIterator<Session> {
+    return this.#sessions.values();
+  }
+}

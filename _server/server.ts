@@ -1,0 +1,114 @@
+/**
+ * The accept loop: takes a listener, serves each connection concurrently,
+ * and closes everything on shutdown.
+ * @module
+ */
+
+import type { MessageLimits } from "../_rtsp/limits.ts";
+import type { RtspResponder } from "../_rtsp/responder.ts";
+import { type ConnectionContext, serveConnection } from "./connection.ts";
+import type { Logger } from "./log.ts";
+
+/** How often idle sessions are looked for (RFC 2326, 12.37 timeouts are in seconds). */
+export const SESSION_SWEEP_INTERVAL_MS = 1000;
+
+/** Options of {@linkcode RtspServer}. */
+export interface RtspServerOptions {
+  readonly responder: RtspResponder;
+  readonly log: Logger;
+  readonly limits?: Partial<MessageLimits>;
+  readonly onInterleaved?: ConnectionContext["onInterleaved"];
+}
+
+function hostOf(addr: Deno.Addr): string {
+  return "hostname" in addr ? addr.hostname : "unix";
+}
+
+/** Serves RTSP on one or more listeners until {@linkcode RtspServer.close}. */
+export class RtspServer {
+  #options: RtspServerOptions;
+  #listeners = new Set<Deno.Listener>();
+  #conns = new Map<number, Deno.Conn>();
+  #tasks = new Set<Promise<void>>();
+  #nextId = 1;
+  #sweep: ReturnType<typeof setInterval>;
+  #closed = false;
+
+  /** @param options see {@linkcode RtspServerOptions} */
+  constructor(options: RtspServerOptions) {
+    this.#options = options;
+    this.#sweep = setInterval(() => {
+      for (const s of options.responder.expireSessions()) {
+        options.log.info(`session ${s.id} ended: timeout`);
+      }
+    }, SESSION_SWEEP_INTERVAL_MS);
+  }
+
+  /** Open connections. */
+  get connectionCount(): number {
+    return this.#conns.size;
+  }
+
+  /** Accepts connections from `listener` until it or the server is closed. */
+  async serve(listener: Deno.Listener): Promise<void> {
+    this.#listeners.add(listener);
+    try {
+      for await (const conn of listener) {
+        if (this.#closed) {
+          conn.close();
+          break;
+        }
+        this.#accept(conn);
+      }
+    } catch (e) {
+      if (!this.#closed && !(e instanceof Deno.errors.BadResource)) throw e;
+    } finally {
+      this.#listeners.delete(listener);
+    }
+  }
+
+  #accept(conn: Deno.Conn): void {
+    const id = this.#nextId++;
+    try {
+      // Answers must not wait for Nagle's algorithm (40 ms on Linux).
+      (conn as Deno.TcpConn).setNoDelay?.(true);
+    } catch { /* not TCP */ }
+    this.#conns.set(id, conn);
+    const info = {
+      id,
+      remoteAddress: hostOf(conn.remoteAddr),
+      localAddress: hostOf(conn.localAddr),
+    };
+    const task = serveConnection(conn, info, {
+      responder: this.#options.responder,
+      log: this.#options.log,
+      limits: this.#options.limits,
+      onInterleaved: this.#options.onInterleaved,
+    })
+      .catch((e) => this.#options.log.error(`#${id}: ${e}`))
+      .finally(() => {
+        this.#conns.delete(id);
+        this.#tasks.delete(task);
+      });
+    this.#tasks.add(task);
+  }
+
+  /** Stops accepting, ends every session, closes every connection, and waits for them. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#sweep);
+    for (const listener of this.#listeners) {
+      try {
+        listener.close();
+      } catch { /* already closed */ }
+    }
+    this.#options.responder.endAll();
+    for (const conn of this.#conns.values()) {
+      try {
+        conn.close();
+      } catch { /* already closed */ }
+    }
+    await Promise.allSettled([...this.#tasks]);
+  }
+}

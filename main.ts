@@ -1,0 +1,79 @@
+/**
+ * The server shell: flags, listener, sockets, timers and logging around the
+ * pure core in `rtsp.ts`.
+ *
+ *     deno run --allow-net main.ts [--port 8554] [--hostname 0.0.0.0] [--log-level info]
+ *
+ * @module
+ */
+
+import { RtspResponder, StaticCatalogue, type StreamDescription } from "./rtsp.ts";
+import { parseFlags, USAGE } from "./_server/flags.ts";
+import { Logger } from "./_server/log.ts";
+import { RtspServer } from "./_server/server.ts";
+
+/** Exit code for a bad flag (as BSD sysexits EX_USAGE). */
+const EXIT_USAGE = 64;
+/** Exit code when the port cannot be listened on. */
+const EXIT_LISTEN_FAILED = 1;
+
+/** The built-in live test stream (the media layer gives it real packets). */
+const TEST_STREAM: StreamDescription = {
+  path: "/test",
+  name: "rtsp.ts test pattern",
+  tracks: [
+    {
+      media: "video",
+      payloadType: 96,
+      encoding: "H264",
+      clockRate: 90000,
+      fmtp: "packetization-mode=1",
+      control: "trackID=0",
+    },
+    { media: "audio", payloadType: 0, encoding: "PCMU", clockRate: 8000, control: "trackID=1" },
+  ],
+};
+
+async function main(args: string[]): Promise<number> {
+  const flags = parseFlags(args);
+  if ("error" in flags) {
+    console.error(`error: ${flags.error}\n\n${USAGE}`);
+    return EXIT_USAGE;
+  }
+  if (flags.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const log = new Logger(flags.logLevel);
+  let listener: Deno.TcpListener;
+  try {
+    listener = Deno.listen({ port: flags.port, hostname: flags.hostname });
+  } catch (e) {
+    const why = e instanceof Deno.errors.AddrInUse
+      ? `port ${flags.port} is already in use`
+      : e instanceof Error
+      ? e.message
+      : String(e);
+    log.error(`cannot listen on ${flags.hostname}:${flags.port}: ${why}`);
+    return EXIT_LISTEN_FAILED;
+  }
+  const responder = new RtspResponder({ catalogue: new StaticCatalogue([TEST_STREAM]) });
+  const server = new RtspServer({ responder, log });
+  const port = listener.addr.port;
+  log.info(
+    `listening on rtsp://${flags.hostname}:${port}/ (test stream: rtsp://127.0.0.1:${port}/test)`,
+  );
+
+  const stopped = Promise.withResolvers<void>();
+  const stop = () => stopped.resolve();
+  for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, stop);
+  const serving = server.serve(listener);
+  await Promise.race([serving, stopped.promise]);
+  log.info("shutting down");
+  await server.close();
+  await serving;
+  for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.removeSignalListener(signal, stop);
+  return 0;
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));
