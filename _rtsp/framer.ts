@@ -64,6 +64,8 @@ export class MessageFramer {
   /** Where the search for the end of the current head resumes. */
   #scan = 0;
   #failed = false;
+  /** Whether the current message's request line was already checked. */
+  #firstLineChecked = false;
 
   /** @param limits size limits; see {@linkcode DEFAULT_LIMITS}. */
   constructor(limits: Partial<MessageLimits> = {}) {
@@ -138,11 +140,9 @@ export class MessageFramer {
     const buf = this.#buf;
     const limits = this.#limits;
     let headEnd = -1;
-    let firstLineEnd = -1;
     let i = this.#scan;
     for (; i < this.#end; i++) {
       if (buf[i] !== LF) continue;
-      if (firstLineEnd < 0) firstLineEnd = i;
       if (i + 1 >= this.#end) break;
       if (buf[i + 1] === LF) {
         headEnd = i + 2;
@@ -157,15 +157,18 @@ export class MessageFramer {
       }
     }
     this.#scan = i;
-    if (firstLineEnd < 0) firstLineEnd = this.#firstLineEnd();
-    if (firstLineEnd < 0) {
-      if (this.#end - this.#start > limits.maxRequestLineBytes) {
-        return this.#fail(STATUS.RequestUriTooLarge, "Request line exceeds the limit");
+    if (!this.#firstLineChecked) {
+      const firstLineEnd = this.#firstLineEnd();
+      if (firstLineEnd < 0) {
+        if (this.#end - this.#start > limits.maxRequestLineBytes) {
+          return this.#fail(STATUS.RequestUriTooLarge, "Request line exceeds the limit");
+        }
+        return undefined;
       }
-      return undefined;
+      const lineError = this.#checkFirstLine(firstLineEnd);
+      if (lineError) return lineError;
+      this.#firstLineChecked = true;
     }
-    const lineError = this.#checkFirstLine(firstLineEnd);
-    if (lineError) return lineError;
     if (headEnd < 0) {
       if (this.#end - this.#start > limits.maxHeadBytes) {
         return this.#fail(STATUS.BadRequest, "Message head exceeds the limit");
@@ -200,6 +203,7 @@ export class MessageFramer {
     if (this.#end - headEnd < bodyLength) return undefined;
     const body = buf.slice(headEnd, headEnd + bodyLength);
     this.#start = headEnd + bodyLength;
+    this.#firstLineChecked = false;
     this.#scan = this.#start;
     if (parsed.kind === "response") return { kind: "response", status: parsed.status };
     return {
@@ -215,7 +219,8 @@ export class MessageFramer {
   }
 
   #firstLineEnd(): number {
-    for (let i = this.#start; i < this.#end; i++) if (this.#buf[i] === LF) return i;
+    const stop = Math.min(this.#end, this.#start + this.#limits.maxRequestLineBytes + 1);
+    for (let i = this.#start; i < stop; i++) if (this.#buf[i] === LF) return i;
     return -1;
   }
 
