@@ -1,0 +1,76 @@
+/**
+ * Runs `main.ts` as a real process for tests of the shell: flags, signals, memory.
+ */
+
+/** A running server process. */
+export interface MainProcess extends AsyncDisposable {
+  readonly child: Deno.ChildProcess;
+  readonly port: number;
+  readonly pid: number;
+  /** Everything the process wrote to stderr so far. */
+  stderr(): string;
+  /** Resident set size in bytes, from /proc. */
+  rssBytes(): Promise<number>;
+}
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+
+/** Spawns `deno run main.ts ARGS` and waits for its "listening on" line. */
+export async function startMain(args: string[] = [], timeoutMs = 15_000): Promise<MainProcess> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-net", "--allow-read", MAIN, "--port", "0", ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  child.stdout.pipeTo(new WritableStream()).catch(() => {});
+  let text = "";
+  const port = Promise.withResolvers<number>();
+  (async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of child.stderr) {
+      text += decoder.decode(chunk, { stream: true });
+      const m = /listening on rtsp:\/\/[^:]+:(\d+)\//.exec(text);
+      if (m) port.resolve(Number(m[1]));
+    }
+    port.reject(new Error(`main.ts exited before listening:\n${text}`));
+  })().catch(() => {});
+  const timer = setTimeout(() => port.reject(new Error(`main.ts did not listen in time:\n${text}`)), timeoutMs);
+  try {
+    const p = await port.promise;
+    return {
+      child,
+      port: p,
+      pid: child.pid,
+      stderr: () => text,
+      async rssBytes() {
+        const status = await Deno.readTextFile(`/proc/${child.pid}/status`);
+        return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) * 1024;
+      },
+      async [Symbol.asyncDispose]() {
+        try {
+          child.kill("SIGKILL");
+        } catch { /* gone */ }
+        await child.status;
+      },
+    };
+  } catch (e) {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* gone */ }
+    await child.status;
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Runs main.ts to completion with `args`; returns its exit code and output. */
+export async function runMain(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-net", "--allow-read", MAIN, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}

@@ -1,0 +1,85 @@
+/**
+ * Tests of the server shell as users run it: flags, signals, many clients, memory.
+ */
+
+import assert from "node:assert/strict";
+import { runMain, startMain } from "./_testing/main_process.ts";
+import { RawClient } from "./_testing/raw_client.ts";
+
+Deno.test("main.ts --help prints usage and exits 0", async () => {
+  const out = await runMain(["--help"]);
+  assert.equal(out.code, 0);
+  assert.match(out.stdout, /^Usage: deno run --allow-net main.ts/);
+  assert.match(out.stdout, /--port N/);
+});
+
+Deno.test("main.ts refuses a bad flag with a message and exit code 64", async (t) => {
+  for (
+    const [args, message] of [
+      [["--port", "http"], /Invalid --port "http"/],
+      [["--port", "70000"], /Invalid --port "70000"/],
+      [["--log-level", "loud"], /Invalid --log-level "loud"/],
+      [["--frobnicate"], /Unknown option '--frobnicate'/],
+    ] as const
+  ) {
+    await t.step(args.join(" "), async () => {
+      const out = await runMain([...args]);
+      assert.equal(out.code, 64);
+      assert.match(out.stderr, message);
+    });
+  }
+});
+
+Deno.test("main.ts reports a port in use and exits 1", async () => {
+  using taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const out = await runMain(["--hostname", "127.0.0.1", "--port", String(taken.addr.port)]);
+  assert.equal(out.code, 1);
+  assert.match(out.stderr, new RegExp(`port ${taken.addr.port} is already in use`));
+});
+
+Deno.test("main.ts shuts down on SIGTERM and SIGINT: closes clients, exits 0", async (t) => {
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    await t.step(signal, async () => {
+      await using server = await startMain(["--hostname", "127.0.0.1"]);
+      const c = await RawClient.connect(server.port);
+      assert.equal((await c.request("OPTIONS * RTSP/1.0\r\nCSeq: 1\r\n\r\n")).status, 200);
+      server.child.kill(signal);
+      const status = await server.child.status;
+      assert.equal(status.code, 0);
+      assert.equal(await c.closedByServer(), true);
+      c.close();
+      assert.match(server.stderr(), /shutting down/);
+    });
+  }
+});
+
+Deno.test("200 idle connections and a 10 MiB flood keep RSS under 100 MB; others are answered", async () => {
+  await using server = await startMain(["--hostname", "127.0.0.1"]);
+  const idle: RawClient[] = [];
+  try {
+    for (let i = 0; i < 200; i++) idle.push(await RawClient.connect(server.port));
+    const flood = await RawClient.connect(server.port);
+    const chunk = new TextEncoder().encode("X-Flood: " + "z".repeat(64 * 1024 - 12) + "\r\n");
+    const flooding = (async () => {
+      await flood.send("OPTIONS * RTSP/1.0\r\nCSeq: 1\r\n");
+      for (let sent = 0; sent < 10 * 1024 * 1024; sent += chunk.length) await flood.send(chunk);
+    })().catch(() => "closed by server");
+    let peak = 0;
+    for (let i = 0; i < 20; i++) {
+      const probe = await RawClient.connect(server.port);
+      const r = await probe.request(`OPTIONS * RTSP/1.0\r\nCSeq: ${i}\r\n\r\n`);
+      assert.equal(r.status, 200);
+      probe.close();
+      peak = Math.max(peak, await server.rssBytes());
+    }
+    await flooding;
+    peak = Math.max(peak, await server.rssBytes());
+    flood.close();
+    // The idle connections are still served too.
+    assert.equal((await idle[199].request("OPTIONS * RTSP/1.0\r\nCSeq: 7\r\n\r\n")).status, 200);
+    console.log(`peak RSS with 200 idle connections and a flood: ${(peak / 1e6).toFixed(1)} MB`);
+    assert.ok(peak < 100e6, `RSS ${peak} bytes`);
+  } finally {
+    for (const c of idle) c.close();
+  }
+});
