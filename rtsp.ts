@@ -68,6 +68,7 @@ export {
   type ConnectionInfo,
   DEFAULT_SESSION_TIMEOUT_MS,
   type MediaController,
+  type MulticastGroup,
   type PlayStart,
   type Reply,
   RtspResponder,

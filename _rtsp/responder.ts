@@ -50,6 +50,16 @@ export interface PlayStart {
   readonly range: NptRange;
   /** Per set-up track: the sequence number and RTP timestamp of its next packet. */
   readonly tracks: ReadonlyArray<{ trackIndex: number; sequenceNumber: number; rtpTime: number }>;
+  /** Starts delivery; called by the shell once the PLAY response is written. */
+  readonly begin?: () => void;
+}
+
+/** A multicast group for one track (RFC 2326, 12.39 `destination`, `port`, `ttl`). */
+export interface MulticastGroup {
+  readonly address: string;
+  readonly rtp: number;
+  readonly rtcp: number;
+  readonly ttl: number;
 }
 
 /**
@@ -59,6 +69,13 @@ export interface PlayStart {
 export interface MediaController {
   /** SETUP of a UDP track: ports to answer with, or `undefined` when UDP is unavailable (461). */
   udpPorts?(session: Session, trackIndex: number): UdpPorts | undefined;
+  /** SETUP of a multicast track: its group, or `undefined` when the stream has none (461). */
+  multicast?(session: Session, trackIndex: number): MulticastGroup | undefined;
+  /**
+   * The SSRC a track is sent with, when the source fixes it (a live stream shared
+   * by all readers); otherwise the responder picks one at random.
+   */
+  ssrc?(session: Session, trackIndex: number): number | undefined;
   /** PLAY accepted: start or resume sending from `range` (undefined: from where it paused). */
   play?(session: Session, range: NptRange | undefined): Promise<PlayStart> | PlayStart;
   /** PAUSE accepted. */
@@ -93,6 +110,8 @@ export interface Reply {
   readonly response: RtspResponse;
   /** Close the connection after writing (a framing error). */
   readonly close: boolean;
+  /** Run once the response is written (starts media after a PLAY answer). */
+  readonly afterWrite?: () => void;
 }
 
 /** Methods listed in `Public` (RFC 2326, 10.1). */
@@ -374,7 +393,7 @@ export class RtspResponder {
         timeoutMs: this.#timeoutMs,
       };
     }
-    const ssrc = this.#random32();
+    const ssrc = this.#media.ssrc?.(session, trackIndex) ?? this.#random32();
     const chosen = this.#chooseTransport(choices, session, trackIndex, connection, ssrc);
     if (chosen === undefined) {
       return reply(
@@ -390,7 +409,9 @@ export class RtspResponder {
     const track: SessionTrack = {
       trackIndex,
       transport: chosen,
-      clientAddress: chosen.destination ?? connection.remoteAddress,
+      // Unicast goes to whoever asked, never to a `destination=` a client names
+      // (RFC 2326, 12.39 warns of using the server to flood a third party).
+      clientAddress: connection.remoteAddress,
       ssrc,
       initialSequenceNumber: this.#random32() & SEQUENCE_MASK,
       initialTimestamp: this.#random32() >>> 0,
@@ -431,7 +452,20 @@ export class RtspResponder {
     for (const choice of choices) {
       if (choice.profile !== "RTP/AVP") continue;
       if (choice.mode === "record") continue;
-      if (choice.delivery === "multicast") continue;
+      if (choice.delivery === "multicast") {
+        if (choice.lower !== "UDP") continue;
+        const group = this.#media.multicast?.(session, trackIndex);
+        if (!group) continue;
+        return {
+          profile: "RTP/AVP",
+          lower: "UDP",
+          delivery: "multicast",
+          destination: group.address,
+          ports: [group.rtp, group.rtcp],
+          ttl: group.ttl,
+          ssrc,
+        };
+      }
       if (choice.lower === "TCP") {
         const used = this.#channelSet(connection.id);
         let rtp = choice.interleaved?.[0];
@@ -520,13 +554,14 @@ export class RtspResponder {
         t.rtpTime >>> 0
       }`;
     });
-    return reply(STATUS.Ok, cseq, {
+    const answer = reply(STATUS.Ok, cseq, {
       headers: {
         session: session.id,
         range: formatRange(start.range),
         rtpInfo: rtpInfo.length > 0 ? rtpInfo.join(",") : undefined,
       },
     });
+    return start.begin ? { ...answer, afterWrite: start.begin } : answer;
   }
 
   #defaultPlayStart(session: Session, range: NptRange | undefined): PlayStart {

@@ -7,6 +7,7 @@
 import { MessageFramer } from "../_rtsp/framer.ts";
 import type { MessageLimits } from "../_rtsp/limits.ts";
 import type { ConnectionInfo, RtspResponder } from "../_rtsp/responder.ts";
+import { ConnectionWriter } from "./connection_writer.ts";
 import type { Logger } from "./log.ts";
 
 /** Bytes asked for per read. */
@@ -19,12 +20,8 @@ export interface ConnectionContext {
   readonly limits?: Partial<MessageLimits>;
   /** Called with interleaved data the client sends (RTCP receiver reports, published RTP). */
   readonly onInterleaved?: (info: ConnectionInfo, channel: number, payload: Uint8Array) => void;
-}
-
-/** Writes all of `bytes`, looping over partial writes. */
-export async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  let offset = 0;
-  while (offset < bytes.length) offset += await conn.write(bytes.subarray(offset));
+  /** Where media finds this connection's writer while it is open. */
+  readonly writers?: Map<number, ConnectionWriter>;
 }
 
 function concat(chunks: Uint8Array[]): Uint8Array {
@@ -52,20 +49,25 @@ export async function serveConnection(
   const { responder, log } = context;
   const framer = new MessageFramer(context.limits);
   const buf = new Uint8Array(READ_BUFFER_BYTES);
+  const writer = new ConnectionWriter(conn);
+  context.writers?.set(info.id, writer);
   try {
     while (true) {
       const n = await conn.read(buf);
       if (n === null) break;
       framer.push(buf.subarray(0, n));
       const out: Uint8Array[] = [];
+      const after: Array<() => void> = [];
       let close = false;
       for (let frame = framer.next(); frame !== undefined; frame = framer.next()) {
         if (frame.kind === "request") {
-          const { response } = await responder.respond(frame.request, info);
+          const reply = await responder.respond(frame.request, info);
+          const { response } = reply;
           log.debug(
             `#${info.id} ${frame.request.method} ${frame.request.uri} -> ${response.status}`,
           );
           out.push(responder.serialize(response));
+          if (reply.afterWrite) after.push(reply.afterWrite);
         } else if (frame.kind === "interleaved") {
           context.onInterleaved?.(info, frame.channel, frame.payload);
         } else if (frame.kind === "error") {
@@ -74,7 +76,8 @@ export async function serveConnection(
           close = true;
         }
       }
-      if (out.length > 0) await writeAll(conn, concat(out));
+      if (out.length > 0) await writer.writeResponse(concat(out));
+      for (const start of after) start();
       if (close) break;
     }
   } catch (e) {
@@ -85,6 +88,8 @@ export async function serveConnection(
       log.warn(`#${info.id} ${info.remoteAddress}: ${e instanceof Error ? e.message : e}`);
     }
   } finally {
+    writer.close();
+    context.writers?.delete(info.id);
     for (const session of responder.connectionClosed(info.id)) {
       log.info(`session ${session.id} ended: connection closed`);
     }

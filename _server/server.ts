@@ -7,6 +7,7 @@
 import type { MessageLimits } from "../_rtsp/limits.ts";
 import type { RtspResponder } from "../_rtsp/responder.ts";
 import { type ConnectionContext, serveConnection } from "./connection.ts";
+import type { ConnectionWriter } from "./connection_writer.ts";
 import type { Logger } from "./log.ts";
 
 /** How often idle sessions are looked for (RFC 2326, 12.37 timeouts are in seconds). */
@@ -29,6 +30,8 @@ export class RtspServer {
   #options: RtspServerOptions;
   #listeners = new Set<Deno.Listener>();
   #conns = new Map<number, Deno.Conn>();
+  /** Writers of open connections, by connection id, for interleaved media. */
+  readonly writers: Map<number, ConnectionWriter> = new Map();
   #tasks = new Set<Promise<void>>();
   #nextId = 1;
   #sweep: ReturnType<typeof setInterval>;
@@ -84,6 +87,7 @@ export class RtspServer {
       log: this.#options.log,
       limits: this.#options.limits,
       onInterleaved: this.#options.onInterleaved,
+      writers: this.writers,
     })
       .catch((e) => this.#options.log.error(`#${id}: ${e}`))
       .finally(() => {
