@@ -1,0 +1,79 @@
+/**
+ * One access unit as RTP packets, the unit in which media is fanned out, and
+ * its interleaved form (RFC 2326, 10.12) built once per channel for every TCP reader.
+ * @module
+ */
+
+/** RFC 2326, 10.12: `$`, channel, 16-bit length. */
+const INTERLEAVED_MAGIC = 0x24;
+const INTERLEAVED_HEADER_BYTES = 4;
+
+/** The packets of one access unit of one track. */
+export interface MediaFrame {
+  readonly trackIndex: number;
+  /** Complete RTP packets, in order. */
+  readonly packets: readonly Uint8Array[];
+  /** A video track (frames depend on earlier ones until the next keyframe). */
+  readonly video: boolean;
+  /** A video keyframe; always true for audio. */
+  readonly keyframe: boolean;
+  /** Sum of the packet sizes. */
+  readonly bytes: number;
+}
+
+/** Builds a frame, summing its size once. */
+export function mediaFrame(
+  trackIndex: number,
+  packets: readonly Uint8Array[],
+  video: boolean,
+  keyframe: boolean,
+): MediaFrame {
+  let bytes = 0;
+  for (const p of packets) bytes += p.length;
+  return { trackIndex, packets, video, keyframe: keyframe || !video, bytes };
+}
+
+/**
+ * All packets of a frame as one buffer of `$`-framed chunks on `channel`, so a
+ * TCP reader gets one write per frame instead of one per packet.
+ */
+export function interleave(channel: number, packets: readonly Uint8Array[]): Uint8Array {
+  let total = 0;
+  for (const p of packets) total += INTERLEAVED_HEADER_BYTES + p.length;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of packets) {
+    out[at] = INTERLEAVED_MAGIC;
+    out[at + 1] = channel;
+    out[at + 2] = p.length >> 8;
+    out[at + 3] = p.length & 0xff;
+    out.set(p, at + INTERLEAVED_HEADER_BYTES);
+    at += INTERLEAVED_HEADER_BYTES + p.length;
+  }
+  return out;
+}
+
+/**
+ * A frame being fanned out: its interleaved form is built at most once per
+ * channel, and shared by every TCP reader using that channel.
+ */
+export class FrameDelivery {
+  readonly frame: MediaFrame;
+  #byChannel: Map<number, Uint8Array> | undefined;
+
+  /** @param frame the frame to deliver */
+  constructor(frame: MediaFrame) {
+    this.frame = frame;
+  }
+
+  /** The frame as interleaved data on `channel`, built on first use. */
+  interleaved(channel: number): Uint8Array {
+    this.#byChannel ??= new Map();
+    let bytes = this.#byChannel.get(channel);
+    if (bytes === undefined) {
+      bytes = interleave(channel, this.frame.packets);
+      this.#byChannel.set(channel, bytes);
+    }
+    return bytes;
+  }
+}
