@@ -7,32 +7,14 @@
  * @module
  */
 
-import { RtspResponder, StaticCatalogue, type StreamDescription } from "./rtsp.ts";
 import { parseFlags, USAGE } from "./_server/flags.ts";
 import { Logger } from "./_server/log.ts";
-import { RtspServer } from "./_server/server.ts";
+import { createApp, TEST_STREAM_PATH } from "./_server/app.ts";
 
 /** Exit code for a bad flag (as BSD sysexits EX_USAGE). */
 const EXIT_USAGE = 64;
 /** Exit code when the port cannot be listened on. */
 const EXIT_LISTEN_FAILED = 1;
-
-/** The built-in live test stream (the media layer gives it real packets). */
-const TEST_STREAM: StreamDescription = {
-  path: "/test",
-  name: "rtsp.ts test pattern",
-  tracks: [
-    {
-      media: "video",
-      payloadType: 96,
-      encoding: "H264",
-      clockRate: 90000,
-      fmtp: "packetization-mode=1",
-      control: "trackID=0",
-    },
-    { media: "audio", payloadType: 0, encoding: "PCMU", clockRate: 8000, control: "trackID=1" },
-  ],
-};
 
 async function main(args: string[]): Promise<number> {
   const flags = parseFlags(args);
@@ -57,11 +39,11 @@ async function main(args: string[]): Promise<number> {
     log.error(`cannot listen on ${flags.hostname}:${flags.port}: ${why}`);
     return EXIT_LISTEN_FAILED;
   }
-  const responder = new RtspResponder({ catalogue: new StaticCatalogue([TEST_STREAM]) });
-  const server = new RtspServer({ responder, log });
+  const app = await createApp({ hostname: flags.hostname, rtpPorts: flags.rtpPorts, log });
+  const server = app.server;
   const port = listener.addr.port;
   log.info(
-    `listening on rtsp://${flags.hostname}:${port}/ (test stream: rtsp://127.0.0.1:${port}/test)`,
+    `listening on rtsp://${flags.hostname}:${port}/ (test stream: rtsp://127.0.0.1:${port}${TEST_STREAM_PATH})`,
   );
 
   const stopped = Promise.withResolvers<void>();
@@ -70,7 +52,7 @@ async function main(args: string[]): Promise<number> {
   const serving = server.serve(listener);
   await Promise.race([serving, stopped.promise]);
   log.info("shutting down");
-  await server.close();
+  await app.close();
   await serving;
   for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.removeSignalListener(signal, stop);
   return 0;

@@ -6,15 +6,19 @@
 
 import { parseArgs } from "node:util";
 import { LOG_LEVELS, type LogLevel } from "./log.ts";
+import type { PortRange } from "./udp_transport.ts";
 
 /** RFC 2326, 3.2: the default RTSP port. */
 export const DEFAULT_RTSP_PORT = 8554;
+/** Default UDP ports searched for an RTP/RTCP pair (live555 and VLC use 6970 up). */
+export const DEFAULT_RTP_PORTS = "6970-6999";
 
 /** The server's configuration from flags. */
 export interface ServerFlags {
   readonly port: number;
   readonly hostname: string;
   readonly logLevel: LogLevel;
+  readonly rtpPorts: PortRange | "any" | "off";
   readonly help: boolean;
 }
 
@@ -28,6 +32,8 @@ Options:
   --port N            TCP port for RTSP (default ${DEFAULT_RTSP_PORT}; 0 picks a free one)
   --hostname ADDR     address to listen on (default 0.0.0.0)
   --log-level LEVEL   one of ${LOG_LEVELS.join(", ")} (default info)
+  --rtp-ports A-B     UDP ports for RTP/RTCP; the first free even/odd pair is used
+                      (default ${DEFAULT_RTP_PORTS}; "0" lets the OS pick; "off" disables UDP)
   -h, --help          show this help
 `;
 
@@ -43,6 +49,7 @@ export function parseFlags(args: readonly string[]): ServerFlags | { error: stri
         port: { type: "string" },
         hostname: { type: "string" },
         "log-level": { type: "string" },
+        "rtp-ports": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -58,8 +65,25 @@ export function parseFlags(args: readonly string[]): ServerFlags | { error: stri
   if (!(LOG_LEVELS as readonly string[]).includes(level)) {
     return { error: `Invalid --log-level "${level}": expected one of ${LOG_LEVELS.join(", ")}` };
   }
+  const rtpText = values["rtp-ports"] ?? DEFAULT_RTP_PORTS;
+  let rtpPorts: PortRange | "any" | "off";
+  if (rtpText === "off") rtpPorts = "off";
+  else if (rtpText === "0") rtpPorts = "any";
+  else {
+    const m = /^(\d{1,5})-(\d{1,5})$/.exec(rtpText);
+    const first = Number(m?.[1]);
+    const last = Number(m?.[2]);
+    if (!m || first < 1024 || last > 65535 || last < first + 1) {
+      return {
+        error:
+          `Invalid --rtp-ports "${rtpText}": expected A-B with 1024 <= A < B <= 65535, 0 or off`,
+      };
+    }
+    rtpPorts = { first, last };
+  }
   return {
     port,
+    rtpPorts,
     hostname: values.hostname ?? "0.0.0.0",
     logLevel: level as LogLevel,
     help: values.help ?? false,

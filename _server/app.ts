@@ -1,0 +1,100 @@
+/**
+ * Assembles a server: library of streams, UDP sockets, media hub, responder and
+ * accept loop. `main.ts` and the integration tests both build it this way.
+ * @module
+ */
+
+import { RtspResponder } from "../_rtsp/responder.ts";
+import type { MessageLimits } from "../_rtsp/limits.ts";
+import { LiveTestSource } from "../_rtsp/media/live_test_source.ts";
+import { MediaLibrary } from "./library.ts";
+import { LiveStream } from "./live_stream.ts";
+import type { Logger } from "./log.ts";
+import { MediaHub } from "./media_hub.ts";
+import { RtspServer } from "./server.ts";
+import { type PortRange, UdpPair } from "./udp_transport.ts";
+
+/** The path of the built-in live test stream. */
+export const TEST_STREAM_PATH = "/test";
+
+/** Options of {@linkcode createApp}. */
+export interface AppOptions {
+  /** Address the UDP sockets bind to. */
+  readonly hostname: string;
+  /** UDP ports for RTP/RTCP: a range, "any" (OS-chosen pair) or "off". */
+  readonly rtpPorts: PortRange | "any" | "off";
+  readonly log: Logger;
+  readonly limits?: Partial<MessageLimits>;
+  /** Session timeout. */
+  readonly sessionTimeoutMs?: number;
+}
+
+/** A server, ready to serve listeners. */
+export interface App {
+  readonly responder: RtspResponder;
+  readonly server: RtspServer;
+  readonly hub: MediaHub;
+  readonly library: MediaLibrary;
+  readonly udp: UdpPair | undefined;
+  /** Stops streams, sessions, sockets and connections. */
+  close(): Promise<void>;
+}
+
+function random32(): number {
+  return crypto.getRandomValues(new Uint32Array(1))[0];
+}
+
+/** Builds the server. */
+export async function createApp(options: AppOptions): Promise<App> {
+  const { log } = options;
+  const library = new MediaLibrary();
+  library.addLive(
+    new LiveStream({
+      path: TEST_STREAM_PATH,
+      name: "rtsp.ts test pattern",
+      source: new LiveTestSource(Date.now()),
+      now: Date.now,
+      random32,
+      cname: "rtsp.ts",
+    }),
+  );
+  let udp: UdpPair | undefined;
+  if (options.rtpPorts !== "off") {
+    udp = await UdpPair.bind(
+      options.hostname,
+      options.rtpPorts === "any" ? undefined : options.rtpPorts,
+    );
+    if (udp) log.info(`RTP/RTCP over UDP on ports ${udp.rtpPort}-${udp.rtcpPort}`);
+    else log.warn("no free UDP port pair: clients must use TCP (UDP SETUP answers 461)");
+  }
+  const responder = new RtspResponder({
+    catalogue: library,
+    sessionTimeoutMs: options.sessionTimeoutMs,
+  });
+  const server = new RtspServer({
+    responder,
+    log,
+    limits: options.limits,
+    onInterleaved: (info, channel, payload) => hub.receivedInterleaved(info.id, channel, payload),
+  });
+  const hub: MediaHub = new MediaHub({
+    library,
+    writers: server.writers,
+    udp,
+    log,
+    touch: (id) => responder.touchSession(id),
+  });
+  responder.setMediaController(hub);
+  return {
+    responder,
+    server,
+    hub,
+    library,
+    udp,
+    async close() {
+      await server.close();
+      library.close();
+      udp?.close();
+    },
+  };
+}

@@ -1,0 +1,203 @@
+/**
+ * A live stream shared by all its readers: one timeline, one packetizer per
+ * track (so every reader gets the same SSRC and sequence numbers), the current
+ * GOP kept for instant start, and RTCP Sender Reports (RFC 3550, 6.4.1).
+ * @module
+ */
+
+import type { StreamDescription } from "../_rtsp/catalogue.ts";
+import { GopCache } from "../_rtsp/fanout/gop_cache.ts";
+import { FrameDelivery, mediaFrame } from "../_rtsp/fanout/media_frame.ts";
+import type { LiveTestSource } from "../_rtsp/media/live_test_source.ts";
+import type { PlayStart } from "../_rtsp/responder.ts";
+import { FramePacketizer } from "../_rtsp/rtp/frame_packetizer.ts";
+import { H264Packetizer } from "../_rtsp/rtp/h264_packetizer.ts";
+import type { Packetizer } from "../_rtsp/rtp/packetizer.ts";
+import { buildBye, buildCompound, buildSdes, buildSenderReport } from "../_rtsp/rtp/rtcp.ts";
+import { RTP_HEADER_SIZE } from "../_rtsp/rtp/rtp_packet.ts";
+import type { Reader } from "./reader.ts";
+
+/** RFC 3550, 6.2: 5 seconds is the conventional minimum RTCP interval. */
+export const SENDER_REPORT_INTERVAL_MS = 5000;
+/** Shortest wait between ticks, so a late timer never spins. */
+const MIN_TICK_MS = 1;
+
+/** Options of {@linkcode LiveStream}. */
+export interface LiveStreamOptions {
+  readonly path: string;
+  readonly name: string;
+  readonly source: LiveTestSource;
+  /** Milliseconds since the epoch. */
+  readonly now: () => number;
+  /** A random unsigned 32-bit number. */
+  readonly random32: () => number;
+  /** RFC 3550, 6.5.1 CNAME of this server. */
+  readonly cname: string;
+}
+
+function sequenceOf(packet: Uint8Array): number {
+  return (packet[2] << 8) | packet[3];
+}
+
+function timestampOf(packet: Uint8Array): number {
+  return ((packet[4] << 24) | (packet[5] << 16) | (packet[6] << 8) | packet[7]) >>> 0;
+}
+
+/** One live source fanned out to many readers. */
+export class LiveStream {
+  readonly path: string;
+  readonly description: StreamDescription;
+  #options: LiveStreamOptions;
+  #packetizers: Packetizer[];
+  #ssrcs: number[];
+  #initialTimestamps: number[];
+  #packetCounts: number[];
+  #octetCounts: number[];
+  #readers = new Map<string, Reader>();
+  #gop = new GopCache();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #reportTimer: ReturnType<typeof setInterval>;
+  #closed = false;
+
+  /** @param options see {@linkcode LiveStreamOptions} */
+  constructor(options: LiveStreamOptions) {
+    this.#options = options;
+    this.path = options.path;
+    const tracks = options.source.tracks;
+    this.description = {
+      path: options.path,
+      name: options.name,
+      tracks: tracks.map((t) => t.description),
+    };
+    this.#ssrcs = tracks.map(() => options.random32() >>> 0);
+    this.#initialTimestamps = tracks.map(() => options.random32() >>> 0);
+    this.#packetCounts = tracks.map(() => 0);
+    this.#octetCounts = tracks.map(() => 0);
+    this.#packetizers = tracks.map((track, i) => {
+      const common = {
+        payloadType: track.description.payloadType,
+        ssrc: this.#ssrcs[i],
+        initialSequenceNumber: options.random32() & 0xffff,
+        initialTimestamp: this.#initialTimestamps[i],
+      };
+      return track.codec === "H264"
+        ? new H264Packetizer({ ...common, parameterSets: track.parameterSets })
+        : new FramePacketizer({ ...common, codec: "pcmu", markFirstPacket: true });
+    });
+    this.#tick();
+    this.#reportTimer = setInterval(() => this.#sendReports(), SENDER_REPORT_INTERVAL_MS);
+  }
+
+  /** Readers attached now. */
+  get readerCount(): number {
+    return this.#readers.size;
+  }
+
+  /** The SSRC of a track, the same for every reader. */
+  ssrc(trackIndex: number): number | undefined {
+    return this.#ssrcs[trackIndex];
+  }
+
+  /**
+   * Attaches a reader: answers where its packets start (RTP-Info), and once the
+   * PLAY answer is written sends Sender Reports and the current GOP, then live frames.
+   */
+  attach(reader: Reader): PlayStart {
+    const cached = this.#gop.frames();
+    const now = this.#options.now();
+    const tracks = [...reader.session.tracks.keys()].map((trackIndex) => {
+      const first = cached.find((f) => f.trackIndex === trackIndex)?.packets[0];
+      return first
+        ? { trackIndex, sequenceNumber: sequenceOf(first), rtpTime: timestampOf(first) }
+        : {
+          trackIndex,
+          sequenceNumber: this.#packetizers[trackIndex].nextSequenceNumber,
+          rtpTime: this.#rtpTimeAt(trackIndex, now),
+        };
+    });
+    return {
+      range: { start: 0 },
+      tracks,
+      begin: () => {
+        if (this.#closed) return;
+        for (const trackIndex of reader.session.tracks.keys()) {
+          reader.rtcp(trackIndex, this.#senderReport(trackIndex, this.#options.now()));
+        }
+        for (const frame of cached) reader.deliver(new FrameDelivery(frame));
+        this.#readers.set(reader.session.id, reader);
+      },
+    };
+  }
+
+  /** Stops sending to a session; with `bye`, tells it so (RFC 3550, 6.6). */
+  detach(sessionId: string, bye: boolean): Reader | undefined {
+    const reader = this.#readers.get(sessionId);
+    if (!reader) return undefined;
+    this.#readers.delete(sessionId);
+    if (bye) {
+      for (const trackIndex of reader.session.tracks.keys()) {
+        reader.rtcp(trackIndex, buildBye([this.#ssrcs[trackIndex]]));
+      }
+    }
+    return reader;
+  }
+
+  /** Stops the timeline. */
+  close(): void {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    clearInterval(this.#reportTimer);
+    this.#readers.clear();
+  }
+
+  #rtpTimeAt(trackIndex: number, nowMs: number): number {
+    return (this.#initialTimestamps[trackIndex] +
+      this.#options.source.mediaTimeAt(trackIndex, nowMs)) >>> 0;
+  }
+
+  #tick(): void {
+    if (this.#closed) return;
+    const source = this.#options.source;
+    const now = this.#options.now();
+    for (const { trackIndex, au } of source.due(now)) {
+      const packets = this.#packetizers[trackIndex].packetize(au);
+      const video = source.tracks[trackIndex].description.media === "video";
+      const frame = mediaFrame(trackIndex, packets, video, au.keyframe);
+      this.#packetCounts[trackIndex] += packets.length;
+      this.#octetCounts[trackIndex] += frame.bytes - packets.length * RTP_HEADER_SIZE;
+      this.#gop.add(frame);
+      if (this.#readers.size > 0) {
+        const delivery = new FrameDelivery(frame);
+        for (const reader of this.#readers.values()) reader.deliver(delivery);
+      }
+    }
+    const wait = Math.max(MIN_TICK_MS, source.nextDueMs() - this.#options.now());
+    this.#timer = setTimeout(() => this.#tick(), wait);
+  }
+
+  /** RFC 3550, 6.4.1 SR, with SDES CNAME as 6.1 requires in every compound packet. */
+  #senderReport(trackIndex: number, nowMs: number): Uint8Array {
+    const ssrc = this.#ssrcs[trackIndex];
+    return buildCompound(
+      buildSenderReport({
+        ssrc,
+        ntpTimeMs: nowMs,
+        rtpTimestamp: this.#rtpTimeAt(trackIndex, nowMs),
+        packetCount: this.#packetCounts[trackIndex],
+        octetCount: this.#octetCounts[trackIndex],
+      }),
+      buildSdes(ssrc, this.#options.cname),
+    );
+  }
+
+  #sendReports(): void {
+    if (this.#readers.size === 0) return;
+    const now = this.#options.now();
+    const reports = this.#ssrcs.map((_, i) => this.#senderReport(i, now));
+    for (const reader of this.#readers.values()) {
+      for (const trackIndex of reader.session.tracks.keys()) {
+        reader.rtcp(trackIndex, reports[trackIndex]);
+      }
+    }
+  }
+}

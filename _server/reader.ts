@@ -1,0 +1,102 @@
+/**
+ * A reader: where one playing session's media goes, over its RTSP connection
+ * (interleaved, RFC 2326 10.12) or over UDP (RFC 3550 on the client's ports).
+ * @module
+ */
+
+import { DropGate } from "../_rtsp/fanout/drop_gate.ts";
+import type { FrameDelivery } from "../_rtsp/fanout/media_frame.ts";
+import type { Session } from "../_rtsp/session.ts";
+import type { ConnectionWriter } from "./connection_writer.ts";
+import type { UdpPair } from "./udp_transport.ts";
+
+/** Receiver-report figures kept per reader (RFC 3550, 6.4.2). */
+export interface ReceptionStats {
+  fractionLost: number;
+  cumulativeLost: number;
+  jitter: number;
+}
+
+/** The sending side of one session. */
+export interface Reader {
+  readonly session: Session;
+  /** Drop decisions and the count of frames this reader lost. */
+  readonly gate: DropGate;
+  /** Latest receiver report per SSRC of ours. */
+  readonly reception: Map<number, ReceptionStats>;
+  /** Sends one frame, or drops it if the reader is too far behind. */
+  deliver(delivery: FrameDelivery): void;
+  /** Sends one RTCP compound packet for a track. */
+  rtcp(trackIndex: number, bytes: Uint8Array): void;
+}
+
+/** Interleaved on the session's RTSP connection: one write per frame. */
+export class TcpReader implements Reader {
+  readonly session: Session;
+  readonly gate: DropGate = new DropGate();
+  readonly reception: Map<number, ReceptionStats> = new Map();
+  #writer: ConnectionWriter;
+  /** RTP channel per track index (RTCP is the next one). */
+  #channels = new Map<number, number>();
+
+  /** @param session a session with interleaved tracks; @param writer its connection's writer */
+  constructor(session: Session, writer: ConnectionWriter) {
+    this.session = session;
+    this.#writer = writer;
+    for (const track of session.tracks.values()) {
+      if (track.transport.interleaved) {
+        this.#channels.set(track.trackIndex, track.transport.interleaved[0]);
+      }
+    }
+  }
+
+  deliver(delivery: FrameDelivery): void {
+    const channel = this.#channels.get(delivery.frame.trackIndex);
+    if (channel === undefined || !this.gate.admit(delivery.frame)) return;
+    if (!this.#writer.offerMedia(delivery.interleaved(channel))) this.gate.rejected(delivery.frame);
+  }
+
+  rtcp(trackIndex: number, bytes: Uint8Array): void {
+    const channel = this.#channels.get(trackIndex);
+    if (channel === undefined) return;
+    const framed = new Uint8Array(4 + bytes.length);
+    framed.set([0x24, channel + 1, bytes.length >> 8, bytes.length & 0xff]);
+    framed.set(bytes, 4);
+    this.#writer.offerMedia(framed);
+  }
+}
+
+/** UDP unicast to the client's ports: one datagram per packet. */
+export class UdpReader implements Reader {
+  readonly session: Session;
+  readonly gate: DropGate = new DropGate();
+  readonly reception: Map<number, ReceptionStats> = new Map();
+  #udp: UdpPair;
+  #ports = new Map<number, readonly [number, number]>();
+  #address: string;
+
+  /** @param session a session with UDP tracks; @param udp the server's sockets */
+  constructor(session: Session, udp: UdpPair) {
+    this.session = session;
+    this.#udp = udp;
+    let address = "";
+    for (const track of session.tracks.values()) {
+      if (track.transport.clientPorts) {
+        this.#ports.set(track.trackIndex, track.transport.clientPorts);
+        address = track.clientAddress;
+      }
+    }
+    this.#address = address;
+  }
+
+  deliver(delivery: FrameDelivery): void {
+    const ports = this.#ports.get(delivery.frame.trackIndex);
+    if (ports === undefined || !this.gate.admit(delivery.frame)) return;
+    for (const packet of delivery.frame.packets) this.#udp.sendRtp(packet, ports[0], this.#address);
+  }
+
+  rtcp(trackIndex: number, bytes: Uint8Array): void {
+    const ports = this.#ports.get(trackIndex);
+    if (ports !== undefined) this.#udp.sendRtcp(bytes, ports[1], this.#address);
+  }
+}
