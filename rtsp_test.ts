@@ -23,7 +23,7 @@ async function assertServerHealthy(port: number): Promise<void> {
 }
 
 Deno.test("50 pipelined OPTIONS in one write are answered in order, in one read", async () => {
-  await using srv = startTestServer();
+  await using srv = await startTestServer();
   const c = await RawClient.connect(srv.port);
   try {
     await c.send(Array.from({ length: 50 }, (_, i) => OPTIONS(i + 1)).join(""));
@@ -74,7 +74,7 @@ const HOSTILE: ReadonlyArray<{ name: string; send: () => Uint8Array; status: num
 ];
 
 Deno.test("hostile input gets an RTSP error and the server keeps serving", async (t) => {
-  await using srv = startTestServer();
+  await using srv = await startTestServer();
   for (const h of HOSTILE) {
     await t.step(h.name, async () => {
       const c = await RawClient.connect(srv.port);
@@ -94,7 +94,7 @@ Deno.test("hostile input gets an RTSP error and the server keeps serving", async
 });
 
 Deno.test("a request sent one byte at a time is answered", async () => {
-  await using srv = startTestServer();
+  await using srv = await startTestServer();
   const c = await RawClient.connect(srv.port);
   try {
     const bytes = new TextEncoder().encode("DESCRIBE rtsp://127.0.0.1/test RTSP/1.0\r\nCSeq: 42\r\nAccept: application/sdp\r\n\r\n");
@@ -110,7 +110,7 @@ Deno.test("a request sent one byte at a time is answered", async () => {
 });
 
 Deno.test("a TCP-interleaved session ends when its connection closes", async () => {
-  await using srv = startTestServer();
+  await using srv = await startTestServer();
   const c = await RawClient.connect(srv.port);
   const r = await c.request(
     "SETUP rtsp://127.0.0.1/test/trackID=0 RTSP/1.0\r\nCSeq: 1\r\nTransport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n\r\n",
@@ -124,7 +124,7 @@ Deno.test("a TCP-interleaved session ends when its connection closes", async () 
 
 Deno.test("ffprobe sees OPTIONS and DESCRIBE answered", async () => {
   if (!(await requireTools("ffprobe interop", "ffprobe"))) return;
-  await using srv = startTestServer();
+  await using srv = await startTestServer();
   const url = `rtsp://127.0.0.1:${srv.port}/test`;
   const args = ["-rtsp_transport", "tcp", "-analyzeduration", "500000", "-timeout", "3000000", url];
   const debug = await run("ffprobe", ["-v", "debug", ...args], { timeoutMs: 20_000 });

@@ -34,7 +34,10 @@ export async function startMain(args: string[] = [], timeoutMs = 15_000): Promis
     }
     port.reject(new Error(`main.ts exited before listening:\n${text}`));
   })().catch(() => {});
-  const timer = setTimeout(() => port.reject(new Error(`main.ts did not listen in time:\n${text}`)), timeoutMs);
+  const timer = setTimeout(
+    () => port.reject(new Error(`main.ts did not listen in time:\n${text}`)),
+    timeoutMs,
+  );
   try {
     const p = await port.promise;
     return {
@@ -65,7 +68,9 @@ export async function startMain(args: string[] = [], timeoutMs = 15_000): Promis
 }
 
 /** Runs main.ts to completion with `args`; returns its exit code and output. */
-export async function runMain(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function runMain(
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-net", "--allow-read", MAIN, ...args],
     stdout: "piped",

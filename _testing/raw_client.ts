@@ -80,7 +80,9 @@ export class RawClient {
       ]);
       clearTimeout(timer);
       if (n === "timeout") continue;
-      if (n === null) throw new Error(`connection closed after ${out.length} of ${count} responses`);
+      if (n === null) {
+        throw new Error(`connection closed after ${out.length} of ${count} responses`);
+      }
       const grown = new Uint8Array(this.#buf.length + n);
       grown.set(this.#buf);
       grown.set(chunk.subarray(0, n), this.#buf.length);
@@ -103,7 +105,9 @@ export class RawClient {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const n = await Promise.race([
         this.conn.read(chunk).catch(() => null),
-        new Promise<"timeout">((r) => timer = setTimeout(() => r("timeout"), deadline - Date.now())),
+        new Promise<"timeout">((r) =>
+          timer = setTimeout(() => r("timeout"), deadline - Date.now())
+        ),
       ]);
       clearTimeout(timer);
       if (n === null) return true;

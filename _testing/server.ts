@@ -1,50 +1,42 @@
 /**
- * Starts a real server on an OS-chosen port (port 0) for integration tests.
+ * Starts a real server on OS-chosen ports (TCP port 0, any free UDP pair) for
+ * integration tests, built exactly as `main.ts` builds it.
  */
 
-import { RtspResponder, type RtspResponderOptions, StaticCatalogue, type StreamDescription } from "../rtsp.ts";
+import type { RtspResponder } from "../rtsp.ts";
+import { type App, type AppOptions, createApp } from "../_server/app.ts";
 import { Logger } from "../_server/log.ts";
-import { RtspServer, type RtspServerOptions } from "../_server/server.ts";
-
-/** A two-track description like the built-in test stream. */
-export const TEST_DESCRIPTION: StreamDescription = {
-  path: "/test",
-  name: "Test",
-  tracks: [
-    { media: "video", payloadType: 96, encoding: "H264", clockRate: 90000, fmtp: "packetization-mode=1", control: "trackID=0" },
-    { media: "audio", payloadType: 0, encoding: "PCMU", clockRate: 8000, control: "trackID=1" },
-  ],
-};
+import type { RtspServer } from "../_server/server.ts";
 
 /** A running test server; `await using` closes it. */
 export interface TestServer extends AsyncDisposable {
   readonly port: number;
+  readonly app: App;
   readonly server: RtspServer;
   readonly responder: RtspResponder;
+  /** `rtsp://127.0.0.1:<port><path>` */
+  url(path?: string): string;
 }
 
 /** Listens on 127.0.0.1:0 and serves until disposed. */
-export function startTestServer(
-  options: Partial<RtspResponderOptions> & Partial<Omit<RtspServerOptions, "responder">> = {},
-): TestServer {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const responder = new RtspResponder({
-    catalogue: new StaticCatalogue([TEST_DESCRIPTION]),
+export async function startTestServer(options: Partial<AppOptions> = {}): Promise<TestServer> {
+  const app = await createApp({
+    hostname: "127.0.0.1",
+    rtpPorts: "any",
+    log: new Logger(Deno.env.get("RTSP_TEST_LOG") === "debug" ? "debug" : "error"),
     ...options,
   });
-  const server = new RtspServer({
-    responder,
-    log: options.log ?? new Logger("error", () => {}),
-    limits: options.limits,
-    onInterleaved: options.onInterleaved,
-  });
-  const serving = server.serve(listener);
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const serving = app.server.serve(listener);
+  const port = listener.addr.port;
   return {
-    port: listener.addr.port,
-    server,
-    responder,
+    port,
+    app,
+    server: app.server,
+    responder: app.responder,
+    url: (path = "/test") => `rtsp://127.0.0.1:${port}${path}`,
     async [Symbol.asyncDispose]() {
-      await server.close();
+      await app.close();
       await serving;
     },
   };
