@@ -1,0 +1,91 @@
+import assert from "node:assert/strict";
+import { FrameDelivery, mediaFrame } from "../_rtsp/fanout/media_frame.ts";
+import type { Session } from "../_rtsp/session.ts";
+import { ConnectionWriter, type Writable } from "./connection_writer.ts";
+import { TcpReader } from "./reader.ts";
+
+/** A connection whose peer reads only when told to. */
+class StuckConn implements Writable {
+  written: Uint8Array[] = [];
+  #release: Array<() => void> = [];
+  write(bytes: Uint8Array): Promise<number> {
+    return new Promise((resolve) => {
+      this.#release.push(() => {
+        this.written.push(bytes.slice());
+        resolve(bytes.length);
+      });
+    });
+  }
+  /** Lets every pending write complete. */
+  drainOnce(): void {
+    const pending = this.#release;
+    this.#release = [];
+    for (const release of pending) release();
+  }
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 0));
+
+Deno.test("ConnectionWriter writes in order and bounds the media waiting behind a stuck peer", async () => {
+  const conn = new StuckConn();
+  const writer = new ConnectionWriter(conn, 100);
+  assert.equal(writer.offerMedia(new Uint8Array(60).fill(1)), true);
+  assert.equal(writer.offerMedia(new Uint8Array(30).fill(2)), true);
+  assert.equal(writer.offerMedia(new Uint8Array(30).fill(3)), false, "past the bound");
+  assert.equal(writer.queuedBytes, 90);
+  // A response is never refused, and resolves once it is written.
+  let answered = false;
+  const response = writer.writeResponse(new Uint8Array([9])).then(() => answered = true);
+  for (let i = 0; i < 4; i++) {
+    conn.drainOnce();
+    await tick();
+  }
+  await response;
+  assert.equal(answered, true);
+  assert.deepEqual(conn.written.map((b) => b[0]), [1, 2, 9]);
+  assert.equal(writer.queuedBytes, 0);
+});
+
+Deno.test("a TCP reader behind a stuck peer drops whole frames until the next keyframe", async () => {
+  const conn = new StuckConn();
+  const writer = new ConnectionWriter(conn, 1000);
+  const session: Session = {
+    id: "S",
+    path: "/test",
+    connectionId: 1,
+    state: "playing",
+    tracks: new Map([[0, {
+      trackIndex: 0,
+      transport: { profile: "RTP/AVP", lower: "TCP", delivery: "unicast", interleaved: [0, 1] },
+      clientAddress: "127.0.0.1",
+      ssrc: 1,
+      initialSequenceNumber: 0,
+      initialTimestamp: 0,
+    }]]),
+    lastActivityMs: 0,
+    timeoutMs: 60_000,
+  };
+  const reader = new TcpReader(session, writer);
+  const frame = (key: boolean, fill: number) =>
+    new FrameDelivery(mediaFrame(0, [new Uint8Array(296).fill(fill)], true, key));
+  reader.deliver(frame(true, 1)); // 300 bytes framed
+  reader.deliver(frame(false, 2));
+  reader.deliver(frame(false, 3));
+  reader.deliver(frame(false, 4)); // would make 1200: dropped, and so are P frames after it
+  assert.equal(writer.queuedBytes, 900);
+  for (let i = 0; i < 5; i++) {
+    conn.drainOnce();
+    await tick();
+  }
+  reader.deliver(frame(false, 5)); // room now, but its reference was dropped
+  reader.deliver(frame(true, 6)); // a keyframe resumes
+  reader.deliver(frame(false, 7));
+  for (let i = 0; i < 5; i++) {
+    conn.drainOnce();
+    await tick();
+  }
+  assert.deepEqual(conn.written.map((b) => b[4]), [1, 2, 3, 6, 7]);
+  assert.equal(reader.gate.droppedFrames, 2);
+  // Each written buffer is one frame with its 4-byte interleaved header.
+  assert.deepEqual([...conn.written[0].subarray(0, 4)], [0x24, 0, 1, 40]);
+});

@@ -1,0 +1,145 @@
+import assert from "node:assert/strict";
+import { DropGate } from "../_rtsp/fanout/drop_gate.ts";
+import type { FrameDelivery } from "../_rtsp/fanout/media_frame.ts";
+import { LiveTestSource } from "../_rtsp/media/live_test_source.ts";
+import {
+  parseRtcpCompound,
+  type RtcpSenderReport,
+  rtpTimestampToUnixMs,
+  senderReportMapping,
+} from "../_rtsp/rtp/rtcp.ts";
+import { parseRtpPacket } from "../_rtsp/rtp/rtp_packet.ts";
+import type { Session, SessionTrack } from "../_rtsp/session.ts";
+import { LiveStream } from "./live_stream.ts";
+import type { Reader, ReceptionStats } from "./reader.ts";
+
+/** A reader that records what it is sent. */
+class RecordingReader implements Reader {
+  readonly gate = new DropGate();
+  readonly reception = new Map<number, ReceptionStats>();
+  readonly frames: FrameDelivery[] = [];
+  readonly rtcpSent: Array<{ trackIndex: number; bytes: Uint8Array }> = [];
+  constructor(readonly session: Session) {}
+  deliver(delivery: FrameDelivery): void {
+    this.frames.push(delivery);
+  }
+  rtcp(trackIndex: number, bytes: Uint8Array): void {
+    this.rtcpSent.push({ trackIndex, bytes });
+  }
+}
+
+function session(id: string): Session {
+  const track = (trackIndex: number): SessionTrack => ({
+    trackIndex,
+    transport: {
+      profile: "RTP/AVP",
+      lower: "TCP",
+      delivery: "unicast",
+      interleaved: [trackIndex * 2, trackIndex * 2 + 1],
+    },
+    clientAddress: "127.0.0.1",
+    ssrc: 0,
+    initialSequenceNumber: 0,
+    initialTimestamp: 0,
+  });
+  return {
+    id,
+    path: "/test",
+    connectionId: 1,
+    state: "ready",
+    tracks: new Map([[0, track(0)], [1, track(1)]]),
+    lastActivityMs: 0,
+    timeoutMs: 60_000,
+  };
+}
+
+const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+Deno.test("LiveStream: Sender Reports map RTP time to the wall clock the frames were made on", async () => {
+  const start = Date.now();
+  let r = 1;
+  const stream = new LiveStream({
+    path: "/test",
+    name: "t",
+    source: new LiveTestSource(start),
+    now: Date.now,
+    random32: () => (r = (r * 1103515245 + 12345) >>> 0),
+    cname: "test",
+  });
+  try {
+    await wait(300);
+    const reader = new RecordingReader(session("A"));
+    const play = stream.attach(reader);
+    play.begin?.();
+    await wait(300);
+    // The SR sent at PLAY for each track.
+    const reports = reader.rtcpSent.map((s) => {
+      const parsed = parseRtcpCompound(s.bytes);
+      assert.ok(parsed.ok);
+      assert.deepEqual(parsed.packets.map((p) => p.type), ["sr", "sdes"]);
+      return { trackIndex: s.trackIndex, sr: parsed.packets[0] as RtcpSenderReport };
+    });
+    assert.deepEqual(reports.map((x) => x.trackIndex), [0, 1]);
+    for (const { trackIndex, sr } of reports) {
+      assert.equal(sr.ssrc, stream.ssrc(trackIndex));
+      const clock = trackIndex === 0 ? 90_000 : 8_000;
+      const frameMs = trackIndex === 0 ? 40 : 20;
+      // Every frame this reader got: its RTP time, read through the SR, is the
+      // wall time it was due at (start + n × frame duration), to the millisecond.
+      const frames = reader.frames.filter((f) => f.frame.trackIndex === trackIndex);
+      assert.ok(frames.length > 3);
+      for (const f of frames) {
+        const rtp = parseRtpPacket(f.frame.packets[0]);
+        assert.ok(rtp.ok);
+        const wall = rtpTimestampToUnixMs(
+          senderReportMapping(sr),
+          rtp.packet.header.timestamp,
+          clock,
+        );
+        const n = Math.round((wall - start) / frameMs);
+        assert.ok(
+          Math.abs(wall - (start + n * frameMs)) <= 1,
+          `track ${trackIndex}: ${wall - start} ms`,
+        );
+      }
+    }
+    // The first frame is the cached IDR: a new reader starts at once.
+    assert.equal(reader.frames[0].frame.keyframe, true);
+    assert.equal(reader.frames[0].frame.video, true);
+  } finally {
+    stream.close();
+  }
+});
+
+Deno.test("LiveStream: RTP-Info names the first packet a new reader gets; detach sends BYE", async () => {
+  const stream = new LiveStream({
+    path: "/test",
+    name: "t",
+    source: new LiveTestSource(Date.now()),
+    now: Date.now,
+    random32: () => 0x12345678,
+    cname: "test",
+  });
+  try {
+    await wait(100);
+    const reader = new RecordingReader(session("B"));
+    const play = stream.attach(reader);
+    play.begin?.();
+    for (const t of play.tracks) {
+      const first = reader.frames.find((f) => f.frame.trackIndex === t.trackIndex);
+      assert.ok(first, `track ${t.trackIndex} has a cached frame`);
+      const rtp = parseRtpPacket(first.frame.packets[0]);
+      assert.ok(rtp.ok);
+      assert.equal(rtp.packet.header.sequenceNumber, t.sequenceNumber);
+      assert.equal(rtp.packet.header.timestamp, t.rtpTime);
+    }
+    assert.equal(stream.readerCount, 1);
+    const before = reader.rtcpSent.length;
+    stream.detach("B", true);
+    assert.equal(stream.readerCount, 0);
+    const byes = reader.rtcpSent.slice(before).map((s) => parseRtcpCompound(s.bytes));
+    assert.deepEqual(byes.map((b) => b.ok && b.packets[0].type), ["bye", "bye"]);
+  } finally {
+    stream.close();
+  }
+});
