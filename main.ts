@@ -39,7 +39,12 @@ async function main(args: string[]): Promise<number> {
     log.error(`cannot listen on ${flags.hostname}:${flags.port}: ${why}`);
     return EXIT_LISTEN_FAILED;
   }
-  const app = await createApp({ hostname: flags.hostname, rtpPorts: flags.rtpPorts, log });
+  const app = await createApp({
+    hostname: flags.hostname,
+    rtpPorts: flags.rtpPorts,
+    log,
+    multicast: { ...flags.multicastRange, ttl: flags.multicastTtl },
+  });
   const server = app.server;
   const port = listener.addr.port;
   log.info(

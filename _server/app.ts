@@ -27,7 +27,16 @@ export interface AppOptions {
   readonly limits?: Partial<MessageLimits>;
   /** Session timeout. */
   readonly sessionTimeoutMs?: number;
+  /** Multicast groups for live streams; undefined disables multicast. */
+  readonly multicast?: {
+    readonly firstAddress: number;
+    readonly addressCount: number;
+    readonly ttl: number;
+  };
 }
+
+/** RFC 3551, 8: 5004 is the default RTP port; multicast track i uses 5004 + 2i. */
+export const MULTICAST_FIRST_PORT = 5004;
 
 /** A server, ready to serve listeners. */
 export interface App {
@@ -67,6 +76,14 @@ export async function createApp(options: AppOptions): Promise<App> {
     if (udp) log.info(`RTP/RTCP over UDP on ports ${udp.rtpPort}-${udp.rtcpPort}`);
     else log.warn("no free UDP port pair: clients must use TCP (UDP SETUP answers 461)");
   }
+  let multicastSockets: UdpPair | undefined;
+  if (options.multicast) {
+    multicastSockets = await UdpPair.bind(options.hostname);
+    // Send on the interface we listen on, so a server bound to 127.0.0.1 keeps
+    // its multicast on this machine; 0.0.0.0 leaves the choice to the routing table.
+    const iface = options.hostname === "0.0.0.0" ? undefined : options.hostname;
+    multicastSockets?.setMulticast(options.multicast.ttl, iface);
+  }
   const responder = new RtspResponder({
     catalogue: library,
     sessionTimeoutMs: options.sessionTimeoutMs,
@@ -83,6 +100,9 @@ export async function createApp(options: AppOptions): Promise<App> {
     udp,
     log,
     touch: (id) => responder.touchSession(id),
+    multicast: options.multicast && multicastSockets
+      ? { ...options.multicast, firstPort: MULTICAST_FIRST_PORT, sockets: multicastSockets }
+      : undefined,
   });
   responder.setMediaController(hub);
   return {
@@ -95,6 +115,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       await server.close();
       library.close();
       udp?.close();
+      multicastSockets?.close();
     },
   };
 }

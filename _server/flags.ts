@@ -10,6 +10,10 @@ import type { PortRange } from "./udp_transport.ts";
 
 /** RFC 2326, 3.2: the default RTSP port. */
 export const DEFAULT_RTSP_PORT = 8554;
+/** Default multicast groups: RFC 2365 organization-local scope. */
+export const DEFAULT_MULTICAST_RANGE = "239.255.42.0/24";
+/** Default multicast TTL: 1 keeps packets on the local network. */
+export const DEFAULT_MULTICAST_TTL = 1;
 /** Default UDP ports searched for an RTP/RTCP pair (live555 and VLC use 6970 up). */
 export const DEFAULT_RTP_PORTS = "6970-6999";
 
@@ -19,6 +23,9 @@ export interface ServerFlags {
   readonly hostname: string;
   readonly logLevel: LogLevel;
   readonly rtpPorts: PortRange | "any" | "off";
+  /** Multicast groups: first address (32-bit) and count. */
+  readonly multicastRange: { readonly firstAddress: number; readonly addressCount: number };
+  readonly multicastTtl: number;
   readonly help: boolean;
 }
 
@@ -34,6 +41,9 @@ Options:
   --log-level LEVEL   one of ${LOG_LEVELS.join(", ")} (default info)
   --rtp-ports A-B     UDP ports for RTP/RTCP; the first free even/odd pair is used
                       (default ${DEFAULT_RTP_PORTS}; "0" lets the OS pick; "off" disables UDP)
+  --multicast-range CIDR  groups handed to multicast readers of live streams
+                      (default ${DEFAULT_MULTICAST_RANGE})
+  --multicast-ttl N   TTL of multicast packets (default ${DEFAULT_MULTICAST_TTL})
   -h, --help          show this help
 `;
 
@@ -50,6 +60,8 @@ export function parseFlags(args: readonly string[]): ServerFlags | { error: stri
         hostname: { type: "string" },
         "log-level": { type: "string" },
         "rtp-ports": { type: "string" },
+        "multicast-range": { type: "string" },
+        "multicast-ttl": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -81,11 +93,41 @@ export function parseFlags(args: readonly string[]): ServerFlags | { error: stri
     }
     rtpPorts = { first, last };
   }
+  const rangeText = values["multicast-range"] ?? DEFAULT_MULTICAST_RANGE;
+  const multicastRange = parseMulticastRange(rangeText);
+  if (!multicastRange) {
+    return {
+      error: `Invalid --multicast-range "${rangeText}": expected a CIDR inside 224.0.0.0/4`,
+    };
+  }
+  const ttlText = values["multicast-ttl"] ?? String(DEFAULT_MULTICAST_TTL);
+  const multicastTtl = Number(ttlText);
+  if (!/^\d{1,3}$/.test(ttlText) || multicastTtl > 255) {
+    return { error: `Invalid --multicast-ttl "${ttlText}": expected 0 to 255` };
+  }
   return {
     port,
     rtpPorts,
+    multicastRange,
+    multicastTtl,
     hostname: values.hostname ?? "0.0.0.0",
     logLevel: level as LogLevel,
     help: values.help ?? false,
   };
+}
+
+/** Parses `a.b.c.d/n` inside the multicast block 224.0.0.0/4 (RFC 5771). */
+export function parseMulticastRange(
+  text: string,
+): { firstAddress: number; addressCount: number } | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(text);
+  if (!m) return undefined;
+  const octets = m.slice(1, 5).map(Number);
+  const bits = Number(m[5]);
+  if (octets.some((o) => o > 255) || bits < 4 || bits > 32) return undefined;
+  const address = ((octets[0] << 24) | (octets[1] << 16) | (octets[2] << 8) | octets[3]) >>> 0;
+  const count = 2 ** (32 - bits);
+  const first = bits === 32 ? address : (address & ~(count - 1)) >>> 0;
+  if (first >>> 28 !== 0xe) return undefined;
+  return { firstAddress: first, addressCount: count };
 }

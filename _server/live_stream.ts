@@ -129,6 +129,19 @@ export class LiveStream {
     };
   }
 
+  /** Where the next packets of these tracks start, for RTP-Info (a multicast join). */
+  position(trackIndices: Iterable<number>): PlayStart {
+    const now = this.#options.now();
+    return {
+      range: { start: 0 },
+      tracks: [...trackIndices].map((trackIndex) => ({
+        trackIndex,
+        sequenceNumber: this.#packetizers[trackIndex].nextSequenceNumber,
+        rtpTime: this.#rtpTimeAt(trackIndex, now),
+      })),
+    };
+  }
+
   /** Stops sending to a session; with `bye`, tells it so (RFC 3550, 6.6). */
   detach(sessionId: string, bye: boolean): Reader | undefined {
     const reader = this.#readers.get(sessionId);

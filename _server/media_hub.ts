@@ -5,7 +5,13 @@
  * @module
  */
 
-import type { MediaController, PlayStart, SessionEndReason, UdpPorts } from "../_rtsp/responder.ts";
+import type {
+  MediaController,
+  MulticastGroup,
+  PlayStart,
+  SessionEndReason,
+  UdpPorts,
+} from "../_rtsp/responder.ts";
 import type { NptRange } from "../_rtsp/range.ts";
 import { isInterleaved, type Session } from "../_rtsp/session.ts";
 import { parseRtcpCompound } from "../_rtsp/rtp/rtcp.ts";
@@ -16,7 +22,34 @@ import { type Reader, TcpReader, UdpReader } from "./reader.ts";
 import type { UdpPair } from "./udp_transport.ts";
 
 /** What plays one session. */
-type Playback = { readonly kind: "live"; readonly reader: Reader };
+type Playback =
+  | { readonly kind: "live"; readonly reader: Reader }
+  /** A member of a stream's multicast group: the group has the reader. */
+  | { readonly kind: "multicast" };
+
+/** Where multicast groups come from (RFC 2326, 12.39 `destination`, `port`, `ttl`). */
+export interface MulticastOptions {
+  /** First group address, e.g. 239.255.42.0, as a 32-bit number. */
+  readonly firstAddress: number;
+  /** How many addresses the range holds. */
+  readonly addressCount: number;
+  /** RTP port of track 0; track i uses this + 2i and the next odd port for RTCP. */
+  readonly firstPort: number;
+  readonly ttl: number;
+  /** Sockets that send to the groups (set up with `setMulticast`). */
+  readonly sockets: UdpPair;
+}
+
+/** A live stream's multicast group and who has joined it. */
+interface GroupState {
+  readonly address: string;
+  readonly members: Set<string>;
+  reader?: Reader;
+}
+
+function formatIpv4(n: number): string {
+  return [n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff].join(".");
+}
 
 /** Options of {@linkcode MediaHub}. */
 export interface MediaHubOptions {
@@ -28,6 +61,8 @@ export interface MediaHubOptions {
   readonly log: Logger;
   /** Refreshes a session (RTCP received for it). */
   readonly touch: (sessionId: string) => void;
+  /** Multicast for live streams; without it multicast SETUP is refused (461). */
+  readonly multicast?: MulticastOptions;
 }
 
 /** Connects sessions to media. */
@@ -36,6 +71,8 @@ export class MediaHub implements MediaController {
   #playing = new Map<string, Playback>();
   /** UDP RTCP source `address:port` → session id. */
   #udpRtcp = new Map<string, string>();
+  /** Multicast groups by stream path. */
+  #groups = new Map<string, GroupState>();
 
   /** @param options see {@linkcode MediaHubOptions} */
   constructor(options: MediaHubOptions) {
@@ -53,7 +90,24 @@ export class MediaHub implements MediaController {
 
   /** The reader of a playing session (for tests and stats). */
   readerOf(sessionId: string): Reader | undefined {
-    return this.#playing.get(sessionId)?.reader;
+    const playback = this.#playing.get(sessionId);
+    return playback?.kind === "live" ? playback.reader : undefined;
+  }
+
+  multicast(session: Session, trackIndex: number): MulticastGroup | undefined {
+    const options = this.#options.multicast;
+    if (!options || !this.#options.library.live(session.path)) return undefined;
+    let group = this.#groups.get(session.path);
+    if (!group) {
+      if (this.#groups.size >= options.addressCount) return undefined;
+      group = {
+        address: formatIpv4((options.firstAddress + this.#groups.size) >>> 0),
+        members: new Set(),
+      };
+      this.#groups.set(session.path, group);
+    }
+    const rtp = options.firstPort + 2 * trackIndex;
+    return { address: group.address, rtp, rtcp: rtp + 1, ttl: options.ttl };
   }
 
   udpPorts(_session: Session, _trackIndex: number): UdpPorts | undefined {
@@ -69,6 +123,8 @@ export class MediaHub implements MediaController {
     const stream = this.#options.library.live(session.path);
     if (!stream) throw new Error(`no stream at ${session.path}`);
     this.#stop(session, false);
+    const first = session.tracks.values().next().value;
+    if (first?.transport.delivery === "multicast") return this.#joinGroup(session);
     const reader = this.#readerFor(session);
     if (!reader) throw new Error(`session ${session.id} has no usable transport`);
     this.#playing.set(session.id, { kind: "live", reader });
@@ -93,10 +149,53 @@ export class MediaHub implements MediaController {
     }
   }
 
+  /** Adds a session to its stream's group; the first member starts the group's reader. */
+  #joinGroup(session: Session): PlayStart {
+    const stream = this.#options.library.live(session.path)!;
+    const group = this.#groups.get(session.path);
+    const sockets = this.#options.multicast?.sockets;
+    if (!group || !sockets) throw new Error(`no multicast group for ${session.path}`);
+    group.members.add(session.id);
+    this.#playing.set(session.id, { kind: "multicast" });
+    if (group.reader) return stream.position(session.tracks.keys());
+    // The group's reader stands for every track of the stream.
+    const tracks = new Map(
+      stream.description.tracks.map((_, trackIndex) => {
+        const g = this.multicast(session, trackIndex)!;
+        return [trackIndex, {
+          trackIndex,
+          transport: {
+            profile: "RTP/AVP",
+            lower: "UDP",
+            delivery: "multicast",
+            destination: g.address,
+            ports: [g.rtp, g.rtcp],
+            ttl: g.ttl,
+          },
+          clientAddress: g.address,
+          ssrc: stream.ssrc(trackIndex) ?? 0,
+          initialSequenceNumber: 0,
+          initialTimestamp: 0,
+        }] as const;
+      }),
+    );
+    group.reader = new UdpReader({
+      id: `multicast:${session.path}`,
+      path: session.path,
+      connectionId: 0,
+      state: "playing",
+      tracks,
+      lastActivityMs: 0,
+      timeoutMs: Infinity,
+    }, sockets);
+    return stream.attach(group.reader);
+  }
+
   /** Interleaved data from a client: RTCP on odd channels refreshes its session. */
   receivedInterleaved(connectionId: number, channel: number, payload: Uint8Array): void {
     if (channel % 2 === 0) return;
     for (const playback of this.#playing.values()) {
+      if (playback.kind !== "live") continue;
       const session = playback.reader.session;
       if (session.connectionId !== connectionId) continue;
       for (const track of session.tracks.values()) {
@@ -111,7 +210,7 @@ export class MediaHub implements MediaController {
   #receivedRtcp(sessionId: string, bytes: Uint8Array): void {
     this.#options.touch(sessionId);
     const parsed = parseRtcpCompound(bytes);
-    const reader = this.#playing.get(sessionId)?.reader;
+    const reader = this.readerOf(sessionId);
     if (!parsed.ok || !reader) return;
     for (const packet of parsed.packets) {
       if (packet.type !== "rr" && packet.type !== "sr") continue;
@@ -138,6 +237,17 @@ export class MediaHub implements MediaController {
     const playback = this.#playing.get(session.id);
     if (!playback) return;
     this.#playing.delete(session.id);
-    this.#options.library.live(session.path)?.detach(session.id, bye);
+    const stream = this.#options.library.live(session.path);
+    if (playback.kind === "live") {
+      stream?.detach(session.id, bye);
+      return;
+    }
+    const group = this.#groups.get(session.path);
+    group?.members.delete(session.id);
+    if (group?.reader && group.members.size === 0) {
+      // The last member left: stop sending to the group (RFC 3550, 6.6 BYE).
+      stream?.detach(group.reader.session.id, true);
+      group.reader = undefined;
+    }
   }
 }

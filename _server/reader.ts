@@ -66,7 +66,10 @@ export class TcpReader implements Reader {
   }
 }
 
-/** UDP unicast to the client's ports: one datagram per packet. */
+/**
+ * UDP to one address: the client's ports (unicast) or a group's ports
+ * (multicast, RFC 2326 12.39 `port`). One datagram per packet.
+ */
 export class UdpReader implements Reader {
   readonly session: Session;
   readonly gate: DropGate = new DropGate();
@@ -75,16 +78,20 @@ export class UdpReader implements Reader {
   #ports = new Map<number, readonly [number, number]>();
   #address: string;
 
-  /** @param session a session with UDP tracks; @param udp the server's sockets */
+  /**
+   * @param session a session with UDP tracks
+   * @param udp the sockets to send from
+   */
   constructor(session: Session, udp: UdpPair) {
     this.session = session;
     this.#udp = udp;
     let address = "";
     for (const track of session.tracks.values()) {
-      if (track.transport.clientPorts) {
-        this.#ports.set(track.trackIndex, track.transport.clientPorts);
-        address = track.clientAddress;
-      }
+      const t = track.transport;
+      const ports = t.delivery === "multicast" ? t.ports : t.clientPorts;
+      if (!ports) continue;
+      this.#ports.set(track.trackIndex, ports);
+      address = t.delivery === "multicast" && t.destination ? t.destination : track.clientAddress;
     }
     this.#address = address;
   }

@@ -103,10 +103,17 @@ export class UdpPair {
     this.#rtcp.send(bytes, port, address);
   }
 
-  /** Sets the multicast TTL of RTP and RTCP (RFC 2326, 12.39 `ttl`). */
-  setMulticastTtl(ttl: number): void {
-    this.#rtp.setMulticastTTL(ttl);
-    this.#rtcp.setMulticastTTL(ttl);
+  /**
+   * Prepares both sockets to send to multicast groups: the TTL (RFC 2326,
+   * 12.39 `ttl`) and, when given, the interface to send on (e.g. 127.0.0.1 keeps
+   * the traffic on this machine).
+   */
+  setMulticast(ttl: number, interfaceAddress?: string): void {
+    for (const s of [this.#rtp, this.#rtcp]) {
+      s.setMulticastTTL(ttl);
+      s.setMulticastLoopback(true);
+      if (interfaceAddress) s.setMulticastInterface(interfaceAddress);
+    }
   }
 
   /** Closes both sockets. */

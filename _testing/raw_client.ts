@@ -3,6 +3,7 @@
  */
 
 const enc = new TextEncoder();
+const MAX_KEPT_FRAMES = 100_000;
 const dec = new TextDecoder();
 
 /** A response as read off the wire. */
@@ -17,8 +18,35 @@ export interface RawResponse {
 export class RawClient {
   readonly conn: Deno.TcpConn;
   #buf = new Uint8Array(0);
-  /** Interleaved frames seen, by channel. */
-  readonly interleaved = new Map<number, number>();
+  #pending: RawResponse[] = [];
+  /** A read that outlived a timeout: its bytes must not be lost. */
+  #inflight: Promise<Uint8Array | null> | undefined;
+
+  /** Reads once, waiting at most `ms`; a read cut short by the timeout is resumed next time. */
+  async #readSome(ms: number): Promise<Uint8Array | null | "timeout"> {
+    this.#inflight ??= (async () => {
+      const chunk = new Uint8Array(65536);
+      const n = await this.conn.read(chunk).catch(() => null);
+      return n === null ? null : chunk.subarray(0, n);
+    })();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const result = await Promise.race([
+      this.#inflight,
+      new Promise<"timeout">((r) => timer = setTimeout(() => r("timeout"), Math.max(1, ms))),
+    ]);
+    clearTimeout(timer);
+    if (result !== "timeout") this.#inflight = undefined;
+    return result;
+  }
+
+  #append(bytes: Uint8Array): void {
+    const grown = new Uint8Array(this.#buf.length + bytes.length);
+    grown.set(this.#buf);
+    grown.set(bytes, this.#buf.length);
+    this.#buf = grown;
+  }
+  /** Interleaved frames seen so far, oldest first (at most MAX_KEPT_FRAMES). */
+  readonly frames: Array<{ channel: number; payload: Uint8Array }> = [];
 
   private constructor(conn: Deno.TcpConn) {
     this.conn = conn;
@@ -40,7 +68,9 @@ export class RawClient {
     while (this.#buf.length >= 4 && this.#buf[0] === 0x24) {
       const len = (this.#buf[2] << 8) | this.#buf[3];
       if (this.#buf.length < 4 + len) return undefined;
-      this.interleaved.set(this.#buf[1], (this.interleaved.get(this.#buf[1]) ?? 0) + 1);
+      if (this.frames.length < MAX_KEPT_FRAMES) {
+        this.frames.push({ channel: this.#buf[1], payload: this.#buf.slice(4, 4 + len) });
+      }
       this.#buf = this.#buf.slice(4 + len);
     }
     const text = dec.decode(this.#buf.subarray(0, Math.min(this.#buf.length, 65536)));
@@ -64,31 +94,50 @@ export class RawClient {
   async read(count = 1, timeoutMs = 5000): Promise<RawResponse[]> {
     const out: RawResponse[] = [];
     const deadline = Date.now() + timeoutMs;
-    const chunk = new Uint8Array(65536);
     while (out.length < count) {
-      const r = this.#take();
+      const r = this.#pending.shift() ?? this.#take();
       if (r) {
         out.push(r);
         continue;
       }
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out after ${out.length} of ${count} responses`);
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const n = await Promise.race([
-        this.conn.read(chunk),
-        new Promise<"timeout">((resolve) => timer = setTimeout(() => resolve("timeout"), left)),
-      ]);
-      clearTimeout(timer);
-      if (n === "timeout") continue;
-      if (n === null) {
+      if (left <= 0) {
+        throw new Error(
+          `timed out after ${out.length} of ${count} responses; holding ${this.#buf.length} bytes starting ${[
+            ...this.#buf.subarray(0, 8),
+          ]}`,
+        );
+      }
+      const got = await this.#readSome(left);
+      if (got === "timeout") continue;
+      if (got === null) {
         throw new Error(`connection closed after ${out.length} of ${count} responses`);
       }
-      const grown = new Uint8Array(this.#buf.length + n);
-      grown.set(this.#buf);
-      grown.set(chunk.subarray(0, n), this.#buf.length);
-      this.#buf = grown;
+      this.#append(got);
     }
     return out;
+  }
+
+  /**
+   * Reads until `count` interleaved frames have been kept in total, or
+   * `timeoutMs` passes; returns the frames kept so far.
+   */
+  async collect(
+    count: number,
+    timeoutMs: number,
+  ): Promise<Array<{ channel: number; payload: Uint8Array }>> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.frames.length < count) {
+      const left = deadline - Date.now();
+      if (left <= 0) break;
+      const got = await this.#readSome(left);
+      if (got === "timeout" || got === null) break;
+      this.#append(got);
+      // Frames are taken off the buffer as a side effect; a response stays queued.
+      const response = this.#take();
+      if (response) this.#pending.push(response);
+    }
+    return this.frames;
   }
 
   /** Sends a request and reads its response. */
@@ -99,19 +148,11 @@ export class RawClient {
 
   /** Resolves true when the server closes the connection within `timeoutMs`. */
   async closedByServer(timeoutMs = 3000): Promise<boolean> {
-    const chunk = new Uint8Array(65536);
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const n = await Promise.race([
-        this.conn.read(chunk).catch(() => null),
-        new Promise<"timeout">((r) =>
-          timer = setTimeout(() => r("timeout"), deadline - Date.now())
-        ),
-      ]);
-      clearTimeout(timer);
-      if (n === null) return true;
-      if (n === "timeout") return false;
+      const got = await this.#readSome(deadline - Date.now());
+      if (got === null) return true;
+      if (got === "timeout") return false;
     }
     return false;
   }
