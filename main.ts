@@ -39,11 +39,21 @@ async function main(args: string[]): Promise<number> {
     log.error(`cannot listen on ${flags.hostname}:${flags.port}: ${why}`);
     return EXIT_LISTEN_FAILED;
   }
+  if (flags.root !== undefined) {
+    try {
+      if (!Deno.statSync(flags.root).isDirectory) throw new Error("not a directory");
+    } catch (e) {
+      console.error(`error: --root "${flags.root}": ${e instanceof Error ? e.message : e}`);
+      return EXIT_USAGE;
+    }
+  }
   const app = await createApp({
     hostname: flags.hostname,
     rtpPorts: flags.rtpPorts,
     log,
     multicast: { ...flags.multicastRange, ttl: flags.multicastTtl },
+    root: flags.root,
+    loopFiles: flags.loop,
   });
   const server = app.server;
   const port = listener.addr.port;

@@ -537,9 +537,15 @@ export class RtspResponder {
         return reply(STATUS.InvalidRange, cseq, { headers: { session: session.id } });
       }
     }
-    const start = this.#media.play
-      ? await this.#media.play(session, range)
-      : this.#defaultPlayStart(session, range);
+    let start: PlayStart;
+    try {
+      start = this.#media.play
+        ? await this.#media.play(session, range)
+        : this.#defaultPlayStart(session, range);
+    } catch {
+      // The media side could not start (a file vanished or is unreadable).
+      return reply(STATUS.InternalServerError, cseq, { headers: { session: session.id } });
+    }
     session.state = "playing";
     // RTP-Info URLs are track URLs under the aggregate URL (RFC 2326, 12.33).
     const base = target.path === session.path

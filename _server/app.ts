@@ -7,6 +7,7 @@
 import { RtspResponder } from "../_rtsp/responder.ts";
 import type { MessageLimits } from "../_rtsp/limits.ts";
 import { LiveTestSource } from "../_rtsp/media/live_test_source.ts";
+import { FileLibrary } from "./file_library.ts";
 import { MediaLibrary } from "./library.ts";
 import { LiveStream } from "./live_stream.ts";
 import type { Logger } from "./log.ts";
@@ -27,6 +28,10 @@ export interface AppOptions {
   readonly limits?: Partial<MessageLimits>;
   /** Session timeout. */
   readonly sessionTimeoutMs?: number;
+  /** Directory of files to serve (`--root`). */
+  readonly root?: string;
+  /** Start files again when they end (`--loop`). */
+  readonly loopFiles?: boolean;
   /** Multicast groups for live streams; undefined disables multicast. */
   readonly multicast?: {
     readonly firstAddress: number;
@@ -56,7 +61,7 @@ function random32(): number {
 /** Builds the server. */
 export async function createApp(options: AppOptions): Promise<App> {
   const { log } = options;
-  const library = new MediaLibrary();
+  const library = new MediaLibrary(options.root ? new FileLibrary(options.root, log) : undefined);
   library.addLive(
     new LiveStream({
       path: TEST_STREAM_PATH,
@@ -100,6 +105,8 @@ export async function createApp(options: AppOptions): Promise<App> {
     udp,
     log,
     touch: (id) => responder.touchSession(id),
+    now: Date.now,
+    loopFiles: options.loopFiles,
     multicast: options.multicast && multicastSockets
       ? { ...options.multicast, firstPort: MULTICAST_FIRST_PORT, sockets: multicastSockets }
       : undefined,

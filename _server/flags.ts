@@ -26,6 +26,10 @@ export interface ServerFlags {
   /** Multicast groups: first address (32-bit) and count. */
   readonly multicastRange: { readonly firstAddress: number; readonly addressCount: number };
   readonly multicastTtl: number;
+  /** Directory of media files to serve, if any. */
+  readonly root?: string;
+  /** Start files again when they end. */
+  readonly loop: boolean;
   readonly help: boolean;
 }
 
@@ -44,6 +48,9 @@ Options:
   --multicast-range CIDR  groups handed to multicast readers of live streams
                       (default ${DEFAULT_MULTICAST_RANGE})
   --multicast-ttl N   TTL of multicast packets (default ${DEFAULT_MULTICAST_TTL})
+  --root DIR          serve the files under DIR: rtsp://host:port/<relative path>
+                      (MP4 with H.264/H.265/AAC/Opus, .264/.h264/.265/.h265, .aac)
+  --loop              start files again from the beginning when they end
   -h, --help          show this help
 `;
 
@@ -62,6 +69,8 @@ export function parseFlags(args: readonly string[]): ServerFlags | { error: stri
         "rtp-ports": { type: "string" },
         "multicast-range": { type: "string" },
         "multicast-ttl": { type: "string" },
+        root: { type: "string" },
+        loop: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -110,6 +119,8 @@ export function parseFlags(args: readonly string[]): ServerFlags | { error: stri
     rtpPorts,
     multicastRange,
     multicastTtl,
+    root: values.root,
+    loop: values.loop ?? false,
     hostname: values.hostname ?? "0.0.0.0",
     logLevel: level as LogLevel,
     help: values.help ?? false,

@@ -20,10 +20,18 @@ import type { MediaLibrary } from "./library.ts";
 import type { Logger } from "./log.ts";
 import { type Reader, TcpReader, UdpReader } from "./reader.ts";
 import type { UdpPair } from "./udp_transport.ts";
+import { FilePlayer } from "./file_player.ts";
 
 /** What plays one session. */
 type Playback =
   | { readonly kind: "live"; readonly reader: Reader }
+  /** A file on this session's own timeline. */
+  | {
+    readonly kind: "file";
+    readonly reader: Reader;
+    readonly player: FilePlayer;
+    readonly close: () => void;
+  }
   /** A member of a stream's multicast group: the group has the reader. */
   | { readonly kind: "multicast" };
 
@@ -63,6 +71,10 @@ export interface MediaHubOptions {
   readonly touch: (sessionId: string) => void;
   /** Multicast for live streams; without it multicast SETUP is refused (461). */
   readonly multicast?: MulticastOptions;
+  /** Start files again when they end. */
+  readonly loopFiles?: boolean;
+  /** Milliseconds since the epoch. */
+  readonly now: () => number;
 }
 
 /** Connects sessions to media. */
@@ -91,7 +103,7 @@ export class MediaHub implements MediaController {
   /** The reader of a playing session (for tests and stats). */
   readerOf(sessionId: string): Reader | undefined {
     const playback = this.#playing.get(sessionId);
-    return playback?.kind === "live" ? playback.reader : undefined;
+    return playback?.kind === "multicast" ? undefined : playback?.reader;
   }
 
   multicast(session: Session, trackIndex: number): MulticastGroup | undefined {
@@ -119,25 +131,55 @@ export class MediaHub implements MediaController {
     return this.#options.library.live(session.path)?.ssrc(trackIndex);
   }
 
-  play(session: Session, _range: NptRange | undefined): PlayStart {
+  async play(session: Session, range: NptRange | undefined): Promise<PlayStart> {
+    const current = this.#playing.get(session.id);
+    // A file session keeps its player: PLAY again resumes or seeks.
+    if (current?.kind === "file") return await current.player.play(range);
     const stream = this.#options.library.live(session.path);
-    if (!stream) throw new Error(`no stream at ${session.path}`);
+    if (!stream) return await this.#playFile(session, range);
     this.#stop(session, false);
     const first = session.tracks.values().next().value;
     if (first?.transport.delivery === "multicast") return this.#joinGroup(session);
     const reader = this.#readerFor(session);
     if (!reader) throw new Error(`session ${session.id} has no usable transport`);
     this.#playing.set(session.id, { kind: "live", reader });
+    this.#routeUdpRtcp(session);
+    return stream.attach(reader);
+  }
+
+  async #playFile(session: Session, range: NptRange | undefined): Promise<PlayStart> {
+    const opened = await this.#options.library.openFile(session.path);
+    if ("error" in opened) throw new Error(`cannot open ${session.path}: ${opened.error}`);
+    const reader = this.#readerFor(session);
+    if (!reader) {
+      opened.close();
+      throw new Error(`session ${session.id} has no usable transport`);
+    }
+    const player = new FilePlayer({
+      media: opened.media,
+      reader,
+      now: this.#options.now,
+      log: this.#options.log,
+      cname: "rtsp.ts",
+      loop: this.#options.loopFiles ?? false,
+    });
+    this.#playing.set(session.id, { kind: "file", reader, player, close: opened.close });
+    this.#routeUdpRtcp(session);
+    return await player.play(range);
+  }
+
+  #routeUdpRtcp(session: Session): void {
     for (const track of session.tracks.values()) {
       if (track.transport.clientPorts) {
         this.#udpRtcp.set(`${track.clientAddress}:${track.transport.clientPorts[1]}`, session.id);
       }
     }
-    return stream.attach(reader);
   }
 
   pause(session: Session): void {
-    this.#stop(session, false);
+    const playback = this.#playing.get(session.id);
+    if (playback?.kind === "file") playback.player.pause();
+    else this.#stop(session, false);
   }
 
   end(session: Session, reason: SessionEndReason): void {
@@ -195,7 +237,7 @@ export class MediaHub implements MediaController {
   receivedInterleaved(connectionId: number, channel: number, payload: Uint8Array): void {
     if (channel % 2 === 0) return;
     for (const playback of this.#playing.values()) {
-      if (playback.kind !== "live") continue;
+      if (playback.kind === "multicast") continue;
       const session = playback.reader.session;
       if (session.connectionId !== connectionId) continue;
       for (const track of session.tracks.values()) {
@@ -237,6 +279,11 @@ export class MediaHub implements MediaController {
     const playback = this.#playing.get(session.id);
     if (!playback) return;
     this.#playing.delete(session.id);
+    if (playback.kind === "file") {
+      playback.player.stop(bye);
+      playback.close();
+      return;
+    }
     const stream = this.#options.library.live(session.path);
     if (playback.kind === "live") {
       stream?.detach(session.id, bye);

@@ -1,0 +1,128 @@
+/**
+ * Files under `--root DIR`, served on demand as live555MediaServer does:
+ * `rtsp://host/<relative path>`. Paths that leave the root are refused.
+ * @module
+ */
+
+import type { LookupFailure, StreamDescription } from "../_rtsp/catalogue.ts";
+import { type FileMedia, openMediaFile, type ReadAt } from "../_rtsp/media/file_media.ts";
+import type { Logger } from "./log.ts";
+
+/** Descriptions kept so DESCRIBE, SETUP and PLAY do not parse a file three times. */
+const MAX_CACHED_DESCRIPTIONS = 64;
+
+/** A file opened for one session; close it when the session ends. */
+export interface OpenedFile {
+  readonly media: FileMedia;
+  close(): void;
+}
+
+/** Reads by offset from one file handle, one operation at a time. */
+function readerOf(file: Deno.FsFile): ReadAt {
+  let chain: Promise<unknown> = Promise.resolve();
+  return (offset, length) => {
+    const read = chain.then(async () => {
+      await file.seek(offset, Deno.SeekMode.Start);
+      const buf = new Uint8Array(length);
+      let got = 0;
+      while (got < length) {
+        const n = await file.read(buf.subarray(got));
+        if (n === null) break;
+        got += n;
+      }
+      return buf.subarray(0, got);
+    });
+    chain = read.catch(() => {});
+    return read;
+  };
+}
+
+/** Files under one root directory. */
+export class FileLibrary {
+  #root: string;
+  #log: Logger;
+  #descriptions = new Map<string, { stamp: string; description: StreamDescription }>();
+
+  /**
+   * @param root the directory served; resolved to its real path
+   * @param log where refusals and unreadable files are reported
+   */
+  constructor(root: string, log: Logger) {
+    this.#root = Deno.realPathSync(root);
+    this.#log = log;
+  }
+
+  /**
+   * The real path of the file a request path names, or undefined when it is not
+   * a regular file inside the root. `..`, `%2e%2e` (decoded before this),
+   * absolute-looking segments and symlinks that point outside are all refused.
+   */
+  async resolve(path: string): Promise<{ real: string; stat: Deno.FileInfo } | undefined> {
+    const segments = path.split("/").filter((s) => s !== "");
+    if (segments.length === 0) return undefined;
+    if (segments.some((s) => s === ".." || s === "." || s.includes("\\") || s.includes("\0"))) {
+      return undefined;
+    }
+    try {
+      const real = await Deno.realPath(`${this.#root}/${segments.join("/")}`);
+      if (!real.startsWith(`${this.#root}/`)) {
+        this.#log.warn(`refused ${path}: it resolves outside the root`);
+        return undefined;
+      }
+      const stat = await Deno.stat(real);
+      return stat.isFile ? { real, stat } : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Opens the file at `path` for playback. */
+  async open(path: string): Promise<OpenedFile | LookupFailure> {
+    const found = await this.resolve(path);
+    if (!found) return { error: "not-found" };
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(found.real, { read: true });
+    } catch (e) {
+      this.#log.warn(`cannot open ${path}: ${e instanceof Error ? e.message : e}`);
+      return { error: "not-found" };
+    }
+    const opened = await openMediaFile(found.real, readerOf(file), found.stat.size);
+    if (!opened.ok) {
+      file.close();
+      this.#log.warn(`cannot serve ${path}: ${opened.kind}: ${opened.error}`);
+      return { error: "unsupported", message: opened.error };
+    }
+    return {
+      media: opened.media,
+      close: () => {
+        try {
+          file.close();
+        } catch { /* closed */ }
+      },
+    };
+  }
+
+  /** The description of the file at `path` (cached by path, size and mtime). */
+  async describe(path: string): Promise<StreamDescription | LookupFailure> {
+    const found = await this.resolve(path);
+    if (!found) return { error: "not-found" };
+    const stamp = `${found.stat.size}:${found.stat.mtime?.getTime()}`;
+    const cached = this.#descriptions.get(found.real);
+    if (cached?.stamp === stamp) return { ...cached.description, path };
+    const opened = await this.open(path);
+    if ("error" in opened) return opened;
+    opened.close();
+    const description: StreamDescription = {
+      path,
+      name: path.slice(path.lastIndexOf("/") + 1),
+      tracks: opened.media.tracks.map((t) => t.description),
+      durationSeconds: opened.media.durationSeconds,
+    };
+    if (this.#descriptions.size >= MAX_CACHED_DESCRIPTIONS) {
+      this.#descriptions.delete(this.#descriptions.keys().next().value!);
+    }
+    this.#descriptions.set(found.real, { stamp, description });
+    return description;
+  }
+}

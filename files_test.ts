@@ -1,0 +1,287 @@
+/**
+ * Files under --root played by real clients: MP4, Annex-B and ADTS, seeking,
+ * PAUSE/PLAY, several readers, and paths that try to leave the root.
+ */
+
+import assert from "node:assert/strict";
+import { ffmpegDecode, ffprobeStreams, gstRun } from "./_testing/clients.ts";
+import { RawClient } from "./_testing/raw_client.ts";
+import { startTestServer } from "./_testing/server.ts";
+import { hasTool, requireTools, run } from "./_testing/tools.ts";
+
+/** Makes the test media once (10 s, 25 fps, a keyframe every second). */
+async function makeMedia(): Promise<string | undefined> {
+  if (!(await hasTool("ffmpeg"))) return undefined;
+  const dir = await Deno.makeTempDir({ prefix: "rtsp_ts_media_" });
+  const video = ["-f", "lavfi", "-i", "testsrc=size=320x240:rate=25"];
+  const audio = ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"];
+  const gop = ["-g", "25", "-sc_threshold", "0", "-pix_fmt", "yuv420p"];
+  const jobs: string[][] = [
+    [
+      ...video,
+      ...audio,
+      "-t",
+      "10",
+      "-c:v",
+      "libx264",
+      "-profile:v",
+      "baseline",
+      ...gop,
+      "-c:a",
+      "aac",
+      `${dir}/clip.mp4`,
+    ],
+    // Raw streams carry no timestamps: without B-frames decode order is presentation order.
+    [
+      ...video,
+      "-t",
+      "10",
+      "-c:v",
+      "libx264",
+      "-bf",
+      "0",
+      ...gop,
+      "-bsf:v",
+      "h264_mp4toannexb",
+      `${dir}/clip.264`,
+    ],
+    [
+      ...video,
+      "-t",
+      "4",
+      "-c:v",
+      "libx265",
+      ...gop,
+      "-x265-params",
+      "log-level=error:bframes=0",
+      `${dir}/clip.265`,
+    ],
+    [
+      ...video,
+      ...audio,
+      "-t",
+      "4",
+      "-c:v",
+      "libx265",
+      ...gop,
+      "-x265-params",
+      "log-level=error",
+      "-c:a",
+      "libopus",
+      `${dir}/hevc_opus.mp4`,
+    ],
+    [...audio, "-t", "4", "-c:a", "aac", `${dir}/tone.aac`],
+  ];
+  for (const job of jobs) {
+    const out = await run("ffmpeg", ["-v", "error", "-y", ...job], { timeoutMs: 60_000 });
+    if (out.code !== 0) throw new Error(`ffmpeg ${job.at(-1)}: ${out.stderr}`);
+  }
+  await Deno.writeTextFile(`${dir}/notes.txt`, "not media");
+  await Deno.writeTextFile(`${dir}/broken.mp4`, "this is not an MP4 file at all");
+  await Deno.mkdir(`${dir}/sub`);
+  await Deno.copyFile(`${dir}/clip.264`, `${dir}/sub/nested.264`);
+  const outside = await Deno.makeTempDir({ prefix: "rtsp_ts_outside_" });
+  await Deno.copyFile(`${dir}/clip.264`, `${outside}/secret.264`);
+  await Deno.symlink(`${outside}/secret.264`, `${dir}/escape.264`);
+  await Deno.symlink(`${dir}/clip.264`, `${dir}/inside_link.264`);
+  return dir;
+}
+
+const media = await makeMedia();
+
+async function withMedia(name: string, tools: string[]): Promise<string | undefined> {
+  if (!(await requireTools(name, "ffmpeg", ...tools))) return undefined;
+  return media;
+}
+
+Deno.test("ffprobe lists the streams of MP4, Annex-B and ADTS files", async () => {
+  const root = await withMedia("ffprobe files", ["ffprobe"]);
+  if (!root) return;
+  await using srv = await startTestServer({ root });
+  const summary = async (path: string) =>
+    (await ffprobeStreams(srv.url(path), ["-rtsp_transport", "tcp"])).map((s) =>
+      [s.codec_name, s.width, s.height, s.r_frame_rate, s.sample_rate].filter((x) =>
+        x !== undefined && x !== "0/0"
+      ).join(" ")
+    );
+  assert.deepEqual(await summary("/clip.mp4"), ["h264 320 240 25/1", "aac 48000"]);
+  assert.deepEqual(await summary("/clip.264"), ["h264 320 240 25/1"]);
+  assert.deepEqual(await summary("/sub/nested.264"), ["h264 320 240 25/1"]);
+  assert.deepEqual(await summary("/clip.265"), ["hevc 320 240 25/1"]);
+  assert.deepEqual(await summary("/hevc_opus.mp4"), ["hevc 320 240 25/1", "opus 48000"]);
+  assert.deepEqual(await summary("/tone.aac"), ["aac 48000"]);
+});
+
+for (
+  const [name, args] of [["TCP", ["-rtsp_transport", "tcp"]], ["UDP", [
+    "-rtsp_transport",
+    "udp",
+  ]]] as const
+) {
+  Deno.test(`ffmpeg over ${name} decodes 5 s of an MP4 (H.264 + AAC) with no errors`, async () => {
+    const root = await withMedia(`ffmpeg file ${name}`, []);
+    if (!root) return;
+    await using srv = await startTestServer({ root });
+    const r = await ffmpegDecode(srv.url("/clip.mp4"), 5, [...args]);
+    assert.equal(r.code, 0, r.errors);
+    assert.equal(r.errors, "");
+    assert.ok(Math.abs(r.frames - 125) <= 12.5, `${r.frames} frames`);
+  });
+}
+
+Deno.test("ffmpeg decodes H.265 + Opus from an MP4 and a raw .265 with no errors", async () => {
+  const root = await withMedia("ffmpeg hevc", []);
+  if (!root) return;
+  await using srv = await startTestServer({ root });
+  for (const path of ["/hevc_opus.mp4", "/clip.265"]) {
+    const r = await ffmpegDecode(srv.url(path), 3, ["-rtsp_transport", "tcp"]);
+    assert.equal(r.code, 0, r.errors);
+    assert.equal(r.errors, "", path);
+    assert.ok(Math.abs(r.frames - 75) <= 7.5, `${path}: ${r.frames} frames`);
+  }
+});
+
+Deno.test("GStreamer plays an MP4 over TCP and UDP", async () => {
+  const root = await withMedia("gst file", ["gst-launch-1.0"]);
+  if (!root) return;
+  await using srv = await startTestServer({ root });
+  for (const protocol of ["tcp", "udp"]) {
+    const r = await gstRun(
+      `rtspsrc location=${
+        srv.url("/clip.mp4")
+      } protocols=${protocol} ! decodebin ! fakesink silent=false`,
+      5,
+    );
+    assert.deepEqual(r.problems, [], protocol);
+    // rtspsrc holds the first 2 s in its jitter buffer; the rest must flow.
+    assert.ok(r.buffers > 60, `${protocol}: ${r.buffers} buffers`);
+  }
+});
+
+Deno.test("three readers of one file each get their own timeline", async () => {
+  const root = await withMedia("three file readers", []);
+  if (!root) return;
+  await using srv = await startTestServer({ root });
+  const results = await Promise.all([0, 1, 2].map(async (i) => {
+    await new Promise((r) => setTimeout(r, i * 700));
+    return await ffmpegDecode(srv.url("/clip.264"), 3, [
+      "-rtsp_transport",
+      i === 1 ? "udp" : "tcp",
+    ]);
+  }));
+  for (const r of results) {
+    assert.equal(r.errors, "");
+    assert.ok(Math.abs(r.frames - 75) <= 7.5, `${r.frames} frames`);
+  }
+});
+
+Deno.test("ffmpeg -ss 5 seeks: the first picture is the one at 5 s", async () => {
+  const root = await withMedia("seek", []);
+  if (!root) return;
+  await using srv = await startTestServer({ root });
+  const grab = async (input: string, pre: string[]) => {
+    // yuv420p is what the decoder outputs: no conversion, so pictures compare exactly.
+    const out = await run("ffmpeg", [
+      "-v",
+      "error",
+      ...pre,
+      "-ss",
+      "5",
+      "-i",
+      input,
+      "-frames:v",
+      "1",
+      "-f",
+      "rawvideo",
+      "-pix_fmt",
+      "yuv420p",
+      "-",
+    ], { timeoutMs: 30_000 });
+    assert.equal(out.code, 0, out.stderr);
+    return out.stdout;
+  };
+  const remote = await grab(srv.url("/clip.mp4"), ["-rtsp_transport", "tcp"]);
+  const local = await grab(`${root}/clip.mp4`, []);
+  const start = await run("ffmpeg", [
+    "-v",
+    "error",
+    "-i",
+    `${root}/clip.mp4`,
+    "-frames:v",
+    "1",
+    "-f",
+    "rawvideo",
+    "-pix_fmt",
+    "yuv420p",
+    "-",
+  ]);
+  assert.equal(remote.length, (320 * 240 * 3) / 2);
+  assert.deepEqual(remote, local, "same picture as the file at 5 s");
+  assert.notDeepEqual(remote, start.stdout, "not the first picture");
+});
+
+Deno.test("PAUSE then PLAY resumes a file where it paused", async () => {
+  const root = await withMedia("pause", []);
+  if (!root) return;
+  await using srv = await startTestServer({ root });
+  const c = await RawClient.connect(srv.port);
+  try {
+    const url = srv.url("/clip.264");
+    const s = await c.request(
+      `SETUP ${url} RTSP/1.0\r\nCSeq: 1\r\nTransport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n\r\n`,
+    );
+    const session = s.headers.get("session")!.split(";")[0];
+    const play = await c.request(`PLAY ${url} RTSP/1.0\r\nCSeq: 2\r\nSession: ${session}\r\n\r\n`);
+    assert.equal(play.headers.get("range"), "npt=0.000-10.000");
+    await c.collect(100_000, 1500);
+    const pause = await c.request(
+      `PAUSE ${url} RTSP/1.0\r\nCSeq: 3\r\nSession: ${session}\r\n\r\n`,
+    );
+    assert.equal(pause.status, 200);
+    await new Promise((r) => setTimeout(r, 1000));
+    const resume = await c.request(
+      `PLAY ${url} RTSP/1.0\r\nCSeq: 4\r\nSession: ${session}\r\n\r\n`,
+    );
+    const at = Number(/^npt=([\d.]+)-10\.000$/.exec(resume.headers.get("range")!)?.[1]);
+    assert.ok(at > 1.2 && at < 2.0, `resumed at ${at} s, paused after about 1.5 s`);
+    const seek = await c.request(
+      `PLAY ${url} RTSP/1.0\r\nCSeq: 5\r\nSession: ${session}\r\nRange: npt=7.5-\r\n\r\n`,
+    );
+    assert.equal(
+      seek.headers.get("range"),
+      "npt=7.000-10.000",
+      "seeks land on the keyframe at or before",
+    );
+  } finally {
+    c.close();
+  }
+});
+
+Deno.test("paths that leave the root, unknown and corrupt files are refused; the server keeps serving", async () => {
+  const root = await withMedia("paths", []);
+  if (!root) return;
+  await using srv = await startTestServer({ root });
+  const c = await RawClient.connect(srv.port);
+  try {
+    const describe = async (path: string) =>
+      (await c.request(`DESCRIBE rtsp://127.0.0.1:${srv.port}${path} RTSP/1.0\r\nCSeq: 1\r\n\r\n`))
+        .status;
+    const cases: Array<[string, number]> = [
+      ["/../clip.264", 404],
+      ["/sub/../../etc/passwd", 404],
+      ["/%2e%2e/%2e%2e/etc/passwd", 404],
+      ["/sub/%2E%2E/clip.264", 404],
+      ["//etc/passwd", 404],
+      ["/escape.264", 404],
+      ["/missing.mp4", 404],
+      ["/sub", 404],
+      ["/notes.txt", 415],
+      ["/broken.mp4", 415],
+      ["/inside_link.264", 200],
+      ["/clip.264", 200],
+    ];
+    for (const [path, status] of cases) assert.equal(await describe(path), status, path);
+  } finally {
+    c.close();
+  }
+});
