@@ -17,6 +17,7 @@ const INTERLEAVED_HEADER_BYTES = 4;
 const CR = 0x0d;
 const LF = 0x0a;
 const SPACE = 0x20;
+const TAB = 0x09;
 
 /** One thing taken off the connection. */
 export type Frame =
@@ -41,6 +42,8 @@ export type Frame =
   };
 
 const decoder = new TextDecoder();
+/** Shared by every request without a body: nothing to allocate. */
+const NO_BODY = new Uint8Array(0);
 
 /**
  * Splits a byte stream into {@linkcode Frame}s. Feed bytes with `push`, then
@@ -201,7 +204,7 @@ export class MessageFramer {
       }
     }
     if (this.#end - headEnd < bodyLength) return undefined;
-    const body = buf.slice(headEnd, headEnd + bodyLength);
+    const body = bodyLength === 0 ? NO_BODY : buf.slice(headEnd, headEnd + bodyLength);
     this.#start = headEnd + bodyLength;
     this.#firstLineChecked = false;
     this.#scan = this.#start;
@@ -273,16 +276,20 @@ type ParsedHead =
 
 /** Parses a complete head (request or status line plus header fields). */
 function parseHead(head: string, limits: MessageLimits): ParsedHead {
-  const lines = head.split(/\r?\n/);
-  // The head ends with an empty line; drop it and the split's trailing empties.
-  while (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
-  const first = lines[0];
+  // Lines end in CRLF or a bare LF; the head ends with an empty line.
+  let at = head.indexOf("\n");
+  const first = head.charCodeAt(at - 1) === CR ? head.slice(0, at - 1) : head.slice(0, at);
   const headers = new RtspHeaders();
   let count = 0;
   let last: string | undefined;
-  for (let n = 1; n < lines.length; n++) {
-    const line = lines[n];
-    if ((line[0] === " " || line[0] === "\t") && last !== undefined) {
+  while (at + 1 < head.length) {
+    const start = at + 1;
+    at = head.indexOf("\n", start);
+    if (at < 0) at = head.length;
+    const line = head.charCodeAt(at - 1) === CR ? head.slice(start, at - 1) : head.slice(start, at);
+    if (line === "") break;
+    const c0 = line.charCodeAt(0);
+    if ((c0 === SPACE || c0 === TAB) && last !== undefined) {
       // Folded continuation of the previous field (RFC 2616, 2.2).
       headers.set(last, `${headers.get(last)} ${line.trim()}`);
       continue;
@@ -304,15 +311,25 @@ function parseHead(head: string, limits: MessageLimits): ParsedHead {
         cseq: headers.get("cseq"),
       };
     }
-    last = line.slice(0, colon).trim();
-    headers.append(last, line.slice(colon + 1).trim());
+    last = line.charCodeAt(colon - 1) === SPACE
+      ? line.slice(0, colon).trim()
+      : line.slice(0, colon);
+    const valueStart = line.charCodeAt(colon + 1) === SPACE ? colon + 2 : colon + 1;
+    let value = line.slice(valueStart);
+    const tail = value.charCodeAt(value.length - 1);
+    if (tail === SPACE || tail === TAB || value.charCodeAt(0) === SPACE) value = value.trim();
+    headers.append(last, value);
   }
   if (first.startsWith("RTSP/")) {
     // A status line (RFC 2326, 7.1): the reason phrase may hold spaces.
     return { ok: true, kind: "response", status: Number(first.split(" ")[1]) || 0, headers };
   }
-  const parts = first.split(" ");
-  if (parts.length !== 3 || parts.some((p) => p === "")) {
+  const sp1 = first.indexOf(" ");
+  const sp2 = first.indexOf(" ", sp1 + 1);
+  if (
+    sp1 <= 0 || sp2 < 0 || sp2 === sp1 + 1 || sp2 === first.length - 1 ||
+    first.indexOf(" ", sp2 + 1) >= 0
+  ) {
     return {
       ok: false,
       status: STATUS.BadRequest,
@@ -320,13 +337,21 @@ function parseHead(head: string, limits: MessageLimits): ParsedHead {
       cseq: headers.get("cseq"),
     };
   }
-  if (parts[1].length > limits.maxUrlLength) {
+  const uri = first.slice(sp1 + 1, sp2);
+  if (uri.length > limits.maxUrlLength) {
     return {
       ok: false,
       status: STATUS.RequestUriTooLarge,
-      message: `URL of ${parts[1].length} characters exceeds the limit`,
+      message: `URL of ${uri.length} characters exceeds the limit`,
       cseq: headers.get("cseq"),
     };
   }
-  return { ok: true, kind: "request", method: parts[0], uri: parts[1], version: parts[2], headers };
+  return {
+    ok: true,
+    kind: "request",
+    method: first.slice(0, sp1),
+    uri,
+    version: first.slice(sp2 + 1),
+    headers,
+  };
 }

@@ -28,6 +28,7 @@ export function canonicalHeaderName(name: string): string {
  * keeps both values joined by ", " (RFC 2616, 4.2).
  */
 export class RtspHeaders {
+  /** By lower-case name; the name as first given is kept for {@linkcode entries}. */
   #fields = new Map<string, { name: string; value: string }>();
 
   /** @param init pairs of name and value, in order. */
@@ -50,12 +51,13 @@ export class RtspHeaders {
     const key = name.toLowerCase();
     const old = this.#fields.get(key);
     if (old) old.value = `${old.value}, ${value}`;
-    else this.#fields.set(key, { name: canonicalHeaderName(name), value });
+    else this.#fields.set(key, { name, value });
   }
 
   /** Replaces any value of `name`. */
   set(name: string, value: string): void {
-    this.#fields.set(name.toLowerCase(), { name: canonicalHeaderName(name), value });
+    const key = name.toLowerCase();
+    this.#fields.set(key, { name: this.#fields.get(key)?.name ?? name, value });
   }
 
   /** The number of distinct fields. */
@@ -63,8 +65,8 @@ export class RtspHeaders {
     return this.#fields.size;
   }
 
-  /** Fields in insertion order, with canonical names. */
+  /** Fields in insertion order, with canonical names (computed here, not on every parse). */
   *entries(): IterableIterator<[string, string]> {
-    for (const { name, value } of this.#fields.values()) yield [name, value];
+    for (const { name, value } of this.#fields.values()) yield [canonicalHeaderName(name), value];
   }
 }

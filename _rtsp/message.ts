@@ -79,6 +79,39 @@ const encoder = new TextEncoder();
  * @returns the bytes to send
  */
 export function serializeResponse(response: RtspResponse, options: SerializeOptions): Uint8Array {
+  const head = responseHead(response, options);
+  const body = response.body;
+  if (body === undefined || body.length === 0) return encoder.encode(head);
+  const headBytes = encoder.encode(head);
+  const out = new Uint8Array(headBytes.length + body.length);
+  out.set(headBytes);
+  out.set(body, headBytes.length);
+  return out;
+}
+
+/**
+ * Writes a response into `out` at `offset`, as {@linkcode serializeResponse}
+ * would, without allocating. Returns the bytes written, or `undefined` when it
+ * does not fit (grow `out` and call again).
+ */
+export function serializeResponseInto(
+  response: RtspResponse,
+  options: SerializeOptions,
+  out: Uint8Array,
+  offset: number,
+): number | undefined {
+  const head = responseHead(response, options);
+  // Heads are ASCII, so one character is one byte.
+  const bodyLength = response.body?.length ?? 0;
+  if (offset + head.length + bodyLength > out.length) return undefined;
+  const { read, written } = encoder.encodeInto(head, out.subarray(offset));
+  if (read !== head.length) return undefined;
+  if (response.body && bodyLength > 0) out.set(response.body, offset + written);
+  return written + bodyLength;
+}
+
+/** The status line and header fields, ending with the blank line. */
+function responseHead(response: RtspResponse, options: SerializeOptions): string {
   const h = response.headers;
   let head = `${RTSP_VERSION} ${response.status} ${REASON_PHRASE[response.status]}\r\n`;
   if (h.cseq !== undefined) head += `CSeq: ${h.cseq}\r\n`;
@@ -96,13 +129,7 @@ export function serializeResponse(response: RtspResponse, options: SerializeOpti
   if (h.contentType !== undefined) head += `Content-Type: ${h.contentType}\r\n`;
   const body = response.body;
   if (body !== undefined && body.length > 0) head += `Content-Length: ${body.length}\r\n`;
-  head += "\r\n";
-  if (body === undefined || body.length === 0) return encoder.encode(head);
-  const headBytes = encoder.encode(head);
-  const out = new Uint8Array(headBytes.length + body.length);
-  out.set(headBytes);
-  out.set(body, headBytes.length);
-  return out;
+  return head + "\r\n";
 }
 
 /**

@@ -7,7 +7,14 @@
 import type { LookupFailure, MediaCatalogue, StreamDescription } from "./catalogue.ts";
 import type { Frame } from "./framer.ts";
 import { isMethod, type Method } from "./method.ts";
-import { RTSP_VERSION, type RtspRequest, type RtspResponse, serializeResponse } from "./message.ts";
+import {
+  RTSP_VERSION,
+  type RtspRequest,
+  type RtspResponse,
+  type SerializeOptions,
+  serializeResponse,
+  serializeResponseInto,
+} from "./message.ts";
 import { formatRange, type NptRange, parseRange } from "./range.ts";
 import { buildSdp } from "./sdp.ts";
 import {
@@ -167,7 +174,7 @@ export class RtspResponder {
   #timeoutMs: number;
   #serverName: string;
   #dateSecond = -1;
-  #dateText = "";
+  #options: SerializeOptions = { date: "", server: "" };
   /** Interleaved channels in use per connection (RFC 2326, 10.12). */
   #channels = new Map<number, Set<number>>();
 
@@ -189,12 +196,24 @@ export class RtspResponder {
 
   /** The bytes of a response, with `Date` from the injected clock and `Server`. */
   serialize(response: RtspResponse): Uint8Array {
+    return serializeResponse(response, this.#serializeOptions());
+  }
+
+  /**
+   * Writes a response into `out` at `offset` without allocating; returns the
+   * bytes written, or `undefined` when `out` is too small.
+   */
+  serializeInto(response: RtspResponse, out: Uint8Array, offset: number): number | undefined {
+    return serializeResponseInto(response, this.#serializeOptions(), out, offset);
+  }
+
+  #serializeOptions(): SerializeOptions {
     const second = Math.floor(this.#now() / 1000);
     if (second !== this.#dateSecond) {
       this.#dateSecond = second;
-      this.#dateText = new Date(second * 1000).toUTCString();
+      this.#options = { date: new Date(second * 1000).toUTCString(), server: this.#serverName };
     }
-    return serializeResponse(response, { date: this.#dateText, server: this.#serverName });
+    return this.#options;
   }
 
   /** The answer to a framing error: its status, the CSeq if known, and close. */
@@ -202,8 +221,12 @@ export class RtspResponder {
     return { response: { status: frame.status, headers: { cseq: frame.cseq } }, close: true };
   }
 
-  /** Answers one request. Never throws for anything a client sends. */
-  async respond(request: RtspRequest, connection: ConnectionInfo): Promise<Reply> {
+  /**
+   * Answers one request. Never throws for anything a client sends. Answers that
+   * need the catalogue (DESCRIBE, SETUP, PLAY) come as a promise; the rest at
+   * once, so a keep-alive costs no trip through the event loop.
+   */
+  respond(request: RtspRequest, connection: ConnectionInfo): Reply | Promise<Reply> {
     const cseq = request.headers.get("cseq");
     if (request.version !== RTSP_VERSION) {
       // RFC 2326, 11.5.6; CSeq is still echoed if it can be read.
@@ -226,11 +249,11 @@ export class RtspResponder {
         this.#touchOptional(request, now);
         return reply(STATUS.Ok, cseq, { headers: { public: PUBLIC } });
       case "DESCRIBE":
-        return await this.#describe(cseq, target, connection);
+        return this.#describe(cseq, target, connection);
       case "SETUP":
-        return await this.#setup(request, cseq, target, connection, now);
+        return this.#setup(request, cseq, target, connection, now);
       case "PLAY":
-        return await this.#play(request, cseq, target, now);
+        return this.#play(request, cseq, target, now);
       case "PAUSE":
         return this.#pause(request, cseq, now);
       case "TEARDOWN":
