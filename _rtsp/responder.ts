@@ -17,7 +17,9 @@ import {
 } from "./message.ts";
 import { formatRange, type NptRange, parseRange } from "./range.ts";
 import { buildSdp } from "./sdp.ts";
+import { announcedTracks, matchSetupTrack, parseSdp } from "./sdp_parse.ts";
 import {
+  type Announcement,
   isInterleaved,
   nextSessionState,
   parseSessionHeader,
@@ -89,7 +91,20 @@ export interface MediaController {
   pause?(session: Session): void;
   /** The session ended (TEARDOWN, timeout, connection closed). */
   end?(session: Session, reason: SessionEndReason): void;
+  /**
+   * ANNOUNCE: may `path` be published to? Without this method publishing is
+   * not offered (405). "busy": someone else publishes there (403).
+   */
+  canPublish?(path: string): PublishVerdict;
+  /** RECORD accepted: take the publisher's media from now on. "busy" refuses it (403). */
+  record?(session: Session): PublishVerdict;
 }
+
+/** Whether a path may be published to now. */
+export type PublishVerdict = "ok" | "busy";
+
+/** Announcements one connection may hold before its SETUPs (bounds memory per connection). */
+export const MAX_ANNOUNCEMENTS_PER_CONNECTION = 8;
 
 /** Why a session ended. */
 export type SessionEndReason = "teardown" | "timeout" | "connection-closed" | "shutdown";
@@ -125,14 +140,19 @@ export interface Reply {
 const PUBLIC_METHODS: readonly Method[] = [
   "OPTIONS",
   "DESCRIBE",
+  "ANNOUNCE",
   "SETUP",
   "PLAY",
   "PAUSE",
+  "RECORD",
   "TEARDOWN",
   "GET_PARAMETER",
   "SET_PARAMETER",
 ];
 const PUBLIC = PUBLIC_METHODS.join(", ");
+/** `Public` of a server that does not take publishers. */
+const PUBLIC_PLAY_ONLY = PUBLIC_METHODS.filter((m) => m !== "ANNOUNCE" && m !== "RECORD")
+  .join(", ");
 
 function defaultRandom32(): number {
   return crypto.getRandomValues(new Uint32Array(1))[0];
@@ -177,6 +197,8 @@ export class RtspResponder {
   #options: SerializeOptions = { date: "", server: "" };
   /** Interleaved channels in use per connection (RFC 2326, 10.12). */
   #channels = new Map<number, Set<number>>();
+  /** Announcements per connection, by path, waiting for their SETUPs. */
+  #announcements = new Map<number, Map<string, Announcement>>();
 
   /** @param options see {@linkcode RtspResponderOptions} */
   constructor(options: RtspResponderOptions) {
@@ -247,7 +269,7 @@ export class RtspResponder {
     switch (request.method) {
       case "OPTIONS":
         this.#touchOptional(request, now);
-        return reply(STATUS.Ok, cseq, { headers: { public: PUBLIC } });
+        return reply(STATUS.Ok, cseq, { headers: { public: this.#public() } });
       case "DESCRIBE":
         return this.#describe(cseq, target, connection);
       case "SETUP":
@@ -270,18 +292,23 @@ export class RtspResponder {
         return reply(STATUS.Ok, cseq, { headers: session });
       }
       case "ANNOUNCE":
+        return this.#announce(request, cseq, target, connection);
       case "RECORD":
-        // Publishing is not offered yet: a known method not allowed on any resource.
-        return reply(STATUS.MethodNotAllowed, cseq, { headers: { allow: PUBLIC } });
+        return this.#record(request, cseq, now);
     }
   }
 
-  /** Ends the sessions a closed connection owned that were interleaved on it. */
+  /**
+   * Ends the sessions a closed connection owned that were interleaved on it,
+   * and its publishing sessions (a publisher that hangs up is gone, whatever
+   * its transport, so the path can be taken over at once).
+   */
   connectionClosed(connectionId: number): Session[] {
     this.#channels.delete(connectionId);
+    this.#announcements.delete(connectionId);
     const ended: Session[] = [];
     for (const session of this.sessions.byConnection(connectionId)) {
-      if (!isInterleaved(session)) continue;
+      if (!isInterleaved(session) && session.mode !== "record") continue;
       this.sessions.delete(session.id);
       this.#media.end?.(session, "connection-closed");
       ended.push(session);
@@ -373,6 +400,55 @@ export class RtspResponder {
     if (header !== undefined) this.sessions.touch(parseSessionHeader(header), now);
   }
 
+  #public(): string {
+    return this.#media.canPublish ? PUBLIC : PUBLIC_PLAY_ONLY;
+  }
+
+  /** RFC 2326, 10.3: a publisher describes what it will RECORD. */
+  #announce(
+    request: RtspRequest,
+    cseq: string,
+    target: RequestTarget,
+    connection: ConnectionInfo,
+  ): Reply {
+    if (!this.#media.canPublish) {
+      return reply(STATUS.MethodNotAllowed, cseq, { headers: { allow: this.#public() } });
+    }
+    const type = request.headers.get("content-type");
+    if (type !== undefined && !/^\s*application\/sdp\s*(;|$)/i.test(type)) {
+      return reply(STATUS.UnsupportedMediaType, cseq);
+    }
+    if (target.path === "/" || request.body.length === 0) return reply(STATUS.BadRequest, cseq);
+    const text = new TextDecoder().decode(request.body);
+    const parsed = parseSdp(text);
+    if (!parsed.ok) return reply(STATUS.BadRequest, cseq);
+    const tracks = announcedTracks(parsed.sdp);
+    if (tracks.length === 0) return reply(STATUS.UnsupportedMediaType, cseq);
+    if (this.#media.canPublish(target.path) === "busy") return reply(STATUS.Forbidden, cseq);
+    let held = this.#announcements.get(connection.id);
+    if (!held) this.#announcements.set(connection.id, held = new Map());
+    held.delete(target.path);
+    if (held.size >= MAX_ANNOUNCEMENTS_PER_CONNECTION) held.delete(held.keys().next().value!);
+    held.set(target.path, { path: target.path, sdp: text, tracks });
+    return reply(STATUS.Ok, cseq);
+  }
+
+  /** The announced stream and track a publisher's SETUP names. */
+  #announcedTrack(
+    connectionId: number,
+    path: string,
+    session: Session | undefined,
+  ): { announcement: Announcement; trackIndex: number } | undefined {
+    const candidates = session?.announcement
+      ? [session.announcement]
+      : [...(this.#announcements.get(connectionId)?.values() ?? [])];
+    for (const announcement of candidates) {
+      const trackIndex = matchSetupTrack(announcement.path, path, announcement.tracks);
+      if (trackIndex !== undefined) return { announcement, trackIndex };
+    }
+    return undefined;
+  }
+
   async #setup(
     request: RtspRequest,
     cseq: string,
@@ -385,22 +461,42 @@ export class RtspResponder {
     if (session && nextSessionState(session.state, "SETUP") === undefined) {
       return reply(STATUS.MethodNotValidInThisState, cseq, { headers: { session: session.id } });
     }
-    const found = await this.#resolve(target.path);
-    if ("error" in found) return this.#lookupFailure(cseq, found);
-    let trackIndex = found.trackIndex;
-    if (trackIndex === undefined) {
-      // RFC 2326, 10.4 / C.1.1: SETUP names one track; the aggregate URL is
-      // only meaningful for a single-track stream (live555 answers 459 too).
-      if (found.stream.tracks.length !== 1) return reply(STATUS.AggregateOperationNotAllowed, cseq);
-      trackIndex = 0;
-    }
-    if (session && session.path !== found.stream.path) {
-      return reply(STATUS.AggregateOperationNotAllowed, cseq, { headers: { session: session.id } });
-    }
     const transportText = request.headers.get("transport");
     if (transportText === undefined) return reply(STATUS.UnsupportedTransport, cseq);
     const choices = parseTransport(transportText);
     if ("error" in choices) return reply(STATUS.UnsupportedTransport, cseq);
+    // RFC 2326, 12.39: mode=record asks to publish; the first SETUP fixes the session's mode.
+    const mode = session?.mode ??
+      (choices.some((c) => c.mode === "record") ? "record" : "play");
+    const withSession = session ? { headers: { session: session.id } } : {};
+
+    let trackIndex: number;
+    let path: string;
+    let announcement: Announcement | undefined;
+    if (mode === "record") {
+      const match = this.#announcedTrack(connection.id, target.path, session);
+      // A SETUP for recording needs an ANNOUNCE first (RFC 2326, 10.3 and A.1).
+      if (!match) return reply(STATUS.MethodNotValidInThisState, cseq, withSession);
+      ({ trackIndex, announcement } = match);
+      path = announcement.path;
+    } else {
+      const found = await this.#resolve(target.path);
+      if ("error" in found) return this.#lookupFailure(cseq, found);
+      if (found.trackIndex === undefined) {
+        // RFC 2326, 10.4 / C.1.1: SETUP names one track; the aggregate URL is
+        // only meaningful for a single-track stream (live555 answers 459 too).
+        if (found.stream.tracks.length !== 1) {
+          return reply(STATUS.AggregateOperationNotAllowed, cseq);
+        }
+        trackIndex = 0;
+      } else {
+        trackIndex = found.trackIndex;
+      }
+      path = found.stream.path;
+    }
+    if (session && session.path !== path) {
+      return reply(STATUS.AggregateOperationNotAllowed, cseq, withSession);
+    }
 
     const isNew = session === undefined;
     if (session === undefined) {
@@ -408,8 +504,10 @@ export class RtspResponder {
       while (this.sessions.has(id)) id = this.#newSessionId();
       session = {
         id,
-        path: found.stream.path,
+        path,
         connectionId: connection.id,
+        mode,
+        ...(announcement ? { announcement } : {}),
         state: "init",
         tracks: new Map(),
         lastActivityMs: now,
@@ -472,10 +570,12 @@ export class RtspResponder {
     connection: ConnectionInfo,
     ssrc: number,
   ): TransportSpec | undefined {
+    const record = session.mode === "record";
     for (const choice of choices) {
       if (choice.profile !== "RTP/AVP") continue;
-      if (choice.mode === "record") continue;
+      if ((choice.mode === "record") !== record) continue;
       if (choice.delivery === "multicast") {
+        if (record) continue;
         if (choice.lower !== "UDP") continue;
         const group = this.#media.multicast?.(session, trackIndex);
         if (!group) continue;
@@ -504,7 +604,7 @@ export class RtspResponder {
           lower: "TCP",
           delivery: "unicast",
           interleaved: [rtp, rtp + 1],
-          ssrc,
+          ...(record ? { mode: "record" } : { ssrc }),
         };
       }
       if (!choice.clientPorts) continue;
@@ -516,7 +616,7 @@ export class RtspResponder {
         delivery: "unicast",
         clientPorts: choice.clientPorts,
         serverPorts: [ports.rtp, ports.rtcp],
-        ssrc,
+        ...(record ? { mode: "record" } : { ssrc }),
       };
     }
     return undefined;
@@ -546,6 +646,9 @@ export class RtspResponder {
     const found = this.#stateful(request, cseq, "PLAY", now);
     if ("response" in found) return found;
     const session = found.session;
+    if (session.mode !== "play") {
+      return reply(STATUS.MethodNotValidInThisState, cseq, { headers: { session: session.id } });
+    }
     if (session.tracks.size > 1 && target.path !== session.path) {
       // RFC 2326, 11.3.10: a multi-track session plays as a whole.
       return reply(STATUS.OnlyAggregateOperationAllowed, cseq, {
@@ -602,6 +705,22 @@ export class RtspResponder {
         rtpTime: t.initialTimestamp,
       })),
     };
+  }
+
+  /** RFC 2326, 10.11: a publisher starts sending. */
+  #record(request: RtspRequest, cseq: string, now: number): Reply {
+    const found = this.#stateful(request, cseq, "RECORD", now);
+    if ("response" in found) return found;
+    const session = found.session;
+    const withSession = { headers: { session: session.id } };
+    if (session.mode !== "record") {
+      return reply(STATUS.MethodNotValidInThisState, cseq, withSession);
+    }
+    if (session.state !== "recording" && this.#media.record?.(session) === "busy") {
+      return reply(STATUS.Forbidden, cseq, withSession);
+    }
+    session.state = "recording";
+    return reply(STATUS.Ok, cseq, withSession);
   }
 
   #pause(request: RtspRequest, cseq: string, now: number): Reply {

@@ -3,7 +3,18 @@
  * @module
  */
 
+import type { AnnouncedTrack } from "./sdp_parse.ts";
 import type { TransportSpec } from "./transport.ts";
+
+/** What a publisher announced (RFC 2326, 10.3): kept per connection until its SETUPs. */
+export interface Announcement {
+  /** The path published to. */
+  readonly path: string;
+  /** The SDP as sent. */
+  readonly sdp: string;
+  /** Its tracks, described as readers will see them. */
+  readonly tracks: readonly AnnouncedTrack[];
+}
 
 /** RFC 2326, A.1: the states of a server session. */
 export type SessionState = "init" | "ready" | "playing" | "recording";
@@ -59,6 +70,10 @@ export interface Session {
   readonly path: string;
   /** The connection that created it; interleaved data flows only there. */
   readonly connectionId: number;
+  /** Reading (PLAY) or publishing (RECORD), fixed by the first SETUP's transport mode. */
+  readonly mode: "play" | "record";
+  /** For a publishing session: what was announced. */
+  readonly announcement?: Announcement;
   state: SessionState;
   /** Tracks by index. */
   readonly tracks: Map<number, SessionTrack>;

@@ -7,6 +7,7 @@ function session(id: string, at: number, connectionId = 1): Session {
     id,
     path: "/test",
     connectionId,
+    mode: "play",
     state: "ready",
     tracks: new Map(),
     lastActivityMs: at,

@@ -53,6 +53,7 @@ Deno.test("a TCP reader behind a stuck peer drops whole frames until the next ke
     id: "S",
     path: "/test",
     connectionId: 1,
+    mode: "play",
     state: "playing",
     tracks: new Map([[0, {
       trackIndex: 0,

@@ -46,6 +46,7 @@ function session(id: string): Session {
     id,
     path: "/test",
     connectionId: 1,
+    mode: "play",
     state: "ready",
     tracks: new Map([[0, track(0)], [1, track(1)]]),
     lastActivityMs: 0,

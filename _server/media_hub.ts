@@ -225,6 +225,7 @@ export class MediaHub implements MediaController {
       id: `multicast:${session.path}`,
       path: session.path,
       connectionId: 0,
+      mode: "play",
       state: "playing",
       tracks,
       lastActivityMs: 0,
