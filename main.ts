@@ -54,6 +54,7 @@ async function main(args: string[]): Promise<number> {
     multicast: { ...flags.multicastRange, ttl: flags.multicastTtl },
     root: flags.root,
     loopFiles: flags.loop,
+    graceMs: flags.graceMs,
   });
   const server = app.server;
   const port = listener.addr.port;

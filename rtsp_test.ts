@@ -134,7 +134,7 @@ Deno.test("ffprobe sees OPTIONS and DESCRIBE answered", async () => {
   assert.match(debug.stderr, /Stream #0:1.*Audio: pcm_mulaw, 8000 Hz/);
   // At trace level it prints every reply line as line='...'.
   const out = await run("ffprobe", ["-v", "trace", ...args], { timeoutMs: 20_000 });
-  assert.match(out.stderr, /line='RTSP\/1.0 200 OK'[\s\S]*line='Public: OPTIONS, DESCRIBE, SETUP, PLAY/);
+  assert.match(out.stderr, /line='RTSP\/1.0 200 OK'[\s\S]*line='Public: OPTIONS, DESCRIBE, ANNOUNCE, SETUP, PLAY, PAUSE, RECORD/);
   assert.match(out.stderr, /line='Content-Type: application\/sdp'/);
   assert.match(out.stderr, /Stream #0:0.*Video: h264/);
   assert.match(out.stderr, /Stream #0:1.*Audio: pcm_mulaw, 8000 Hz/);

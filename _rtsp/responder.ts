@@ -107,7 +107,13 @@ export type PublishVerdict = "ok" | "busy";
 export const MAX_ANNOUNCEMENTS_PER_CONNECTION = 8;
 
 /** Why a session ended. */
-export type SessionEndReason = "teardown" | "timeout" | "connection-closed" | "shutdown";
+export type SessionEndReason =
+  | "teardown"
+  | "timeout"
+  | "connection-closed"
+  | "shutdown"
+  /** The stream it read ended (a publisher left and no one took over). */
+  | "source-ended";
 
 /** Options of {@linkcode RtspResponder}; everything with I/O or chance in it is injected. */
 export interface RtspResponderOptions {
@@ -324,6 +330,15 @@ export class RtspResponder {
       this.#media.end?.(session, "timeout");
     }
     return gone;
+  }
+
+  /** Ends one session from the media side (its source is gone). */
+  endSession(id: string, reason: SessionEndReason): Session | undefined {
+    const session = this.sessions.delete(id);
+    if (!session) return undefined;
+    this.#releaseChannels(session);
+    this.#media.end?.(session, reason);
+    return session;
   }
 
   /** Ends every session (server shutdown). */

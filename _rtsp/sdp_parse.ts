@@ -228,7 +228,8 @@ export function parseSdp(text: string): SdpParseResult {
     if (lines[i].length > MAX_SDP_LINE_LENGTH) {
       return failure(SdpParseError.LineTooLong, `line ${i + 1} exceeds ${MAX_SDP_LINE_LENGTH}`);
     }
-    const m = LINE_PATTERN.exec(lines[i].trimEnd());
+    // Leading blanks too: a few firmwares indent their attribute lines.
+    const m = LINE_PATTERN.exec(lines[i].trim());
     if (!m) continue;
     const [, type, value] = m;
     switch (type) {
@@ -523,7 +524,8 @@ function withParameters(fmtp: string | undefined, updates: Array<[string, string
       entries.push([name, value]);
       continue;
     }
-    entries[at] = [name, value];
+    // The sender's spelling of the name is kept: names are case-insensitive.
+    entries[at] = [entries[at][0], value];
     // Drop later duplicates, which would otherwise contradict the new value.
     for (let i = entries.length - 1; i > at; i--) {
       if (entries[i][0].toLowerCase() === lower) entries.splice(i, 1);

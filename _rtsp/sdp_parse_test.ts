@@ -691,6 +691,11 @@ Deno.test("parseSdp leniency", async (t) => {
     },
   );
 
+  await t.step("indented lines (some NVR firmwares)", () => {
+    const sdp = parsed(MINIMAL.replaceAll("\r\na=", "\r\n  a="));
+    equal(sdp.media[0].control, "trackID=0");
+  });
+
   await t.step("a byte order mark (Windows encoders writing SDP files)", () => {
     equal(parsed("\uFEFF" + MINIMAL).sessionName, "Cam");
   });

@@ -15,6 +15,9 @@ import { MediaHub } from "./media_hub.ts";
 import { RtspServer } from "./server.ts";
 import { type PortRange, UdpPair } from "./udp_transport.ts";
 
+/** Default wait for a new publisher before a published path's readers are ended. */
+export const DEFAULT_GRACE_MS = 10_000;
+
 /** The path of the built-in live test stream. */
 export const TEST_STREAM_PATH = "/test";
 
@@ -32,6 +35,8 @@ export interface AppOptions {
   readonly root?: string;
   /** Start files again when they end (`--loop`). */
   readonly loopFiles?: boolean;
+  /** How long readers of a published path wait for a new publisher (ms). */
+  readonly graceMs?: number;
   /** Multicast groups for live streams; undefined disables multicast. */
   readonly multicast?: {
     readonly firstAddress: number;
@@ -62,7 +67,7 @@ function random32(): number {
 export async function createApp(options: AppOptions): Promise<App> {
   const { log } = options;
   const library = new MediaLibrary(options.root ? new FileLibrary(options.root, log) : undefined);
-  library.addLive(
+  library.addShared(
     new LiveStream({
       path: TEST_STREAM_PATH,
       name: "rtsp.ts test pattern",
@@ -107,6 +112,8 @@ export async function createApp(options: AppOptions): Promise<App> {
     touch: (id) => responder.touchSession(id),
     now: Date.now,
     loopFiles: options.loopFiles,
+    graceMs: options.graceMs ?? DEFAULT_GRACE_MS,
+    endSession: (id, reason) => responder.endSession(id, reason),
     multicast: options.multicast && multicastSockets
       ? { ...options.multicast, firstPort: MULTICAST_FIRST_PORT, sockets: multicastSockets }
       : undefined,

@@ -30,6 +30,8 @@ export interface ServerFlags {
   readonly root?: string;
   /** Start files again when they end. */
   readonly loop: boolean;
+  /** Milliseconds readers of a published path wait for a new publisher. */
+  readonly graceMs: number;
   readonly help: boolean;
 }
 
@@ -51,6 +53,8 @@ Options:
   --root DIR          serve the files under DIR: rtsp://host:port/<relative path>
                       (MP4 with H.264/H.265/AAC/Opus, .264/.h264/.265/.h265, .aac)
   --loop              start files again from the beginning when they end
+  --publish-grace S   seconds readers of a published path wait for a new publisher
+                      after the publisher leaves (default 10)
   -h, --help          show this help
 `;
 
@@ -71,6 +75,7 @@ export function parseFlags(args: readonly string[]): ServerFlags | { error: stri
         "multicast-ttl": { type: "string" },
         root: { type: "string" },
         loop: { type: "boolean" },
+        "publish-grace": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -114,8 +119,14 @@ export function parseFlags(args: readonly string[]): ServerFlags | { error: stri
   if (!/^\d{1,3}$/.test(ttlText) || multicastTtl > 255) {
     return { error: `Invalid --multicast-ttl "${ttlText}": expected 0 to 255` };
   }
+  const graceText = values["publish-grace"] ?? "10";
+  const grace = Number(graceText);
+  if (!/^\d+(\.\d+)?$/.test(graceText) || grace > 86400) {
+    return { error: `Invalid --publish-grace "${graceText}": expected seconds, 0 to 86400` };
+  }
   return {
     port,
+    graceMs: grace * 1000,
     rtpPorts,
     multicastRange,
     multicastTtl,

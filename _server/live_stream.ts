@@ -6,8 +6,7 @@
  */
 
 import type { StreamDescription } from "../_rtsp/catalogue.ts";
-import { GopCache } from "../_rtsp/fanout/gop_cache.ts";
-import { FrameDelivery, mediaFrame } from "../_rtsp/fanout/media_frame.ts";
+import { mediaFrame } from "../_rtsp/fanout/media_frame.ts";
 import type { LiveTestSource } from "../_rtsp/media/live_test_source.ts";
 import type { PlayStart } from "../_rtsp/responder.ts";
 import { FramePacketizer } from "../_rtsp/rtp/frame_packetizer.ts";
@@ -15,6 +14,7 @@ import { H264Packetizer } from "../_rtsp/rtp/h264_packetizer.ts";
 import type { Packetizer } from "../_rtsp/rtp/packetizer.ts";
 import { buildBye, buildCompound, buildSdes, buildSenderReport } from "../_rtsp/rtp/rtcp.ts";
 import { RTP_HEADER_SIZE } from "../_rtsp/rtp/rtp_packet.ts";
+import { Broadcast } from "./broadcast.ts";
 import type { Reader } from "./reader.ts";
 
 /** RFC 3550, 6.2: 5 seconds is the conventional minimum RTCP interval. */
@@ -35,14 +35,6 @@ export interface LiveStreamOptions {
   readonly cname: string;
 }
 
-function sequenceOf(packet: Uint8Array): number {
-  return (packet[2] << 8) | packet[3];
-}
-
-function timestampOf(packet: Uint8Array): number {
-  return ((packet[4] << 24) | (packet[5] << 16) | (packet[6] << 8) | packet[7]) >>> 0;
-}
-
 /** One live source fanned out to many readers. */
 export class LiveStream {
   readonly path: string;
@@ -53,8 +45,7 @@ export class LiveStream {
   #initialTimestamps: number[];
   #packetCounts: number[];
   #octetCounts: number[];
-  #readers = new Map<string, Reader>();
-  #gop = new GopCache();
+  #broadcast = new Broadcast();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #reportTimer: ReturnType<typeof setInterval>;
   #closed = false;
@@ -90,7 +81,7 @@ export class LiveStream {
 
   /** Readers attached now. */
   get readerCount(): number {
-    return this.#readers.size;
+    return this.#broadcast.readerCount;
   }
 
   /** The SSRC of a track, the same for every reader. */
@@ -103,18 +94,14 @@ export class LiveStream {
    * PLAY answer is written sends Sender Reports and the current GOP, then live frames.
    */
   attach(reader: Reader): PlayStart {
-    const cached = this.#gop.frames();
     const now = this.#options.now();
-    const tracks = [...reader.session.tracks.keys()].map((trackIndex) => {
-      const first = cached.find((f) => f.trackIndex === trackIndex)?.packets[0];
-      return first
-        ? { trackIndex, sequenceNumber: sequenceOf(first), rtpTime: timestampOf(first) }
-        : {
-          trackIndex,
-          sequenceNumber: this.#packetizers[trackIndex].nextSequenceNumber,
-          rtpTime: this.#rtpTimeAt(trackIndex, now),
-        };
-    });
+    const tracks = [...reader.session.tracks.keys()].map((trackIndex) => ({
+      trackIndex,
+      ...(this.#broadcast.cachedStart(trackIndex) ?? {
+        sequenceNumber: this.#packetizers[trackIndex].nextSequenceNumber,
+        rtpTime: this.#rtpTimeAt(trackIndex, now),
+      }),
+    }));
     return {
       range: { start: 0 },
       tracks,
@@ -123,8 +110,7 @@ export class LiveStream {
         for (const trackIndex of reader.session.tracks.keys()) {
           reader.rtcp(trackIndex, this.#senderReport(trackIndex, this.#options.now()));
         }
-        for (const frame of cached) reader.deliver(new FrameDelivery(frame));
-        this.#readers.set(reader.session.id, reader);
+        this.#broadcast.attach(reader);
       },
     };
   }
@@ -144,9 +130,8 @@ export class LiveStream {
 
   /** Stops sending to a session; with `bye`, tells it so (RFC 3550, 6.6). */
   detach(sessionId: string, bye: boolean): Reader | undefined {
-    const reader = this.#readers.get(sessionId);
+    const reader = this.#broadcast.detach(sessionId);
     if (!reader) return undefined;
-    this.#readers.delete(sessionId);
     if (bye) {
       for (const trackIndex of reader.session.tracks.keys()) {
         reader.rtcp(trackIndex, buildBye([this.#ssrcs[trackIndex]]));
@@ -160,7 +145,7 @@ export class LiveStream {
     this.#closed = true;
     clearTimeout(this.#timer);
     clearInterval(this.#reportTimer);
-    this.#readers.clear();
+    this.#broadcast.clear();
   }
 
   #rtpTimeAt(trackIndex: number, nowMs: number): number {
@@ -178,11 +163,7 @@ export class LiveStream {
       const frame = mediaFrame(trackIndex, packets, video, au.keyframe);
       this.#packetCounts[trackIndex] += packets.length;
       this.#octetCounts[trackIndex] += frame.bytes - packets.length * RTP_HEADER_SIZE;
-      this.#gop.add(frame);
-      if (this.#readers.size > 0) {
-        const delivery = new FrameDelivery(frame);
-        for (const reader of this.#readers.values()) reader.deliver(delivery);
-      }
+      this.#broadcast.send(frame);
     }
     const wait = Math.max(MIN_TICK_MS, source.nextDueMs() - this.#options.now());
     this.#timer = setTimeout(() => this.#tick(), wait);
@@ -204,10 +185,10 @@ export class LiveStream {
   }
 
   #sendReports(): void {
-    if (this.#readers.size === 0) return;
+    if (this.#broadcast.readerCount === 0) return;
     const now = this.#options.now();
     const reports = this.#ssrcs.map((_, i) => this.#senderReport(i, now));
-    for (const reader of this.#readers.values()) {
+    for (const reader of this.#broadcast.readers()) {
       for (const trackIndex of reader.session.tracks.keys()) {
         reader.rtcp(trackIndex, reports[trackIndex]);
       }

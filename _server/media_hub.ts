@@ -21,6 +21,8 @@ import type { Logger } from "./log.ts";
 import { type Reader, TcpReader, UdpReader } from "./reader.ts";
 import type { UdpPair } from "./udp_transport.ts";
 import { FilePlayer } from "./file_player.ts";
+import { RelayStream } from "./relay_stream.ts";
+import type { PublishVerdict } from "../_rtsp/responder.ts";
 
 /** What plays one session. */
 type Playback =
@@ -75,24 +77,43 @@ export interface MediaHubOptions {
   readonly loopFiles?: boolean;
   /** Milliseconds since the epoch. */
   readonly now: () => number;
+  /** How long readers of a published path wait for a new publisher. */
+  readonly graceMs: number;
+  /** Ends a session from the media side (its publisher is gone for good). */
+  readonly endSession: (sessionId: string, reason: SessionEndReason) => void;
+}
+
+/** Where a datagram or interleaved frame from a client goes. */
+interface Route {
+  readonly sessionId: string;
+  readonly trackIndex: number;
+  /** Publisher RTP/RTCP for a relay, or a reader's RTCP. */
+  readonly relay?: RelayStream;
+  readonly rtcp: boolean;
 }
 
 /** Connects sessions to media. */
 export class MediaHub implements MediaController {
   #options: MediaHubOptions;
   #playing = new Map<string, Playback>();
-  /** UDP RTCP source `address:port` → session id. */
-  #udpRtcp = new Map<string, string>();
+  /** UDP sources `address:port` of client RTP and RTCP. */
+  #udpRoutes = new Map<string, Route>();
+  /** Interleaved channels per connection. */
+  #tcpRoutes = new Map<number, Map<number, Route>>();
+  /** Publishing sessions and the path each feeds. */
+  #publishing = new Map<string, RelayStream>();
   /** Multicast groups by stream path. */
   #groups = new Map<string, GroupState>();
 
   /** @param options see {@linkcode MediaHubOptions} */
   constructor(options: MediaHubOptions) {
     this.#options = options;
-    options.udp?.onRtcp((bytes, address, port) => {
-      const id = this.#udpRtcp.get(`${address}:${port}`);
-      if (id !== undefined) this.#receivedRtcp(id, bytes);
-    });
+    const fromUdp = (bytes: Uint8Array, address: string, port: number) => {
+      const route = this.#udpRoutes.get(`${address}:${port}`);
+      if (route) this.#received(route, bytes);
+    };
+    options.udp?.onRtcp(fromUdp);
+    options.udp?.onRtp(fromUdp);
   }
 
   /** Sessions being sent media now. */
@@ -108,7 +129,7 @@ export class MediaHub implements MediaController {
 
   multicast(session: Session, trackIndex: number): MulticastGroup | undefined {
     const options = this.#options.multicast;
-    if (!options || !this.#options.library.live(session.path)) return undefined;
+    if (!options || !this.#options.library.shared(session.path)) return undefined;
     let group = this.#groups.get(session.path);
     if (!group) {
       if (this.#groups.size >= options.addressCount) return undefined;
@@ -122,20 +143,110 @@ export class MediaHub implements MediaController {
     return { address: group.address, rtp, rtcp: rtp + 1, ttl: options.ttl };
   }
 
+  canPublish(path: string): PublishVerdict {
+    const shared = this.#options.library.shared(path);
+    if (shared === undefined) return "ok";
+    // A live source is never replaced; a relayed path only in its grace period.
+    return shared instanceof RelayStream && !shared.hasPublisher ? "ok" : "busy";
+  }
+
+  record(session: Session): PublishVerdict {
+    if (!session.announcement || this.canPublish(session.path) === "busy") return "busy";
+    const library = this.#options.library;
+    let relay = library.shared(session.path) as RelayStream | undefined;
+    if (!relay) {
+      relay = new RelayStream({
+        path: session.path,
+        announcement: session.announcement,
+        graceMs: this.#options.graceMs,
+        now: this.#options.now,
+        cname: "rtsp.ts",
+        onExpired: (r) => this.#expire(r),
+      });
+      library.addShared(relay);
+    }
+    relay.startPublisher(session.id, session.announcement);
+    this.#publishing.set(session.id, relay);
+    this.#addRoutes(session, relay);
+    this.#options.log.info(`${session.path}: publishing (session ${session.id})`);
+    return "ok";
+  }
+
+  /** Ends a path whose publisher did not come back: its readers' sessions end. */
+  #expire(relay: RelayStream): void {
+    this.#options.log.info(`${relay.path}: publisher gone; ending its readers`);
+    for (const reader of [...relay.readers()]) {
+      this.#options.endSession(reader.session.id, "source-ended");
+    }
+    const group = this.#groups.get(relay.path);
+    for (const id of group?.members ?? []) this.#options.endSession(id, "source-ended");
+    this.#options.library.removeShared(relay);
+  }
+
+  /** Routes a session's incoming RTP/RTCP (interleaved channels or UDP source ports). */
+  #addRoutes(session: Session, relay?: RelayStream): void {
+    for (const track of session.tracks.values()) {
+      const t = track.transport;
+      const route = (rtcp: boolean): Route => ({
+        sessionId: session.id,
+        trackIndex: track.trackIndex,
+        relay,
+        rtcp,
+      });
+      if (t.interleaved) {
+        let routes = this.#tcpRoutes.get(session.connectionId);
+        if (!routes) this.#tcpRoutes.set(session.connectionId, routes = new Map());
+        if (relay) routes.set(t.interleaved[0], route(false));
+        routes.set(t.interleaved[1], route(true));
+      } else if (t.clientPorts) {
+        if (relay) this.#udpRoutes.set(`${track.clientAddress}:${t.clientPorts[0]}`, route(false));
+        this.#udpRoutes.set(`${track.clientAddress}:${t.clientPorts[1]}`, route(true));
+      }
+    }
+  }
+
+  #removeRoutes(session: Session): void {
+    for (const track of session.tracks.values()) {
+      const t = track.transport;
+      if (t.interleaved) {
+        const routes = this.#tcpRoutes.get(session.connectionId);
+        routes?.delete(t.interleaved[0]);
+        routes?.delete(t.interleaved[1]);
+        if (routes?.size === 0) this.#tcpRoutes.delete(session.connectionId);
+      } else if (t.clientPorts) {
+        for (const port of t.clientPorts) {
+          const key = `${track.clientAddress}:${port}`;
+          if (this.#udpRoutes.get(key)?.sessionId === session.id) this.#udpRoutes.delete(key);
+        }
+      }
+    }
+  }
+
+  /** A packet a client sent: publisher media into its relay, RTCP refreshes the session. */
+  #received(route: Route, bytes: Uint8Array): void {
+    if (route.relay && !route.rtcp) {
+      route.relay.receiveRtp(route.trackIndex, bytes);
+      return;
+    }
+    this.#options.touch(route.sessionId);
+    if (route.relay) route.relay.receiveRtcp(route.trackIndex, bytes);
+    else this.#receivedRtcp(route.sessionId, bytes);
+  }
+
   udpPorts(_session: Session, _trackIndex: number): UdpPorts | undefined {
     const udp = this.#options.udp;
     return udp ? { rtp: udp.rtpPort, rtcp: udp.rtcpPort } : undefined;
   }
 
   ssrc(session: Session, trackIndex: number): number | undefined {
-    return this.#options.library.live(session.path)?.ssrc(trackIndex);
+    return this.#options.library.shared(session.path)?.ssrc(trackIndex);
   }
 
   async play(session: Session, range: NptRange | undefined): Promise<PlayStart> {
     const current = this.#playing.get(session.id);
     // A file session keeps its player: PLAY again resumes or seeks.
     if (current?.kind === "file") return await current.player.play(range);
-    const stream = this.#options.library.live(session.path);
+    const stream = this.#options.library.shared(session.path);
     if (!stream) return await this.#playFile(session, range);
     this.#stop(session, false);
     const first = session.tracks.values().next().value;
@@ -143,7 +254,7 @@ export class MediaHub implements MediaController {
     const reader = this.#readerFor(session);
     if (!reader) throw new Error(`session ${session.id} has no usable transport`);
     this.#playing.set(session.id, { kind: "live", reader });
-    this.#routeUdpRtcp(session);
+    this.#addRoutes(session);
     return stream.attach(reader);
   }
 
@@ -164,16 +275,8 @@ export class MediaHub implements MediaController {
       loop: this.#options.loopFiles ?? false,
     });
     this.#playing.set(session.id, { kind: "file", reader, player, close: opened.close });
-    this.#routeUdpRtcp(session);
+    this.#addRoutes(session);
     return await player.play(range);
-  }
-
-  #routeUdpRtcp(session: Session): void {
-    for (const track of session.tracks.values()) {
-      if (track.transport.clientPorts) {
-        this.#udpRtcp.set(`${track.clientAddress}:${track.transport.clientPorts[1]}`, session.id);
-      }
-    }
   }
 
   pause(session: Session): void {
@@ -183,17 +286,20 @@ export class MediaHub implements MediaController {
   }
 
   end(session: Session, reason: SessionEndReason): void {
-    this.#stop(session, reason !== "connection-closed");
-    for (const track of session.tracks.values()) {
-      if (track.transport.clientPorts) {
-        this.#udpRtcp.delete(`${track.clientAddress}:${track.transport.clientPorts[1]}`);
-      }
+    this.#removeRoutes(session);
+    const relay = this.#publishing.get(session.id);
+    if (relay) {
+      this.#publishing.delete(session.id);
+      relay.publisherLeft(session.id);
+      this.#options.log.info(`${session.path}: publisher left (${reason})`);
+      return;
     }
+    this.#stop(session, reason !== "connection-closed");
   }
 
   /** Adds a session to its stream's group; the first member starts the group's reader. */
   #joinGroup(session: Session): PlayStart {
-    const stream = this.#options.library.live(session.path)!;
+    const stream = this.#options.library.shared(session.path)!;
     const group = this.#groups.get(session.path);
     const sockets = this.#options.multicast?.sockets;
     if (!group || !sockets) throw new Error(`no multicast group for ${session.path}`);
@@ -234,20 +340,13 @@ export class MediaHub implements MediaController {
     return stream.attach(group.reader);
   }
 
-  /** Interleaved data from a client: RTCP on odd channels refreshes its session. */
+  /**
+   * Interleaved data from a client: a publisher's RTP and RTCP, or a reader's
+   * RTCP. `payload` is a view into the connection's buffer, so what is kept is copied.
+   */
   receivedInterleaved(connectionId: number, channel: number, payload: Uint8Array): void {
-    if (channel % 2 === 0) return;
-    for (const playback of this.#playing.values()) {
-      if (playback.kind === "multicast") continue;
-      const session = playback.reader.session;
-      if (session.connectionId !== connectionId) continue;
-      for (const track of session.tracks.values()) {
-        if (track.transport.interleaved?.[1] === channel) {
-          this.#receivedRtcp(session.id, payload);
-          return;
-        }
-      }
-    }
+    const route = this.#tcpRoutes.get(connectionId)?.get(channel);
+    if (route) this.#received(route, route.relay && !route.rtcp ? payload.slice() : payload);
   }
 
   #receivedRtcp(sessionId: string, bytes: Uint8Array): void {
@@ -285,7 +384,7 @@ export class MediaHub implements MediaController {
       playback.close();
       return;
     }
-    const stream = this.#options.library.live(session.path);
+    const stream = this.#options.library.shared(session.path);
     if (playback.kind === "live") {
       stream?.detach(session.id, bye);
       return;

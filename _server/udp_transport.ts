@@ -36,7 +36,7 @@ function bindSocket(port: number, hostname: string): Promise<dgram.Socket | unde
   });
 }
 
-/** Called with an RTCP packet a client sent us. */
+/** Called with a datagram a client sent us (RTP or RTCP). */
 export type RtcpHandler = (bytes: Uint8Array, address: string, port: number) => void;
 
 /** The RTP and RTCP sockets. */
@@ -46,6 +46,7 @@ export class UdpPair {
   #rtp: dgram.Socket;
   #rtcp: dgram.Socket;
   #onRtcp: RtcpHandler | undefined;
+  #onRtp: RtcpHandler | undefined;
   /** Datagrams the kernel refused (buffer full). */
   sendErrors = 0;
 
@@ -57,8 +58,10 @@ export class UdpPair {
     rtcp.on("message", (msg: Uint8Array, info: dgram.RemoteInfo) => {
       this.#onRtcp?.(msg, info.address, info.port);
     });
-    // Clients send a packet or two to open NAT mappings; nothing to do with them.
-    rtp.on("message", () => {});
+    // Publishers send RTP here; readers send a packet or two to open NAT mappings.
+    rtp.on("message", (msg: Uint8Array, info: dgram.RemoteInfo) => {
+      this.#onRtp?.(msg, info.address, info.port);
+    });
     for (const s of [rtp, rtcp]) s.on("error", () => this.sendErrors++);
   }
 
@@ -86,6 +89,11 @@ export class UdpPair {
       rtp.close();
     }
     return undefined;
+  }
+
+  /** Sets where RTP from clients (publishers) goes. */
+  onRtp(handler: RtcpHandler): void {
+    this.#onRtp = handler;
   }
 
   /** Sets where client RTCP goes. */

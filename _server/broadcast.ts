@@ -1,0 +1,76 @@
+/**
+ * One stream's readers: every frame goes to all of them (the interleaved form
+ * built once per channel), and the current GOP is kept so a new reader starts
+ * at the last keyframe at once. Shared by live sources and relayed publishers.
+ * @module
+ */
+
+import { GopCache } from "../_rtsp/fanout/gop_cache.ts";
+import { FrameDelivery, type MediaFrame } from "../_rtsp/fanout/media_frame.ts";
+import type { Reader } from "./reader.ts";
+
+/** Where a new reader's first packet of a track is: sequence number and RTP timestamp. */
+export interface TrackPosition {
+  readonly sequenceNumber: number;
+  readonly rtpTime: number;
+}
+
+function positionOf(packet: Uint8Array): TrackPosition {
+  return {
+    sequenceNumber: (packet[2] << 8) | packet[3],
+    rtpTime: ((packet[4] << 24) | (packet[5] << 16) | (packet[6] << 8) | packet[7]) >>> 0,
+  };
+}
+
+/** Fans frames out to readers. */
+export class Broadcast {
+  #readers = new Map<string, Reader>();
+  #gop = new GopCache();
+
+  /** Readers attached now. */
+  get readerCount(): number {
+    return this.#readers.size;
+  }
+
+  /** The attached readers. */
+  readers(): IterableIterator<Reader> {
+    return this.#readers.values();
+  }
+
+  /** Sends a frame to every reader and keeps it for readers yet to come. */
+  send(frame: MediaFrame): void {
+    this.#gop.add(frame);
+    if (this.#readers.size === 0) return;
+    const delivery = new FrameDelivery(frame);
+    for (const reader of this.#readers.values()) reader.deliver(delivery);
+  }
+
+  /** Where a new reader of `trackIndex` would start: the cached GOP's first packet, if any. */
+  cachedStart(trackIndex: number): TrackPosition | undefined {
+    const first = this.#gop.frames().find((f) => f.trackIndex === trackIndex)?.packets[0];
+    return first ? positionOf(first) : undefined;
+  }
+
+  /** Sends the cached GOP to `reader`, then adds it for live frames. */
+  attach(reader: Reader): void {
+    for (const frame of this.#gop.frames()) reader.deliver(new FrameDelivery(frame));
+    this.#readers.set(reader.session.id, reader);
+  }
+
+  /** Removes a reader; returns it if it was attached. */
+  detach(sessionId: string): Reader | undefined {
+    const reader = this.#readers.get(sessionId);
+    this.#readers.delete(sessionId);
+    return reader;
+  }
+
+  /** Forgets the GOP (the source changed) but keeps the readers. */
+  forgetGop(): void {
+    this.#gop = new GopCache();
+  }
+
+  /** Removes every reader. */
+  clear(): void {
+    this.#readers.clear();
+  }
+}

@@ -1,0 +1,317 @@
+/**
+ * A published path: the publisher's RTP, grouped into frames without copying
+ * and fanned out to every reader unchanged, except that sequence numbers and
+ * timestamps are shifted after a new publisher takes over, so readers see one
+ * continuous stream. The publisher's Sender Reports are passed on (shifted the
+ * same way), so players keep A/V sync through the relay (RFC 3550, 6.4.1).
+ * @module
+ */
+
+import type { StreamDescription, TrackDescription } from "../_rtsp/catalogue.ts";
+import { RtpFrameAssembler } from "../_rtsp/fanout/rtp_frames.ts";
+import { parameterSetsInFrame } from "../_rtsp/fanout/rtp_frames.ts";
+import type { PlayStart } from "../_rtsp/responder.ts";
+import {
+  buildBye,
+  buildCompound,
+  buildSdes,
+  buildSenderReport,
+  parseRtcpCompound,
+} from "../_rtsp/rtp/rtcp.ts";
+import { withH264ParameterSets, withH265ParameterSets } from "../_rtsp/sdp_parse.ts";
+import type { Announcement } from "../_rtsp/session.ts";
+import { Broadcast } from "./broadcast.ts";
+import type { Reader } from "./reader.ts";
+
+/** RFC 3550, 5.1: sequence numbers are 16 bits. */
+const SEQUENCE_MODULUS = 0x10000;
+
+/** Options of {@linkcode RelayStream}. */
+export interface RelayStreamOptions {
+  readonly path: string;
+  readonly announcement: Announcement;
+  /** How long readers wait for a new publisher after one leaves. */
+  readonly graceMs: number;
+  /** Milliseconds since the epoch. */
+  readonly now: () => number;
+  /** RFC 3550, 6.5.1 CNAME of this server. */
+  readonly cname: string;
+  /** Called when the grace period ends with no publisher: the path is over. */
+  readonly onExpired: (relay: RelayStream) => void;
+}
+
+/** Per announced track: how its packets are grouped and renumbered. */
+interface RelayTrack {
+  description: TrackDescription;
+  readonly codec: string | undefined;
+  readonly clockRate: number;
+  assembler: RtpFrameAssembler;
+  /** SSRC readers see: the first publisher's, kept across takeovers. */
+  ssrc: number | undefined;
+  /** Added to incoming sequence numbers / timestamps (0 until a takeover). */
+  seqOffset: number;
+  tsOffset: number;
+  /** Set when a new publisher starts: the offsets are computed from its first packet. */
+  resync: boolean;
+  /** Last packet sent to readers, and when. */
+  lastSeq: number | undefined;
+  lastTs: number;
+  lastWallMs: number;
+  /** Incoming SSRC of the current publisher, learnt from its first packet. */
+  sourceSsrc: number | undefined;
+}
+
+function trackOf(t: Announcement["tracks"][number], index: number): RelayTrack {
+  return {
+    description: t.description,
+    codec: t.codec,
+    clockRate: t.description.clockRate,
+    assembler: new RtpFrameAssembler(index, t.codec, t.description.media === "video"),
+    ssrc: undefined,
+    seqOffset: 0,
+    tsOffset: 0,
+    resync: false,
+    lastSeq: undefined,
+    lastTs: 0,
+    lastWallMs: 0,
+    sourceSsrc: undefined,
+  };
+}
+
+/** One published path and its readers. */
+export class RelayStream {
+  readonly path: string;
+  #options: RelayStreamOptions;
+  #tracks: RelayTrack[];
+  #broadcast = new Broadcast();
+  #publisher: string | undefined;
+  #graceTimer: ReturnType<typeof setTimeout> | undefined;
+  #description: StreamDescription;
+
+  /** @param options see {@linkcode RelayStreamOptions} */
+  constructor(options: RelayStreamOptions) {
+    this.#options = options;
+    this.path = options.path;
+    this.#tracks = options.announcement.tracks.map(trackOf);
+    this.#description = this.#describe();
+  }
+
+  /** What readers are told in DESCRIBE: the publisher's tracks, parameter sets added when seen in-band. */
+  get description(): StreamDescription {
+    return this.#description;
+  }
+
+  /** Whether someone publishes now (not just the grace period). */
+  get hasPublisher(): boolean {
+    return this.#publisher !== undefined;
+  }
+
+  /** Readers attached now. */
+  get readerCount(): number {
+    return this.#broadcast.readerCount;
+  }
+
+  /** The readers attached now. */
+  readers(): IterableIterator<Reader> {
+    return this.#broadcast.readers();
+  }
+
+  /**
+   * A publisher starts (RECORD). A takeover within the grace period keeps the
+   * readers; its packets are renumbered to follow on from the last ones sent.
+   * A takeover with a different set of tracks replaces the description, and
+   * readers of the old one get what matches by index.
+   */
+  startPublisher(sessionId: string, announcement: Announcement): void {
+    clearTimeout(this.#graceTimer);
+    this.#graceTimer = undefined;
+    this.#publisher = sessionId;
+    const sameShape = announcement.tracks.length === this.#tracks.length &&
+      announcement.tracks.every((t, i) =>
+        t.description.encoding.toLowerCase() ===
+          this.#tracks[i].description.encoding.toLowerCase()
+      );
+    if (!sameShape) {
+      this.#tracks = announcement.tracks.map(trackOf);
+    }
+    announcement.tracks.forEach((t, i) => {
+      const track = this.#tracks[i];
+      track.assembler = new RtpFrameAssembler(i, t.codec, t.description.media === "video");
+      track.resync = true;
+      track.sourceSsrc = undefined;
+      if (!sameShape) return;
+      // Keep what in-band parameter sets taught us unless the new SDP has its own.
+      if (t.description.fmtp?.includes("sprop-")) track.description = t.description;
+    });
+    this.#broadcast.forgetGop();
+    this.#description = this.#describe();
+  }
+
+  /** The publisher left: readers wait `graceMs` for another before their sessions end. */
+  publisherLeft(sessionId: string): void {
+    if (this.#publisher !== sessionId) return;
+    this.#publisher = undefined;
+    clearTimeout(this.#graceTimer);
+    this.#graceTimer = setTimeout(() => {
+      this.#graceTimer = undefined;
+      if (this.#publisher === undefined) this.#options.onExpired(this);
+    }, this.#options.graceMs);
+  }
+
+  /** The SSRC readers see for a track, once the publisher has sent on it. */
+  ssrc(trackIndex: number): number | undefined {
+    return this.#tracks[trackIndex]?.ssrc;
+  }
+
+  /** One RTP packet from the publisher; the relay owns `packet` from now on. */
+  receiveRtp(trackIndex: number, packet: Uint8Array): void {
+    const track = this.#tracks[trackIndex];
+    if (!track || this.#publisher === undefined || packet.length < 12) return;
+    this.#rewrite(track, packet);
+    for (const frame of track.assembler.push(packet)) {
+      if (frame.video && frame.keyframe) this.#learnParameterSets(trackIndex, frame.packets);
+      this.#broadcast.send(frame);
+    }
+  }
+
+  /** RTCP from the publisher: Sender Reports are passed on to the readers of that track. */
+  receiveRtcp(trackIndex: number, bytes: Uint8Array): void {
+    const track = this.#tracks[trackIndex];
+    if (!track || track.ssrc === undefined || track.resync) return;
+    const parsed = parseRtcpCompound(bytes);
+    if (!parsed.ok) return;
+    for (const packet of parsed.packets) {
+      if (packet.type !== "sr") continue;
+      const report = buildCompound(
+        buildSenderReport({
+          ssrc: track.ssrc,
+          ntpTimeMs: packet.ntpTimeMs,
+          rtpTimestamp: (packet.rtpTimestamp + track.tsOffset) >>> 0,
+          packetCount: packet.packetCount,
+          octetCount: packet.octetCount,
+        }),
+        buildSdes(track.ssrc, this.#options.cname),
+      );
+      for (const reader of this.#broadcast.readers()) reader.rtcp(trackIndex, report);
+    }
+  }
+
+  /** Answers a reader's PLAY: the cached GOP first, then live frames. */
+  attach(reader: Reader): PlayStart {
+    return {
+      range: { start: 0 },
+      tracks: [...reader.session.tracks.keys()].map((trackIndex) => ({
+        trackIndex,
+        ...this.#position(trackIndex),
+      })),
+      begin: () => this.#broadcast.attach(reader),
+    };
+  }
+
+  /** Where the next packets of these tracks start (a multicast join). */
+  position(trackIndices: Iterable<number>): PlayStart {
+    return {
+      range: { start: 0 },
+      tracks: [...trackIndices].map((trackIndex) => ({
+        trackIndex,
+        ...this.#position(trackIndex),
+      })),
+    };
+  }
+
+  /** Stops sending to a reader; with `bye`, tells it so (RFC 3550, 6.6). */
+  detach(sessionId: string, bye: boolean): Reader | undefined {
+    const reader = this.#broadcast.detach(sessionId);
+    if (reader && bye) {
+      for (const trackIndex of reader.session.tracks.keys()) {
+        const ssrc = this.#tracks[trackIndex]?.ssrc;
+        if (ssrc !== undefined) reader.rtcp(trackIndex, buildBye([ssrc]));
+      }
+    }
+    return reader;
+  }
+
+  /** Ends the path. */
+  close(): void {
+    clearTimeout(this.#graceTimer);
+    this.#broadcast.clear();
+  }
+
+  #position(trackIndex: number): { sequenceNumber: number; rtpTime: number } {
+    const cached = this.#broadcast.cachedStart(trackIndex);
+    if (cached) return cached;
+    const track = this.#tracks[trackIndex];
+    return {
+      sequenceNumber: ((track?.lastSeq ?? 0) + 1) % SEQUENCE_MODULUS,
+      rtpTime: track?.lastTs ?? 0,
+    };
+  }
+
+  /**
+   * Renumbers a packet in place. The first publisher's numbering passes
+   * through unchanged; a later one is shifted to continue it (RFC 3550, 5.1
+   * lets a translator do this as long as it is consistent).
+   */
+  #rewrite(track: RelayTrack, packet: Uint8Array): void {
+    const inSeq = (packet[2] << 8) | packet[3];
+    const inTs = ((packet[4] << 24) | (packet[5] << 16) | (packet[6] << 8) | packet[7]) >>> 0;
+    const inSsrc = ((packet[8] << 24) | (packet[9] << 16) | (packet[10] << 8) | packet[11]) >>> 0;
+    const now = this.#options.now();
+    if (track.resync) {
+      track.resync = false;
+      track.sourceSsrc = inSsrc;
+      if (track.ssrc === undefined || track.lastSeq === undefined) {
+        track.ssrc = inSsrc;
+        track.seqOffset = 0;
+        track.tsOffset = 0;
+      } else {
+        const elapsed = Math.round(((now - track.lastWallMs) * track.clockRate) / 1000);
+        track.seqOffset = (track.lastSeq + 1 - inSeq + SEQUENCE_MODULUS) % SEQUENCE_MODULUS;
+        track.tsOffset = (track.lastTs + elapsed - inTs) >>> 0;
+      }
+    }
+    const seq = (inSeq + track.seqOffset) % SEQUENCE_MODULUS;
+    const ts = (inTs + track.tsOffset) >>> 0;
+    if (track.seqOffset !== 0 || track.tsOffset !== 0 || inSsrc !== track.ssrc) {
+      const ssrc = track.ssrc!;
+      packet[2] = seq >> 8;
+      packet[3] = seq & 0xff;
+      packet[4] = ts >>> 24;
+      packet[5] = (ts >>> 16) & 0xff;
+      packet[6] = (ts >>> 8) & 0xff;
+      packet[7] = ts & 0xff;
+      packet[8] = ssrc >>> 24;
+      packet[9] = (ssrc >>> 16) & 0xff;
+      packet[10] = (ssrc >>> 8) & 0xff;
+      packet[11] = ssrc & 0xff;
+    }
+    track.lastSeq = seq;
+    track.lastTs = ts;
+    track.lastWallMs = now;
+  }
+
+  /** Parameter sets sent in-band go into the SDP later readers get (RFC 6184, 8.2.1). */
+  #learnParameterSets(trackIndex: number, packets: readonly Uint8Array[]): void {
+    const track = this.#tracks[trackIndex];
+    const fmtp = track.description.fmtp ?? "";
+    let updated: string | undefined;
+    if (track.codec === "H264") {
+      const sets = parameterSetsInFrame("H264", packets);
+      if (sets) updated = withH264ParameterSets(fmtp, sets.sps, sets.pps);
+    } else if (track.codec === "H265") {
+      const sets = parameterSetsInFrame("H265", packets);
+      if (sets) updated = withH265ParameterSets(fmtp, sets.vps, sets.sps, sets.pps);
+    }
+    if (updated === undefined || updated === fmtp) return;
+    track.description = { ...track.description, fmtp: updated };
+    this.#description = this.#describe();
+  }
+
+  #describe(): StreamDescription {
+    return {
+      path: this.path,
+      name: this.path.slice(1) || "stream",
+      tracks: this.#tracks.map((t) => t.description),
+    };
+  }
+}
