@@ -7,87 +7,10 @@ import assert from "node:assert/strict";
 import { ffmpegDecode, ffprobeStreams, gstRun } from "./_testing/clients.ts";
 import { RawClient } from "./_testing/raw_client.ts";
 import { startTestServer } from "./_testing/server.ts";
-import { hasTool, requireTools, run } from "./_testing/tools.ts";
+import { testMedia } from "./_testing/media.ts";
+import { requireTools, run } from "./_testing/tools.ts";
 
-/** Makes the test media once (10 s, 25 fps, a keyframe every second). */
-async function makeMedia(): Promise<string | undefined> {
-  if (!(await hasTool("ffmpeg"))) return undefined;
-  const dir = await Deno.makeTempDir({ prefix: "rtsp_ts_media_" });
-  const video = ["-f", "lavfi", "-i", "testsrc=size=320x240:rate=25"];
-  const audio = ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"];
-  const gop = ["-g", "25", "-sc_threshold", "0", "-pix_fmt", "yuv420p"];
-  const jobs: string[][] = [
-    [
-      ...video,
-      ...audio,
-      "-t",
-      "10",
-      "-c:v",
-      "libx264",
-      "-profile:v",
-      "baseline",
-      ...gop,
-      "-c:a",
-      "aac",
-      `${dir}/clip.mp4`,
-    ],
-    // Raw streams carry no timestamps: without B-frames decode order is presentation order.
-    [
-      ...video,
-      "-t",
-      "10",
-      "-c:v",
-      "libx264",
-      "-bf",
-      "0",
-      ...gop,
-      "-bsf:v",
-      "h264_mp4toannexb",
-      `${dir}/clip.264`,
-    ],
-    [
-      ...video,
-      "-t",
-      "4",
-      "-c:v",
-      "libx265",
-      ...gop,
-      "-x265-params",
-      "log-level=error:bframes=0",
-      `${dir}/clip.265`,
-    ],
-    [
-      ...video,
-      ...audio,
-      "-t",
-      "4",
-      "-c:v",
-      "libx265",
-      ...gop,
-      "-x265-params",
-      "log-level=error",
-      "-c:a",
-      "libopus",
-      `${dir}/hevc_opus.mp4`,
-    ],
-    [...audio, "-t", "4", "-c:a", "aac", `${dir}/tone.aac`],
-  ];
-  for (const job of jobs) {
-    const out = await run("ffmpeg", ["-v", "error", "-y", ...job], { timeoutMs: 60_000 });
-    if (out.code !== 0) throw new Error(`ffmpeg ${job.at(-1)}: ${out.stderr}`);
-  }
-  await Deno.writeTextFile(`${dir}/notes.txt`, "not media");
-  await Deno.writeTextFile(`${dir}/broken.mp4`, "this is not an MP4 file at all");
-  await Deno.mkdir(`${dir}/sub`);
-  await Deno.copyFile(`${dir}/clip.264`, `${dir}/sub/nested.264`);
-  const outside = await Deno.makeTempDir({ prefix: "rtsp_ts_outside_" });
-  await Deno.copyFile(`${dir}/clip.264`, `${outside}/secret.264`);
-  await Deno.symlink(`${outside}/secret.264`, `${dir}/escape.264`);
-  await Deno.symlink(`${dir}/clip.264`, `${dir}/inside_link.264`);
-  return dir;
-}
-
-const media = await makeMedia();
+const media = await testMedia();
 
 async function withMedia(name: string, tools: string[]): Promise<string | undefined> {
   if (!(await requireTools(name, "ffmpeg", ...tools))) return undefined;

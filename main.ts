@@ -55,6 +55,7 @@ async function main(args: string[]): Promise<number> {
     root: flags.root,
     loopFiles: flags.loop,
     graceMs: flags.graceMs,
+    maxReaderLagMs: flags.maxReaderLagMs,
   });
   const server = app.server;
   const port = listener.addr.port;

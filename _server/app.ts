@@ -37,6 +37,8 @@ export interface AppOptions {
   readonly loopFiles?: boolean;
   /** How long readers of a published path wait for a new publisher (ms). */
   readonly graceMs?: number;
+  /** How long a TCP reader may stay behind before it is disconnected (ms). */
+  readonly maxReaderLagMs?: number;
   /** Multicast groups for live streams; undefined disables multicast. */
   readonly multicast?: {
     readonly firstAddress: number;
@@ -113,6 +115,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     now: Date.now,
     loopFiles: options.loopFiles,
     graceMs: options.graceMs ?? DEFAULT_GRACE_MS,
+    maxReaderLagMs: options.maxReaderLagMs,
     endSession: (id, reason) => responder.endSession(id, reason),
     multicast: options.multicast && multicastSockets
       ? { ...options.multicast, firstPort: MULTICAST_FIRST_PORT, sockets: multicastSockets }

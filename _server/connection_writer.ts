@@ -16,6 +16,8 @@ export const MAX_QUEUED_MEDIA_BYTES = 2 * 1024 * 1024;
 /** Anything that accepts writes like a `Deno.Conn`. */
 export interface Writable {
   write(bytes: Uint8Array): Promise<number>;
+  /** Closing ends the connection's read loop too, which ends its sessions. */
+  close?(): void;
 }
 
 /** Serializes writes to one connection and bounds the media waiting for it. */
@@ -70,6 +72,14 @@ export class ConnectionWriter {
     this.#push({ bytes });
     this.#drain().catch(() => {});
     return true;
+  }
+
+  /** Drops the connection: stops writing and closes it (a reader too slow to keep). */
+  abort(): void {
+    this.close();
+    try {
+      this.#conn.close?.();
+    } catch { /* already closed */ }
   }
 
   /** Stops writing; queued bytes are discarded. */

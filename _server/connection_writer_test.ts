@@ -46,10 +46,8 @@ Deno.test("ConnectionWriter writes in order and bounds the media waiting behind 
   assert.equal(writer.queuedBytes, 0);
 });
 
-Deno.test("a TCP reader behind a stuck peer drops whole frames until the next keyframe", async () => {
-  const conn = new StuckConn();
-  const writer = new ConnectionWriter(conn, 1000);
-  const session: Session = {
+function stuckSession(): Session {
+  return {
     id: "S",
     path: "/test",
     connectionId: 1,
@@ -66,7 +64,13 @@ Deno.test("a TCP reader behind a stuck peer drops whole frames until the next ke
     lastActivityMs: 0,
     timeoutMs: 60_000,
   };
-  const reader = new TcpReader(session, writer);
+}
+
+Deno.test("a TCP reader behind a stuck peer drops whole frames until the next keyframe", async () => {
+  const conn = new StuckConn();
+  const writer = new ConnectionWriter(conn, 1000);
+  const session = stuckSession();
+  const reader = new TcpReader(session, writer, { now: () => 0, maxLagMs: 10_000 });
   const frame = (key: boolean, fill: number) =>
     new FrameDelivery(mediaFrame(0, [new Uint8Array(296).fill(fill)], true, key));
   reader.deliver(frame(true, 1)); // 300 bytes framed
@@ -89,4 +93,25 @@ Deno.test("a TCP reader behind a stuck peer drops whole frames until the next ke
   assert.equal(reader.gate.droppedFrames, 2);
   // Each written buffer is one frame with its 4-byte interleaved header.
   assert.deepEqual([...conn.written[0].subarray(0, 4)], [0x24, 0, 1, 40]);
+});
+
+Deno.test("a TCP reader that stays behind past its lag limit is reported once, then disconnected", () => {
+  const conn = new StuckConn();
+  const writer = new ConnectionWriter(conn, 500);
+  const clock = { now: 0 };
+  const events: string[] = [];
+  const reader = new TcpReader(stuckSession(), writer, {
+    now: () => clock.now,
+    maxLagMs: 2000,
+    behind: () => events.push(`behind@${clock.now}`),
+    tooSlow: () => events.push(`too slow@${clock.now}`),
+  });
+  const frame = (key: boolean) =>
+    new FrameDelivery(mediaFrame(0, [new Uint8Array(296)], true, key));
+  reader.deliver(frame(true)); // fills the 500-byte queue with 300
+  for (let t = 0; t <= 3000; t += 40) {
+    clock.now = t;
+    reader.deliver(frame(t % 1000 === 0));
+  }
+  assert.deepEqual(events, ["behind@0", "too slow@2040"]);
 });

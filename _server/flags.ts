@@ -32,6 +32,8 @@ export interface ServerFlags {
   readonly loop: boolean;
   /** Milliseconds readers of a published path wait for a new publisher. */
   readonly graceMs: number;
+  /** Milliseconds a TCP reader may stay behind before it is disconnected. */
+  readonly maxReaderLagMs: number;
   readonly help: boolean;
 }
 
@@ -55,6 +57,8 @@ Options:
   --loop              start files again from the beginning when they end
   --publish-grace S   seconds readers of a published path wait for a new publisher
                       after the publisher leaves (default 10)
+  --max-reader-lag S  seconds a TCP reader may keep dropping frames before it is
+                      disconnected (default 10)
   -h, --help          show this help
 `;
 
@@ -76,6 +80,7 @@ export function parseFlags(args: readonly string[]): ServerFlags | { error: stri
         root: { type: "string" },
         loop: { type: "boolean" },
         "publish-grace": { type: "string" },
+        "max-reader-lag": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -124,9 +129,15 @@ export function parseFlags(args: readonly string[]): ServerFlags | { error: stri
   if (!/^\d+(\.\d+)?$/.test(graceText) || grace > 86400) {
     return { error: `Invalid --publish-grace "${graceText}": expected seconds, 0 to 86400` };
   }
+  const lagText = values["max-reader-lag"] ?? "10";
+  const lag = Number(lagText);
+  if (!/^\d+(\.\d+)?$/.test(lagText) || lag > 86400) {
+    return { error: `Invalid --max-reader-lag "${lagText}": expected seconds, 0 to 86400` };
+  }
   return {
     port,
     graceMs: grace * 1000,
+    maxReaderLagMs: lag * 1000,
     rtpPorts,
     multicastRange,
     multicastTtl,

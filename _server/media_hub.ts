@@ -18,7 +18,7 @@ import { parseRtcpCompound } from "../_rtsp/rtp/rtcp.ts";
 import type { ConnectionWriter } from "./connection_writer.ts";
 import type { MediaLibrary } from "./library.ts";
 import type { Logger } from "./log.ts";
-import { type Reader, TcpReader, UdpReader } from "./reader.ts";
+import { DEFAULT_MAX_READER_LAG_MS, type Reader, TcpReader, UdpReader } from "./reader.ts";
 import type { UdpPair } from "./udp_transport.ts";
 import { FilePlayer } from "./file_player.ts";
 import { RelayStream } from "./relay_stream.ts";
@@ -79,6 +79,8 @@ export interface MediaHubOptions {
   readonly now: () => number;
   /** How long readers of a published path wait for a new publisher. */
   readonly graceMs: number;
+  /** How long a TCP reader may stay behind before it is disconnected. */
+  readonly maxReaderLagMs?: number;
   /** Ends a session from the media side (its publisher is gone for good). */
   readonly endSession: (sessionId: string, reason: SessionEndReason) => void;
 }
@@ -369,7 +371,20 @@ export class MediaHub implements MediaController {
   #readerFor(session: Session): Reader | undefined {
     if (isInterleaved(session)) {
       const writer = this.#options.writers.get(session.connectionId);
-      return writer ? new TcpReader(session, writer) : undefined;
+      if (!writer) return undefined;
+      const log = this.#options.log;
+      return new TcpReader(session, writer, {
+        now: this.#options.now,
+        maxLagMs: this.#options.maxReaderLagMs ?? DEFAULT_MAX_READER_LAG_MS,
+        behind: (r) =>
+          log.warn(`reader ${r.session.id} is behind: dropping frames until the next keyframe`),
+        tooSlow: (r) => {
+          log.warn(
+            `reader ${r.session.id} stayed behind (${r.gate.droppedFrames} frames dropped): disconnecting`,
+          );
+          writer.abort();
+        },
+      });
     }
     const udp = this.#options.udp;
     return udp ? new UdpReader(session, udp) : undefined;

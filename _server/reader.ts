@@ -30,19 +30,44 @@ export interface Reader {
   rtcp(trackIndex: number, bytes: Uint8Array): void;
 }
 
+/** Default time a TCP reader may stay behind (dropping) before it is disconnected. */
+export const DEFAULT_MAX_READER_LAG_MS = 10_000;
+
+/** What a TCP reader needs beyond its session and writer. */
+export interface TcpReaderOptions {
+  /** Milliseconds, for how long the reader has been behind. */
+  readonly now: () => number;
+  /** How long the reader may keep dropping before `tooSlow` is called. */
+  readonly maxLagMs: number;
+  /** The reader started dropping frames (once per streak). */
+  readonly behind?: (reader: TcpReader) => void;
+  /** The reader stayed behind for `maxLagMs`: disconnect it. */
+  readonly tooSlow?: (reader: TcpReader) => void;
+}
+
 /** Interleaved on the session's RTSP connection: one write per frame. */
 export class TcpReader implements Reader {
   readonly session: Session;
   readonly gate: DropGate = new DropGate();
   readonly reception: Map<number, ReceptionStats> = new Map();
   #writer: ConnectionWriter;
+  #options: TcpReaderOptions;
   /** RTP channel per track index (RTCP is the next one). */
   #channels = new Map<number, number>();
+  /** When the current streak of drops began; undefined while keeping up. */
+  #behindSince: number | undefined;
+  /** Given up on: nothing more is sent. */
+  #disconnected = false;
 
-  /** @param session a session with interleaved tracks; @param writer its connection's writer */
-  constructor(session: Session, writer: ConnectionWriter) {
+  /**
+   * @param session a session with interleaved tracks
+   * @param writer its connection's writer
+   * @param options clock and lag policy
+   */
+  constructor(session: Session, writer: ConnectionWriter, options: TcpReaderOptions) {
     this.session = session;
     this.#writer = writer;
+    this.#options = options;
     for (const track of session.tracks.values()) {
       if (track.transport.interleaved) {
         this.#channels.set(track.trackIndex, track.transport.interleaved[0]);
@@ -51,9 +76,31 @@ export class TcpReader implements Reader {
   }
 
   deliver(delivery: FrameDelivery): void {
-    const channel = this.#channels.get(delivery.frame.trackIndex);
-    if (channel === undefined || !this.gate.admit(delivery.frame)) return;
-    if (!this.#writer.offerMedia(delivery.interleaved(channel))) this.gate.rejected(delivery.frame);
+    const frame = delivery.frame;
+    const channel = this.#channels.get(frame.trackIndex);
+    if (channel === undefined || this.#disconnected) return;
+    if (!this.gate.admit(frame)) {
+      this.#stillBehind();
+      return;
+    }
+    if (this.#writer.offerMedia(delivery.interleaved(channel))) {
+      // Caught up once nothing waits for a keyframe any more.
+      if (!this.gate.waiting) this.#behindSince = undefined;
+      return;
+    }
+    this.gate.rejected(frame);
+    this.#stillBehind();
+  }
+
+  #stillBehind(): void {
+    const now = this.#options.now();
+    if (this.#behindSince === undefined) {
+      this.#behindSince = now;
+      this.#options.behind?.(this);
+    } else if (now - this.#behindSince > this.#options.maxLagMs) {
+      this.#disconnected = true;
+      this.#options.tooSlow?.(this);
+    }
   }
 
   rtcp(trackIndex: number, bytes: Uint8Array): void {

@@ -13,6 +13,11 @@ export class DropGate {
   /** Frames not sent to this reader. */
   droppedFrames = 0;
 
+  /** Whether some video track waits for a keyframe after a drop. */
+  get waiting(): boolean {
+    return this.#waiting.size > 0;
+  }
+
   /** Whether to try sending `frame`; false while a video track waits for a keyframe. */
   admit(frame: MediaFrame): boolean {
     if (!frame.video || !this.#waiting.has(frame.trackIndex)) return true;

@@ -1,0 +1,121 @@
+/**
+ * Test media made once per test process with ffmpeg: 25 fps, a keyframe every
+ * second unless said otherwise. Returns undefined when ffmpeg is missing.
+ */
+
+import { hasTool, run } from "./tools.ts";
+
+let made: Promise<string | undefined> | undefined;
+
+/** The directory holding the test media, made on first use. */
+export function testMedia(): Promise<string | undefined> {
+  made ??= makeMedia();
+  return made;
+}
+
+async function makeMedia(): Promise<string | undefined> {
+  if (!(await hasTool("ffmpeg"))) return undefined;
+  const dir = await Deno.makeTempDir({ prefix: "rtsp_ts_media_" });
+  const video = ["-f", "lavfi", "-i", "testsrc=size=320x240:rate=25"];
+  const audio = ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"];
+  const gop = ["-g", "25", "-sc_threshold", "0", "-pix_fmt", "yuv420p"];
+  const x265 = ["-x265-params", "log-level=error:bframes=0"];
+  const jobs: string[][] = [
+    [
+      ...video,
+      ...audio,
+      "-t",
+      "10",
+      "-c:v",
+      "libx264",
+      "-profile:v",
+      "baseline",
+      ...gop,
+      "-c:a",
+      "aac",
+      `${dir}/clip.mp4`,
+    ],
+    // Raw streams carry no timestamps: without B-frames decode order is presentation order.
+    [
+      ...video,
+      "-t",
+      "10",
+      "-c:v",
+      "libx264",
+      "-bf",
+      "0",
+      ...gop,
+      "-bsf:v",
+      "h264_mp4toannexb",
+      `${dir}/clip.264`,
+    ],
+    [...video, "-t", "4", "-c:v", "libx265", ...gop, ...x265, `${dir}/clip.265`],
+    [
+      ...video,
+      ...audio,
+      "-t",
+      "4",
+      "-c:v",
+      "libx265",
+      ...gop,
+      ...x265,
+      "-c:a",
+      "libopus",
+      `${dir}/hevc_opus.mp4`,
+    ],
+    [...audio, "-t", "4", "-c:a", "aac", `${dir}/tone.aac`],
+    // ~3 Mbit/s constant (filler NAL units): enough to fill a stuck reader's buffers quickly.
+    [
+      "-f",
+      "lavfi",
+      "-i",
+      "testsrc2=size=640x360:rate=25",
+      "-t",
+      "10",
+      "-c:v",
+      "libx264",
+      "-b:v",
+      "3M",
+      "-minrate",
+      "3M",
+      "-maxrate",
+      "3M",
+      "-bufsize",
+      "1M",
+      "-x264-params",
+      "nal-hrd=cbr:force-cfr=1",
+      ...gop,
+      `${dir}/cbr3m.mp4`,
+    ],
+    // A two-second GOP: a reader joining without the cached GOP would wait up to 2 s.
+    [
+      ...video,
+      "-t",
+      "10",
+      "-c:v",
+      "libx264",
+      "-profile:v",
+      "baseline",
+      "-g",
+      "50",
+      "-sc_threshold",
+      "0",
+      "-pix_fmt",
+      "yuv420p",
+      `${dir}/gop2s.mp4`,
+    ],
+  ];
+  for (const job of jobs) {
+    const out = await run("ffmpeg", ["-v", "error", "-y", ...job], { timeoutMs: 60_000 });
+    if (out.code !== 0) throw new Error(`ffmpeg ${job.at(-1)}: ${out.stderr}`);
+  }
+  await Deno.writeTextFile(`${dir}/notes.txt`, "not media");
+  await Deno.writeTextFile(`${dir}/broken.mp4`, "this is not an MP4 file at all");
+  await Deno.mkdir(`${dir}/sub`);
+  await Deno.copyFile(`${dir}/clip.264`, `${dir}/sub/nested.264`);
+  const outside = await Deno.makeTempDir({ prefix: "rtsp_ts_outside_" });
+  await Deno.copyFile(`${dir}/clip.264`, `${outside}/secret.264`);
+  await Deno.symlink(`${outside}/secret.264`, `${dir}/escape.264`);
+  await Deno.symlink(`${dir}/clip.264`, `${dir}/inside_link.264`);
+  return dir;
+}

@@ -1,0 +1,316 @@
+/**
+ * Publishing and relaying with real programs: ffmpeg and GStreamer publish,
+ * ffmpeg, GStreamer and raw sockets read back; instant start, a reader that
+ * never reads, and a publisher that drops and is replaced.
+ */
+
+import assert from "node:assert/strict";
+import { ffmpegDecode, ffprobeStreams, gstRun } from "./_testing/clients.ts";
+import { startMain } from "./_testing/main_process.ts";
+import { testMedia } from "./_testing/media.ts";
+import { ffmpegPublish, gstPublish, waitForStream } from "./_testing/publisher.ts";
+import { RawClient } from "./_testing/raw_client.ts";
+import { startTestServer } from "./_testing/server.ts";
+import { requireTools } from "./_testing/tools.ts";
+import { parseRtcpCompound } from "./_rtsp/rtp/rtcp.ts";
+import { parseRtpPacket } from "./_rtsp/rtp/rtp_packet.ts";
+
+const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function media(name: string, ...tools: string[]): Promise<string | undefined> {
+  if (!(await requireTools(name, "ffmpeg", ...tools))) return undefined;
+  return await testMedia();
+}
+
+/** Sets up every track of `path` over TCP and plays; returns the session id and PLAY's send time. */
+async function playTcp(
+  c: RawClient,
+  url: string,
+  tracks: number,
+): Promise<{ session: string; sentAt: number }> {
+  let session = "";
+  for (let i = 0; i < tracks; i++) {
+    const r = await c.request(
+      `SETUP ${url}/trackID=${i} RTSP/1.0\r\nCSeq: ${
+        i + 1
+      }\r\nTransport: RTP/AVP/TCP;unicast;interleaved=${2 * i}-${2 * i + 1}\r\n${
+        session ? `Session: ${session}\r\n` : ""
+      }\r\n`,
+    );
+    assert.equal(r.status, 200);
+    session = r.headers.get("session")!.split(";")[0];
+  }
+  const sentAt = performance.now();
+  const play = await c.request(`PLAY ${url} RTSP/1.0\r\nCSeq: 9\r\nSession: ${session}\r\n\r\n`);
+  assert.equal(play.status, 200);
+  return { session, sentAt };
+}
+
+for (const transport of ["tcp", "udp"] as const) {
+  Deno.test(`ffmpeg publishes over ${transport}; ffmpeg reads it back over UDP and TCP with no errors`, async () => {
+    const dir = await media(`publish ${transport}`);
+    if (!dir) return;
+    await using srv = await startTestServer();
+    await using _pub = ffmpegPublish(srv.url("/live"), `${dir}/clip.mp4`, transport);
+    await waitForStream(srv.port, "/live");
+    for (const readOver of ["udp", "tcp"]) {
+      const r = await ffmpegDecode(srv.url("/live"), 3, ["-rtsp_transport", readOver]);
+      assert.equal(r.code, 0, r.errors);
+      assert.equal(r.errors, "", `read over ${readOver}`);
+      assert.ok(Math.abs(r.frames - 75) <= 7.5, `read over ${readOver}: ${r.frames} frames`);
+    }
+  });
+}
+
+Deno.test("GStreamer reads a relayed stream over TCP and UDP, and publishes with rtspclientsink", async () => {
+  const dir = await media("gst relay", "gst-launch-1.0");
+  if (!dir) return;
+  await using srv = await startTestServer();
+  await using _pub = ffmpegPublish(srv.url("/live"), `${dir}/clip.mp4`, "tcp");
+  await waitForStream(srv.port, "/live");
+  for (const protocol of ["tcp", "udp"]) {
+    const r = await gstRun(
+      `rtspsrc location=${
+        srv.url("/live")
+      } protocols=${protocol} ! decodebin ! fakesink silent=false`,
+      5,
+    );
+    assert.deepEqual(r.problems, [], protocol);
+    assert.ok(r.buffers > 60, `${protocol}: ${r.buffers} buffers`);
+  }
+  await using _gst = gstPublish(srv.url("/fromgst"));
+  await waitForStream(srv.port, "/fromgst");
+  const r = await ffmpegDecode(srv.url("/fromgst"), 3, ["-rtsp_transport", "tcp"]);
+  assert.equal(r.errors, "");
+  assert.ok(Math.abs(r.frames - 75) <= 7.5, `${r.frames} frames`);
+});
+
+Deno.test("H.265, Opus and an unknown codec (L16) pass through unchanged", async () => {
+  const dir = await media("pass through", "ffprobe");
+  if (!dir) return;
+  await using srv = await startTestServer();
+  await using _a = ffmpegPublish(srv.url("/hevc"), `${dir}/hevc_opus.mp4`, "tcp");
+  await using _b = ffmpegPublish(srv.url("/l16"), `${dir}/clip.mp4`, "tcp", [
+    "-c:a",
+    "pcm_s16be",
+    "-ar",
+    "8000",
+    "-ac",
+    "1",
+  ]);
+  await waitForStream(srv.port, "/hevc");
+  await waitForStream(srv.port, "/l16");
+  const codecs = async (path: string) =>
+    (await ffprobeStreams(srv.url(path), ["-rtsp_transport", "tcp"])).map((s) => s.codec_name);
+  assert.deepEqual(await codecs("/hevc"), ["hevc", "opus"]);
+  assert.deepEqual(await codecs("/l16"), ["h264", "pcm_s16be"]);
+  const r = await ffmpegDecode(srv.url("/hevc"), 2, ["-rtsp_transport", "tcp"]);
+  assert.equal(r.errors, "");
+  assert.ok(r.frames >= 45, `${r.frames} frames`);
+});
+
+Deno.test("a new reader of a relayed H.264 stream gets a whole keyframe within 200 ms of PLAY", async () => {
+  const dir = await media("instant start");
+  if (!dir) return;
+  await using srv = await startTestServer();
+  // A 2 s GOP: without the cached GOP a reader would wait up to 2 s for a keyframe.
+  await using _pub = ffmpegPublish(srv.url("/gop"), `${dir}/gop2s.mp4`, "tcp");
+  await waitForStream(srv.port, "/gop");
+  const delays: number[] = [];
+  for (let attempt = 0; attempt < 3; attempt++) {
+    await wait(700);
+    const c = await RawClient.connect(srv.port);
+    try {
+      const { sentAt } = await playTcp(c, srv.url("/gop"), 1);
+      // The first video frame (up to its marker bit) must hold an IDR.
+      let idr = false;
+      let done = false;
+      for (let i = 0; i < 100 && !done; i++) {
+        await c.collect(c.frames.length + 1, 2000);
+        for (const f of c.frames.splice(0)) {
+          if (f.channel !== 0) continue;
+          const p = parseRtpPacket(f.payload);
+          assert.ok(p.ok);
+          const payload = p.packet.payload;
+          const nal = payload[0] & 0x1f;
+          // RFC 6184: an IDR (5) alone, first in a STAP-A (24) after SPS/PPS, or in FU-A (28).
+          if (nal === 5 || (nal === 28 && (payload[1] & 0x1f) === 5)) idr = true;
+          if (nal === 24) {
+            for (let at = 1; at + 2 < payload.length;) {
+              const size = (payload[at] << 8) | payload[at + 1];
+              if ((payload[at + 2] & 0x1f) === 5) idr = true;
+              at += 2 + size;
+            }
+          }
+          if (p.packet.header.marker) {
+            delays.push(performance.now() - sentAt);
+            done = true;
+            break;
+          }
+        }
+      }
+      assert.ok(done, "a whole frame arrived");
+      assert.ok(idr, "the first frame is an IDR picture");
+    } finally {
+      c.close();
+    }
+  }
+  console.log(`first whole keyframe after PLAY: ${delays.map((d) => d.toFixed(1)).join(", ")} ms`);
+  for (const d of delays) assert.ok(d < 200, `${d} ms`);
+});
+
+Deno.test("a second publisher on a busy path is refused; a path with no publisher is 404", async () => {
+  const dir = await media("busy path");
+  if (!dir) return;
+  await using srv = await startTestServer();
+  const c = await RawClient.connect(srv.port);
+  try {
+    assert.equal(
+      (await c.request(`DESCRIBE ${srv.url("/nobody")} RTSP/1.0\r\nCSeq: 1\r\n\r\n`)).status,
+      404,
+    );
+    const sdp =
+      "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=x\r\nt=0 0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:trackID=0\r\n";
+    const announce = (path: string, cseq: number) =>
+      c.request(
+        `ANNOUNCE ${
+          srv.url(path)
+        } RTSP/1.0\r\nCSeq: ${cseq}\r\nContent-Type: application/sdp\r\nContent-Length: ${sdp.length}\r\n\r\n${sdp}`,
+      );
+    assert.equal((await announce("/test", 2)).status, 403, "the live test stream is not replaced");
+    await using _pub = ffmpegPublish(srv.url("/cam"), `${dir}/clip.mp4`, "tcp");
+    await waitForStream(srv.port, "/cam");
+    assert.equal((await announce("/cam", 3)).status, 403, "someone already publishes there");
+    const setup = await c.request(
+      `SETUP ${
+        srv.url("/other")
+      }/trackID=0 RTSP/1.0\r\nCSeq: 4\r\nTransport: RTP/AVP/TCP;unicast;interleaved=0-1;mode=record\r\n\r\n`,
+    );
+    assert.equal(setup.status, 455, "SETUP for recording needs an ANNOUNCE first");
+  } finally {
+    c.close();
+  }
+});
+
+Deno.test("publisher drop and takeover within the grace period: readers keep their sessions", async () => {
+  const dir = await media("takeover");
+  if (!dir) return;
+  await using srv = await startTestServer({ graceMs: 3000 });
+  const first = ffmpegPublish(srv.url("/cam"), `${dir}/clip.mp4`, "tcp");
+  await waitForStream(srv.port, "/cam");
+  const c = await RawClient.connect(srv.port);
+  try {
+    const { session } = await playTcp(c, srv.url("/cam"), 2);
+    await c.collect(200, 2000);
+    await first.kill(); // no TEARDOWN: the connection just drops
+    await wait(800);
+    await using _second = ffmpegPublish(srv.url("/cam"), `${dir}/clip.mp4`, "udp");
+    await waitForStream(srv.port, "/cam");
+    c.frames.length = 0;
+    await c.collect(300, 3000);
+    const video = c.frames.filter((f) => f.channel === 0).map((f) => parseRtpPacket(f.payload));
+    assert.ok(video.length > 50, `${video.length} packets from the new publisher`);
+    assert.ok(srv.responder.sessions.has(session), "the reader's session survived the takeover");
+    // Numbering continues: no jump backwards or far forwards between consecutive packets.
+    for (let i = 1; i < video.length; i++) {
+      const a = video[i - 1], b = video[i];
+      assert.ok(a.ok && b.ok);
+      const step = (b.packet.header.sequenceNumber - a.packet.header.sequenceNumber + 0x10000) %
+        0x10000;
+      assert.ok(step >= 1 && step < 100, `sequence step ${step}`);
+    }
+    // The OPTIONS keep-alive still works on the reader's connection.
+    assert.equal(
+      (await c.request(
+        `GET_PARAMETER ${srv.url("/cam")} RTSP/1.0\r\nCSeq: 20\r\nSession: ${session}\r\n\r\n`,
+      )).status,
+      200,
+    );
+  } finally {
+    c.close();
+  }
+});
+
+Deno.test("after the grace period with no publisher, readers get BYE and their sessions end", async () => {
+  const dir = await media("grace over");
+  if (!dir) return;
+  await using srv = await startTestServer({ graceMs: 1000 });
+  const pub = ffmpegPublish(srv.url("/cam"), `${dir}/clip.mp4`, "tcp");
+  await waitForStream(srv.port, "/cam");
+  const c = await RawClient.connect(srv.port);
+  try {
+    const { session } = await playTcp(c, srv.url("/cam"), 1);
+    await c.collect(50, 2000);
+    await pub.kill();
+    c.frames.length = 0;
+    await c.collect(100_000, 2500);
+    const byes = c.frames.filter((f) => f.channel === 1)
+      .map((f) => parseRtcpCompound(f.payload))
+      .filter((r) => r.ok && r.packets.some((p) => p.type === "bye"));
+    assert.equal(byes.length, 1, "one BYE");
+    assert.equal(srv.responder.sessions.has(session), false);
+    assert.equal(
+      (await c.request(`DESCRIBE ${srv.url("/cam")} RTSP/1.0\r\nCSeq: 30\r\n\r\n`)).status,
+      404,
+    );
+  } finally {
+    c.close();
+  }
+});
+
+Deno.test("a reader that never reads stays within its queue bound for 30 s; other readers lose nothing", async () => {
+  const dir = await media("stuck reader");
+  if (!dir) return;
+  // The lag limit is set past the test, so the stuck reader stays connected throughout.
+  await using server = await startMain([
+    "--hostname",
+    "127.0.0.1",
+    "--rtp-ports",
+    "0",
+    "--max-reader-lag",
+    "60",
+  ]);
+  const url = `rtsp://127.0.0.1:${server.port}/cam`;
+  await using _pub = ffmpegPublish(url, `${dir}/cbr3m.mp4`, "tcp");
+  await waitForStream(server.port, "/cam");
+  const stuck = await RawClient.connect(server.port);
+  const good = await RawClient.connect(server.port);
+  try {
+    await playTcp(stuck, url, 1); // and then never read again
+    await playTcp(good, url, 1);
+    await wait(1000);
+    const before = await server.rssBytes();
+    const seqs: number[] = [];
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      await good.collect(good.frames.length + 200, 1000);
+      for (const f of good.frames.splice(0)) {
+        if (f.channel !== 0) continue;
+        const p = parseRtpPacket(f.payload);
+        if (p.ok) seqs.push(p.packet.header.sequenceNumber);
+      }
+    }
+    const after = await server.rssBytes();
+    let gaps = 0;
+    for (let i = 1; i < seqs.length; i++) {
+      if (((seqs[i] - seqs[i - 1] + 0x10000) % 0x10000) !== 1) gaps++;
+    }
+    console.log(
+      `stuck reader: RSS ${(before / 1e6).toFixed(1)} -> ${
+        (after / 1e6).toFixed(1)
+      } MB; good reader: ${seqs.length} packets, ${gaps} gaps`,
+    );
+    assert.ok(seqs.length > 5000, `${seqs.length} packets`);
+    assert.equal(gaps, 0, "the good reader lost nothing");
+    assert.match(
+      server.stderr(),
+      /is behind: dropping frames until the next keyframe/,
+      "the stuck reader's queue filled",
+    );
+    // The stuck reader may hold its 2 MiB queue plus what the kernel would not take.
+    assert.ok(after - before < 16e6, `RSS grew ${after - before} bytes`);
+  } finally {
+    stuck.close();
+    good.close();
+  }
+});
