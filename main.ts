@@ -39,6 +39,26 @@ async function main(args: string[]): Promise<number> {
     log.error(`cannot listen on ${flags.hostname}:${flags.port}: ${why}`);
     return EXIT_LISTEN_FAILED;
   }
+  let tlsListener: Deno.TlsListener | undefined;
+  if (flags.tls) {
+    try {
+      tlsListener = Deno.listenTls({
+        port: flags.tls.port,
+        hostname: flags.hostname,
+        cert: Deno.readTextFileSync(flags.tls.certFile),
+        key: Deno.readTextFileSync(flags.tls.keyFile),
+      });
+    } catch (e) {
+      listener.close();
+      const why = e instanceof Deno.errors.AddrInUse
+        ? `port ${flags.tls.port} is already in use`
+        : e instanceof Error
+        ? e.message
+        : String(e);
+      log.error(`cannot serve RTSPS on ${flags.hostname}:${flags.tls.port}: ${why}`);
+      return EXIT_LISTEN_FAILED;
+    }
+  }
   if (flags.root !== undefined) {
     try {
       if (!Deno.statSync(flags.root).isDirectory) throw new Error("not a directory");
@@ -56,6 +76,7 @@ async function main(args: string[]): Promise<number> {
     loopFiles: flags.loop,
     graceMs: flags.graceMs,
     maxReaderLagMs: flags.maxReaderLagMs,
+    abuse: flags.abuse,
   });
   const server = app.server;
   const port = listener.addr.port;
@@ -66,7 +87,13 @@ async function main(args: string[]): Promise<number> {
   const stopped = Promise.withResolvers<void>();
   const stop = () => stopped.resolve();
   for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, stop);
-  const serving = server.serve(listener);
+  if (tlsListener) {
+    log.info(`listening on rtsps://${flags.hostname}:${tlsListener.addr.port}/`);
+  }
+  const serving = Promise.all([
+    server.serve(listener),
+    ...(tlsListener ? [server.serve(tlsListener)] : []),
+  ]);
   await Promise.race([serving, stopped.promise]);
   log.info("shutting down");
   await app.close();

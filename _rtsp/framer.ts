@@ -80,6 +80,14 @@ export class MessageFramer {
     return this.#end - this.#start;
   }
 
+  /**
+   * Whether part of an RTSP message (not interleaved data) is held, waiting for
+   * the rest: what a deadline for complete request heads watches.
+   */
+  get pendingMessage(): boolean {
+    return this.#end > this.#start && this.#buf[this.#start] !== INTERLEAVED_MAGIC;
+  }
+
   /** Whether an error frame was returned; nothing more will be framed. */
   get failed(): boolean {
     return this.#failed;

@@ -131,6 +131,10 @@ export interface RtspResponderOptions {
   readonly sessionTimeoutMs?: number;
   /** @default {SERVER_NAME} */
   readonly serverName?: string;
+  /** Sessions allowed at once; a SETUP that would create one more gets 503. 0 = no limit. */
+  readonly maxSessions?: number;
+  /** Retry-After (seconds) sent with a 503. @default 5 */
+  readonly retryAfterSeconds?: number;
 }
 
 /** A response plus what the shell must do after writing it. */
@@ -199,6 +203,8 @@ export class RtspResponder {
   #random32: () => number;
   #timeoutMs: number;
   #serverName: string;
+  #maxSessions: number;
+  #retryAfter: string;
   #dateSecond = -1;
   #options: SerializeOptions = { date: "", server: "" };
   /** Interleaved channels in use per connection (RFC 2326, 10.12). */
@@ -215,6 +221,8 @@ export class RtspResponder {
     this.#random32 = options.random32 ?? defaultRandom32;
     this.#timeoutMs = options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS;
     this.#serverName = options.serverName ?? SERVER_NAME;
+    this.#maxSessions = options.maxSessions ?? 0;
+    this.#retryAfter = String(options.retryAfterSeconds ?? 5);
   }
 
   /** Replaces the media controller (the shell sets it once its sockets exist). */
@@ -514,6 +522,10 @@ export class RtspResponder {
     }
 
     const isNew = session === undefined;
+    if (isNew && this.#maxSessions > 0 && this.sessions.size >= this.#maxSessions) {
+      // RFC 2326, 11.5.4 and 12.31: full for now; try again later.
+      return reply(STATUS.ServiceUnavailable, cseq, { headers: { retryAfter: this.#retryAfter } });
+    }
     if (session === undefined) {
       let id = this.#newSessionId();
       while (this.sessions.has(id)) id = this.#newSessionId();

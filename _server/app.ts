@@ -13,6 +13,7 @@ import { LiveStream } from "./live_stream.ts";
 import type { Logger } from "./log.ts";
 import { MediaHub } from "./media_hub.ts";
 import { RtspServer } from "./server.ts";
+import { type AbuseLimits, DEFAULT_ABUSE_LIMITS } from "./abuse_limits.ts";
 import { type PortRange, UdpPair } from "./udp_transport.ts";
 
 /** Default wait for a new publisher before a published path's readers are ended. */
@@ -39,6 +40,8 @@ export interface AppOptions {
   readonly graceMs?: number;
   /** How long a TCP reader may stay behind before it is disconnected (ms). */
   readonly maxReaderLagMs?: number;
+  /** Connection, session, rate and deadline limits. */
+  readonly abuse?: AbuseLimits;
   /** Multicast groups for live streams; undefined disables multicast. */
   readonly multicast?: {
     readonly firstAddress: number;
@@ -96,13 +99,17 @@ export async function createApp(options: AppOptions): Promise<App> {
     const iface = options.hostname === "0.0.0.0" ? undefined : options.hostname;
     multicastSockets?.setMulticast(options.multicast.ttl, iface);
   }
+  const abuse = options.abuse ?? DEFAULT_ABUSE_LIMITS;
   const responder = new RtspResponder({
     catalogue: library,
     sessionTimeoutMs: options.sessionTimeoutMs,
+    maxSessions: abuse.maxSessions,
+    retryAfterSeconds: abuse.retryAfterSeconds,
   });
   const server = new RtspServer({
     responder,
     log,
+    abuse,
     limits: options.limits,
     onInterleaved: (info, channel, payload) => hub.receivedInterleaved(info.id, channel, payload),
   });

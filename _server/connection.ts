@@ -8,6 +8,7 @@ import { MessageFramer } from "../_rtsp/framer.ts";
 import type { MessageLimits } from "../_rtsp/limits.ts";
 import type { RtspResponse } from "../_rtsp/message.ts";
 import type { ConnectionInfo, RtspResponder } from "../_rtsp/responder.ts";
+import { type AbuseLimits, RateLimiter } from "./abuse_limits.ts";
 import { ConnectionWriter } from "./connection_writer.ts";
 import type { Logger } from "./log.ts";
 
@@ -25,6 +26,10 @@ export interface ConnectionContext {
   readonly onInterleaved?: (info: ConnectionInfo, channel: number, payload: Uint8Array) => void;
   /** Where media finds this connection's writer while it is open. */
   readonly writers?: Map<number, ConnectionWriter>;
+  /** Deadlines and rates; none when undefined. */
+  readonly abuse?: AbuseLimits;
+  /** Milliseconds clock. @default Date.now */
+  readonly now?: () => number;
 }
 
 /**
@@ -70,20 +75,61 @@ export async function serveConnection(
   context: ConnectionContext,
 ): Promise<void> {
   const { responder, log } = context;
+  const abuse = context.abuse;
+  const now = context.now ?? Date.now;
   const framer = new MessageFramer(context.limits);
   const buf = new Uint8Array(READ_BUFFER_BYTES);
   const writer = new ConnectionWriter(conn);
   const answers = new AnswerBuffer();
+  const rate = abuse && abuse.maxRequestsPerSecond > 0
+    ? new RateLimiter(abuse.maxRequestsPerSecond, 2 * abuse.maxRequestsPerSecond, now)
+    : undefined;
+  let rateLogged = false;
+  const closeFor = (why: string) => {
+    log.warn(`#${info.id} ${info.remoteAddress}: ${why}; closing`);
+    try {
+      conn.close();
+    } catch { /* already closed */ }
+  };
+  // A slow client must finish each request head in time (slowloris).
+  let headTimer: ReturnType<typeof setTimeout> | undefined;
+  // A connection with no session must not sit idle forever.
+  let idleTimer: ReturnType<typeof setTimeout> | undefined;
+  const armIdle = () => {
+    if (!abuse || abuse.idleTimeoutMs <= 0) return;
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(() => {
+      if (responder.sessions.byConnection(info.id).length === 0) {
+        closeFor(`idle for ${abuse.idleTimeoutMs} ms without a session`);
+      } else armIdle();
+    }, abuse.idleTimeoutMs);
+  };
   context.writers?.set(info.id, writer);
+  armIdle();
   try {
     while (true) {
       const n = await conn.read(buf);
       if (n === null) break;
+      armIdle();
       framer.push(buf.subarray(0, n));
+      let completed = false;
       const after: Array<() => void> = [];
       let close = false;
       for (let frame = framer.next(); frame !== undefined; frame = framer.next()) {
         if (frame.kind === "request") {
+          completed = true;
+          if (rate && !rate.take()) {
+            if (!rateLogged) log.warn(`#${info.id} ${info.remoteAddress}: request rate limit hit`);
+            rateLogged = true;
+            answers.add(responder, {
+              status: 503,
+              headers: {
+                cseq: frame.request.headers.get("cseq"),
+                retryAfter: String(abuse!.retryAfterSeconds),
+              },
+            });
+            continue;
+          }
           const pending = responder.respond(frame.request, info);
           const reply = pending instanceof Promise ? await pending : pending;
           const { response } = reply;
@@ -98,6 +144,18 @@ export async function serveConnection(
           log.warn(`#${info.id} ${info.remoteAddress}: ${frame.message}; closing`);
           answers.add(responder, responder.frameError(frame).response);
           close = true;
+        }
+      }
+      if (abuse && abuse.headTimeoutMs > 0) {
+        if (!framer.pendingMessage || completed) {
+          clearTimeout(headTimer);
+          headTimer = undefined;
+        }
+        if (framer.pendingMessage && headTimer === undefined) {
+          headTimer = setTimeout(
+            () => closeFor(`request head not complete within ${abuse.headTimeoutMs} ms`),
+            abuse.headTimeoutMs,
+          );
         }
       }
       if (answers.used > 0) {
@@ -115,6 +173,8 @@ export async function serveConnection(
       log.warn(`#${info.id} ${info.remoteAddress}: ${e instanceof Error ? e.message : e}`);
     }
   } finally {
+    clearTimeout(headTimer);
+    clearTimeout(idleTimer);
     writer.close();
     context.writers?.delete(info.id);
     for (const session of responder.connectionClosed(info.id)) {
@@ -123,5 +183,53 @@ export async function serveConnection(
     try {
       conn.close();
     } catch { /* already closed */ }
+  }
+}
+
+/**
+ * Serves a connection that is over a connection limit: its first request gets
+ * 503 with Retry-After (and its CSeq), then the connection closes. A client
+ * that sends nothing is dropped after `waitMs`.
+ */
+export async function refuseConnection(
+  conn: Deno.Conn,
+  responder: RtspResponder,
+  retryAfterSeconds: number,
+  waitMs: number,
+): Promise<void> {
+  const framer = new MessageFramer();
+  const buf = new Uint8Array(READ_BUFFER_BYTES);
+  const timer = setTimeout(() => {
+    try {
+      conn.close();
+    } catch { /* closed */ }
+  }, waitMs);
+  try {
+    while (true) {
+      const n = await conn.read(buf);
+      if (n === null) return;
+      framer.push(buf.subarray(0, n));
+      const frame = framer.next();
+      if (frame === undefined) continue;
+      const cseq = frame.kind === "request"
+        ? frame.request.headers.get("cseq")
+        : frame.kind === "error"
+        ? frame.cseq
+        : undefined;
+      const bytes = responder.serialize({
+        status: 503,
+        headers: { cseq, retryAfter: String(retryAfterSeconds) },
+      });
+      let offset = 0;
+      while (offset < bytes.length) offset += await conn.write(bytes.subarray(offset));
+      return;
+    }
+  } catch {
+    // The client went away or the timer closed it.
+  } finally {
+    clearTimeout(timer);
+    try {
+      conn.close();
+    } catch { /* closed */ }
   }
 }

@@ -7,6 +7,22 @@
 import { parseArgs } from "node:util";
 import { LOG_LEVELS, type LogLevel } from "./log.ts";
 import type { PortRange } from "./udp_transport.ts";
+import { type AbuseLimits, DEFAULT_ABUSE_LIMITS } from "./abuse_limits.ts";
+
+/** RTSPS default port (mediamtx and common practice; RFC 2326 names none). */
+export const DEFAULT_RTSPS_PORT = 8322;
+
+/** Flags that set one abuse limit each: flag name, limit field, and how the flag's number maps to it. */
+const LIMIT_FLAGS: ReadonlyArray<readonly [string, keyof AbuseLimits, number]> = [
+  ["max-connections", "maxConnections", 1],
+  ["max-connections-per-ip", "maxConnectionsPerAddress", 1],
+  ["max-sessions", "maxSessions", 1],
+  ["max-request-rate", "maxRequestsPerSecond", 1],
+  ["head-timeout", "headTimeoutMs", 1000],
+  ["idle-timeout", "idleTimeoutMs", 1000],
+  ["auth-lockout-after", "authFailuresBeforeLockout", 1],
+  ["auth-lockout", "lockoutMs", 1000],
+];
 
 /** RFC 2326, 3.2: the default RTSP port. */
 export const DEFAULT_RTSP_PORT = 8554;
@@ -34,6 +50,14 @@ export interface ServerFlags {
   readonly graceMs: number;
   /** Milliseconds a TCP reader may stay behind before it is disconnected. */
   readonly maxReaderLagMs: number;
+  /** Connection, session, rate and deadline limits. */
+  readonly abuse: AbuseLimits;
+  /** RTSPS: PEM certificate and key files, and the port (both listeners run). */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly port: number };
+  /** JSON configuration file (users, per-path rules, limits). */
+  readonly config?: string;
+  /** Users from `--user NAME:PASS`. */
+  readonly users: ReadonlyArray<{ readonly name: string; readonly password: string }>;
   readonly help: boolean;
 }
 
@@ -59,6 +83,28 @@ Options:
                       after the publisher leaves (default 10)
   --max-reader-lag S  seconds a TCP reader may keep dropping frames before it is
                       disconnected (default 10)
+  --tls-cert FILE     PEM certificate: also serve rtsps:// (with --tls-key)
+  --tls-key FILE      PEM private key for --tls-cert
+  --tls-port N        RTSPS port (default ${DEFAULT_RTSPS_PORT})
+  --config FILE       JSON configuration: users, per-path read/publish rules, limits
+  --user NAME:PASS    a user (repeatable); once any is given, reading and
+                      publishing need credentials
+
+Limits (503 with Retry-After, or the connection closed; 0 switches one off):
+  --max-connections N         in total (default ${DEFAULT_ABUSE_LIMITS.maxConnections})
+  --max-connections-per-ip N  from one address (default ${DEFAULT_ABUSE_LIMITS.maxConnectionsPerAddress} = none)
+  --max-sessions N            in total (default ${DEFAULT_ABUSE_LIMITS.maxSessions})
+  --max-request-rate N        requests per second per connection (default ${DEFAULT_ABUSE_LIMITS.maxRequestsPerSecond} = none)
+  --head-timeout S            seconds to finish a request head (default ${
+  DEFAULT_ABUSE_LIMITS.headTimeoutMs / 1000
+})
+  --idle-timeout S            seconds a connection without a session may idle (default ${
+  DEFAULT_ABUSE_LIMITS.idleTimeoutMs / 1000
+})
+  --auth-lockout-after N      failed logins from one address before a lockout (default ${DEFAULT_ABUSE_LIMITS.authFailuresBeforeLockout})
+  --auth-lockout S            lockout length in seconds (default ${
+  DEFAULT_ABUSE_LIMITS.lockoutMs / 1000
+})
   -h, --help          show this help
 `;
 
@@ -81,6 +127,12 @@ export function parseFlags(args: readonly string[]): ServerFlags | { error: stri
         loop: { type: "boolean" },
         "publish-grace": { type: "string" },
         "max-reader-lag": { type: "string" },
+        "tls-cert": { type: "string" },
+        "tls-key": { type: "string" },
+        "tls-port": { type: "string" },
+        config: { type: "string" },
+        user: { type: "string", multiple: true },
+        ...Object.fromEntries(LIMIT_FLAGS.map(([name]) => [name, { type: "string" as const }])),
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -134,8 +186,38 @@ export function parseFlags(args: readonly string[]): ServerFlags | { error: stri
   if (!/^\d+(\.\d+)?$/.test(lagText) || lag > 86400) {
     return { error: `Invalid --max-reader-lag "${lagText}": expected seconds, 0 to 86400` };
   }
+  const abuse: Record<string, number> = { ...DEFAULT_ABUSE_LIMITS };
+  for (const [name, field, scale] of LIMIT_FLAGS) {
+    const text = (values as Record<string, unknown>)[name];
+    if (text === undefined) continue;
+    if (typeof text !== "string" || !/^\d+(\.\d+)?$/.test(text)) {
+      return { error: `Invalid --${name} "${text}": expected a number >= 0` };
+    }
+    abuse[field] = Math.round(Number(text) * scale);
+  }
+  let tls: ServerFlags["tls"];
+  if (values["tls-cert"] !== undefined || values["tls-key"] !== undefined) {
+    if (values["tls-cert"] === undefined || values["tls-key"] === undefined) {
+      return { error: "--tls-cert and --tls-key go together" };
+    }
+    const tlsPortText = values["tls-port"] ?? String(DEFAULT_RTSPS_PORT);
+    if (!/^\d{1,5}$/.test(tlsPortText) || Number(tlsPortText) > 65535) {
+      return { error: `Invalid --tls-port "${tlsPortText}": expected 0 to 65535` };
+    }
+    tls = { certFile: values["tls-cert"], keyFile: values["tls-key"], port: Number(tlsPortText) };
+  }
+  const users: Array<{ name: string; password: string }> = [];
+  for (const entry of values.user ?? []) {
+    const colon = entry.indexOf(":");
+    if (colon <= 0) return { error: `Invalid --user "${entry}": expected NAME:PASSWORD` };
+    users.push({ name: entry.slice(0, colon), password: entry.slice(colon + 1) });
+  }
   return {
     port,
+    abuse: abuse as unknown as AbuseLimits,
+    tls,
+    config: values.config,
+    users,
     graceMs: grace * 1000,
     maxReaderLagMs: lag * 1000,
     rtpPorts,

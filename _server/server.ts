@@ -6,7 +6,8 @@
 
 import type { MessageLimits } from "../_rtsp/limits.ts";
 import type { RtspResponder } from "../_rtsp/responder.ts";
-import { type ConnectionContext, serveConnection } from "./connection.ts";
+import { type AbuseLimits, ConnectionGuard, DEFAULT_ABUSE_LIMITS } from "./abuse_limits.ts";
+import { type ConnectionContext, refuseConnection, serveConnection } from "./connection.ts";
 import type { ConnectionWriter } from "./connection_writer.ts";
 import type { Logger } from "./log.ts";
 
@@ -19,7 +20,12 @@ export interface RtspServerOptions {
   readonly log: Logger;
   readonly limits?: Partial<MessageLimits>;
   readonly onInterleaved?: ConnectionContext["onInterleaved"];
+  /** Connection counts, deadlines and rates. @default {DEFAULT_ABUSE_LIMITS} */
+  readonly abuse?: AbuseLimits;
 }
+
+/** How long an over-limit connection may take to send the request it is refused. */
+const REFUSAL_WAIT_MS = 2000;
 
 function hostOf(addr: Deno.Addr): string {
   return "hostname" in addr ? addr.hostname : "unix";
@@ -36,10 +42,14 @@ export class RtspServer {
   #nextId = 1;
   #sweep: ReturnType<typeof setInterval>;
   #closed = false;
+  #abuse: AbuseLimits;
+  #guard: ConnectionGuard;
 
   /** @param options see {@linkcode RtspServerOptions} */
   constructor(options: RtspServerOptions) {
     this.#options = options;
+    this.#abuse = options.abuse ?? DEFAULT_ABUSE_LIMITS;
+    this.#guard = new ConnectionGuard(this.#abuse);
     this.#sweep = setInterval(() => {
       for (const s of options.responder.expireSessions()) {
         options.log.info(`session ${s.id} ended: timeout`);
@@ -71,26 +81,41 @@ export class RtspServer {
   }
 
   #accept(conn: Deno.Conn): void {
+    const remoteAddress = hostOf(conn.remoteAddr);
+    const verdict = this.#guard.admit(remoteAddress);
+    if (verdict !== "ok") {
+      this.#options.log.warn(
+        `${remoteAddress}: refused, ${
+          verdict === "total" ? "too many connections" : "too many connections from this address"
+        } (503)`,
+      );
+      const refusal = refuseConnection(
+        conn,
+        this.#options.responder,
+        this.#abuse.retryAfterSeconds,
+        REFUSAL_WAIT_MS,
+      ).finally(() => this.#tasks.delete(refusal));
+      this.#tasks.add(refusal);
+      return;
+    }
     const id = this.#nextId++;
     try {
       // Answers must not wait for Nagle's algorithm (40 ms on Linux).
       (conn as Deno.TcpConn).setNoDelay?.(true);
     } catch { /* not TCP */ }
     this.#conns.set(id, conn);
-    const info = {
-      id,
-      remoteAddress: hostOf(conn.remoteAddr),
-      localAddress: hostOf(conn.localAddr),
-    };
+    const info = { id, remoteAddress, localAddress: hostOf(conn.localAddr) };
     const task = serveConnection(conn, info, {
       responder: this.#options.responder,
       log: this.#options.log,
       limits: this.#options.limits,
       onInterleaved: this.#options.onInterleaved,
       writers: this.writers,
+      abuse: this.#abuse,
     })
       .catch((e) => this.#options.log.error(`#${id}: ${e}`))
       .finally(() => {
+        this.#guard.release(remoteAddress);
         this.#conns.delete(id);
         this.#tasks.delete(task);
       });
