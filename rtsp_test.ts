@@ -38,7 +38,9 @@ Deno.test("50 pipelined OPTIONS in one write are answered in order, in one read"
 });
 
 /** Hostile inputs: what each gets back, and whether the server then closes. */
-const HOSTILE: ReadonlyArray<{ name: string; send: () => Uint8Array; status: number; closes: boolean }> = [
+const HOSTILE: ReadonlyArray<
+  { name: string; send: () => Uint8Array; status: number; closes: boolean }
+> = [
   {
     name: "garbage bytes",
     send: () => new Uint8Array([0xde, 0xad, 0xbe, 0xef, 0x00, 0x0a, 0x0d, 0x0a]),
@@ -51,23 +53,42 @@ const HOSTILE: ReadonlyArray<{ name: string; send: () => Uint8Array; status: num
     status: 505,
     closes: false,
   },
-  { name: "RTSP/2.0", send: () => new TextEncoder().encode("OPTIONS * RTSP/2.0\r\nCSeq: 1\r\n\r\n"), status: 505, closes: false },
-  { name: "a missing CSeq", send: () => new TextEncoder().encode("OPTIONS * RTSP/1.0\r\n\r\n"), status: 400, closes: false },
+  {
+    name: "RTSP/2.0",
+    send: () => new TextEncoder().encode("OPTIONS * RTSP/2.0\r\nCSeq: 1\r\n\r\n"),
+    status: 505,
+    closes: false,
+  },
+  {
+    name: "a missing CSeq",
+    send: () => new TextEncoder().encode("OPTIONS * RTSP/1.0\r\n\r\n"),
+    status: 400,
+    closes: false,
+  },
   {
     name: "1 MiB of header bytes with no blank line",
-    send: () => new TextEncoder().encode("OPTIONS * RTSP/1.0\r\nCSeq: 2\r\n" + "X-Junk: 0123456789abcdef\r\n".repeat(40330)),
+    send: () =>
+      new TextEncoder().encode(
+        "OPTIONS * RTSP/1.0\r\nCSeq: 2\r\n" + "X-Junk: 0123456789abcdef\r\n".repeat(40330),
+      ),
     status: 400,
     closes: true,
   },
   {
     name: "a negative Content-Length",
-    send: () => new TextEncoder().encode("SET_PARAMETER rtsp://127.0.0.1/test RTSP/1.0\r\nCSeq: 3\r\nContent-Length: -10\r\n\r\n"),
+    send: () =>
+      new TextEncoder().encode(
+        "SET_PARAMETER rtsp://127.0.0.1/test RTSP/1.0\r\nCSeq: 3\r\nContent-Length: -10\r\n\r\n",
+      ),
     status: 400,
     closes: true,
   },
   {
     name: "a huge Content-Length",
-    send: () => new TextEncoder().encode("ANNOUNCE rtsp://127.0.0.1/test RTSP/1.0\r\nCSeq: 4\r\nContent-Length: 10000000000\r\n\r\n"),
+    send: () =>
+      new TextEncoder().encode(
+        "ANNOUNCE rtsp://127.0.0.1/test RTSP/1.0\r\nCSeq: 4\r\nContent-Length: 10000000000\r\n\r\n",
+      ),
     status: 413,
     closes: true,
   },
@@ -97,7 +118,9 @@ Deno.test("a request sent one byte at a time is answered", async () => {
   await using srv = await startTestServer();
   const c = await RawClient.connect(srv.port);
   try {
-    const bytes = new TextEncoder().encode("DESCRIBE rtsp://127.0.0.1/test RTSP/1.0\r\nCSeq: 42\r\nAccept: application/sdp\r\n\r\n");
+    const bytes = new TextEncoder().encode(
+      "DESCRIBE rtsp://127.0.0.1/test RTSP/1.0\r\nCSeq: 42\r\nAccept: application/sdp\r\n\r\n",
+    );
     for (const b of bytes) await c.send(new Uint8Array([b]));
     const [r] = await c.read(1);
     assert.equal(r.status, 200);
@@ -118,7 +141,9 @@ Deno.test("a TCP-interleaved session ends when its connection closes", async () 
   assert.equal(r.status, 200);
   assert.equal(srv.responder.sessions.size, 1);
   c.close();
-  for (let i = 0; i < 100 && srv.responder.sessions.size > 0; i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 100 && srv.responder.sessions.size > 0; i++) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
   assert.equal(srv.responder.sessions.size, 0);
 });
 
@@ -134,7 +159,10 @@ Deno.test("ffprobe sees OPTIONS and DESCRIBE answered", async () => {
   assert.match(debug.stderr, /Stream #0:1.*Audio: pcm_mulaw, 8000 Hz/);
   // At trace level it prints every reply line as line='...'.
   const out = await run("ffprobe", ["-v", "trace", ...args], { timeoutMs: 20_000 });
-  assert.match(out.stderr, /line='RTSP\/1.0 200 OK'[\s\S]*line='Public: OPTIONS, DESCRIBE, ANNOUNCE, SETUP, PLAY, PAUSE, RECORD/);
+  assert.match(
+    out.stderr,
+    /line='RTSP\/1.0 200 OK'[\s\S]*line='Public: OPTIONS, DESCRIBE, ANNOUNCE, SETUP, PLAY, PAUSE, RECORD/,
+  );
   assert.match(out.stderr, /line='Content-Type: application\/sdp'/);
   assert.match(out.stderr, /Stream #0:0.*Video: h264/);
   assert.match(out.stderr, /Stream #0:1.*Audio: pcm_mulaw, 8000 Hz/);
@@ -176,5 +204,8 @@ Deno.test("rtsp.ts can be imported by URL and answers a request", async () => {
   const result = await out.output();
   const stdout = new TextDecoder().decode(result.stdout);
   assert.equal(result.code, 0, new TextDecoder().decode(result.stderr));
-  assert.match(stdout, /^RTSP\/1.0 200 OK\r\nCSeq: 3\r\nDate: Thu, 01 Jan 1970 00:00:00 GMT\r\nServer: rtsp.ts\/0.1\r\nPublic: OPTIONS/);
+  assert.match(
+    stdout,
+    /^RTSP\/1.0 200 OK\r\nCSeq: 3\r\nDate: Thu, 01 Jan 1970 00:00:00 GMT\r\nServer: rtsp.ts\/0.1\r\nPublic: OPTIONS/,
+  );
 });
