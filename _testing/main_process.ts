@@ -6,6 +6,8 @@
 export interface MainProcess extends AsyncDisposable {
   readonly child: Deno.ChildProcess;
   readonly port: number;
+  /** The RTSPS port, when the server was started with TLS. */
+  readonly tlsPort?: number;
   readonly pid: number;
   /** Everything the process wrote to stderr so far. */
   stderr(): string;
@@ -40,9 +42,15 @@ export async function startMain(args: string[] = [], timeoutMs = 15_000): Promis
   );
   try {
     const p = await port.promise;
+    // With TLS the rtsps line follows at once.
+    for (let i = 0; i < 50 && args.includes("--tls-cert") && !/rtsps:\/\//.test(text); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const tls = /listening on rtsps:\/\/[^:]+:(\d+)\//.exec(text);
     return {
       child,
       port: p,
+      tlsPort: tls ? Number(tls[1]) : undefined,
       pid: child.pid,
       stderr: () => text,
       async rssBytes() {
