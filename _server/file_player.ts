@@ -152,7 +152,7 @@ export class FilePlayer {
   async #pump(generation: number): Promise<void> {
     try {
       while (generation === this.#generation) {
-        const unit = this.#pending ?? await this.#nextUnit();
+        const unit = this.#pending ?? await this.#nextUnit(generation);
         if (generation !== this.#generation) return;
         if (unit === undefined) {
           this.#finished();
@@ -169,15 +169,19 @@ export class FilePlayer {
         this.#send(unit);
       }
     } catch (e) {
+      // A read cut short by stop() (the file was closed under it) is no news.
+      if (generation !== this.#generation) return;
       this.#options.log.warn(`file playback stopped: ${e instanceof Error ? e.message : e}`);
       this.#halt();
     }
   }
 
-  async #nextUnit(): Promise<TimedUnit | undefined> {
+  async #nextUnit(generation: number): Promise<TimedUnit | undefined> {
     const step = await this.#cursor!.next();
     if (step === undefined || !("error" in step)) return step;
-    this.#options.log.warn(`file playback stopped: ${step.error}`);
+    if (generation === this.#generation) {
+      this.#options.log.warn(`file playback stopped: ${step.error}`);
+    }
     return undefined;
   }
 

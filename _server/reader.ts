@@ -144,9 +144,16 @@ export class UdpReader implements Reader {
   }
 
   deliver(delivery: FrameDelivery): void {
-    const ports = this.#ports.get(delivery.frame.trackIndex);
-    if (ports === undefined || !this.gate.admit(delivery.frame)) return;
-    for (const packet of delivery.frame.packets) this.#udp.sendRtp(packet, ports[0], this.#address);
+    const frame = delivery.frame;
+    const ports = this.#ports.get(frame.trackIndex);
+    if (ports === undefined || !this.gate.admit(frame)) return;
+    // The sockets' send queue is shared by every UDP reader: when it is full,
+    // whole frames are dropped, never packets in the middle of one.
+    if (!this.#udp.hasRoomFor(frame.bytes)) {
+      this.gate.rejected(frame);
+      return;
+    }
+    for (const packet of frame.packets) this.#udp.sendRtp(packet, ports[0], this.#address);
   }
 
   rtcp(trackIndex: number, bytes: Uint8Array): void {
