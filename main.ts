@@ -10,6 +10,7 @@
 import { parseFlags, USAGE } from "./_server/flags.ts";
 import { Logger } from "./_server/log.ts";
 import { createApp, TEST_STREAM_PATH } from "./_server/app.ts";
+import { loadConfig } from "./_server/config.ts";
 
 /** Exit code for a bad flag (as BSD sysexits EX_USAGE). */
 const EXIT_USAGE = 64;
@@ -25,6 +26,11 @@ async function main(args: string[]): Promise<number> {
   if (flags.help) {
     console.log(USAGE);
     return 0;
+  }
+  const loaded = loadConfig({ configFile: flags.config, users: flags.users, abuse: flags.abuse });
+  if (!loaded.ok) {
+    console.error(`error: invalid configuration:\n  ${loaded.errors.join("\n  ")}`);
+    return EXIT_USAGE;
   }
   const log = new Logger(flags.logLevel);
   let listener: Deno.TcpListener;
@@ -76,7 +82,8 @@ async function main(args: string[]): Promise<number> {
     loopFiles: flags.loop,
     graceMs: flags.graceMs,
     maxReaderLagMs: flags.maxReaderLagMs,
-    abuse: flags.abuse,
+    abuse: loaded.config.abuse,
+    auth: loaded.config.auth,
   });
   const server = app.server;
   const port = listener.addr.port;

@@ -61,7 +61,7 @@ const NO_BODY = new Uint8Array(0);
  */
 export class MessageFramer {
   #limits: MessageLimits;
-  #buf = new Uint8Array(4096);
+  #buf = new Uint8Array(1024);
   #start = 0;
   #end = 0;
   /** Where the search for the end of the current head resumes. */

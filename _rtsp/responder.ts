@@ -18,6 +18,9 @@ import {
 import { formatRange, type NptRange, parseRange } from "./range.ts";
 import { buildSdp } from "./sdp.ts";
 import { announcedTracks, matchSetupTrack, parseSdp } from "./sdp_parse.ts";
+import type { Authenticator } from "./auth/authenticator.ts";
+import { authorizeRequest } from "./auth/gate.ts";
+import type { Action, Permissions } from "./auth/permissions.ts";
 import {
   type Announcement,
   isInterleaved,
@@ -135,6 +138,23 @@ export interface RtspResponderOptions {
   readonly maxSessions?: number;
   /** Retry-After (seconds) sent with a 503. @default 5 */
   readonly retryAfterSeconds?: number;
+  /** Credentials and per-path rules; without them anyone may read and publish. */
+  readonly auth?: {
+    readonly authenticator: Authenticator;
+    readonly permissions: Permissions;
+  };
+  /** Failed-login bookkeeping per client address (lockout and growing delays). */
+  readonly authFailures?: AuthFailureHooks;
+}
+
+/** What the responder reports about logins, so the shell can slow and lock out guessing. */
+export interface AuthFailureHooks {
+  /** Whether `address` is locked out now (its requests get 403). */
+  lockedOut(address: string): boolean;
+  /** Wrong credentials from `address`; returns how long to hold the answer (ms). */
+  failed(address: string): number;
+  /** Good credentials from `address`. */
+  succeeded(address: string): void;
 }
 
 /** A response plus what the shell must do after writing it. */
@@ -144,6 +164,8 @@ export interface Reply {
   readonly close: boolean;
   /** Run once the response is written (starts media after a PLAY answer). */
   readonly afterWrite?: () => void;
+  /** Hold the answer this long first (a failed login: guessing gets slow). */
+  readonly delayMs?: number;
 }
 
 /** Methods listed in `Public` (RFC 2326, 10.1). */
@@ -204,6 +226,8 @@ export class RtspResponder {
   #timeoutMs: number;
   #serverName: string;
   #maxSessions: number;
+  #auth: RtspResponderOptions["auth"];
+  #authFailures: AuthFailureHooks | undefined;
   #retryAfter: string;
   #dateSecond = -1;
   #options: SerializeOptions = { date: "", server: "" };
@@ -222,6 +246,8 @@ export class RtspResponder {
     this.#timeoutMs = options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS;
     this.#serverName = options.serverName ?? SERVER_NAME;
     this.#maxSessions = options.maxSessions ?? 0;
+    this.#auth = options.auth;
+    this.#authFailures = options.authFailures;
     this.#retryAfter = String(options.retryAfterSeconds ?? 5);
   }
 
@@ -280,6 +306,11 @@ export class RtspResponder {
     if (target === undefined) return reply(STATUS.BadRequest, cseq);
     if (target.path === "*" && request.method !== "OPTIONS") return reply(STATUS.BadRequest, cseq);
     const now = this.#now();
+    if (this.#auth && request.method !== "OPTIONS") {
+      // Before any lookup, so a 401 or 403 never tells whether a path exists.
+      const refused = this.#authorize(request, cseq, target, connection, now);
+      if (refused) return refused;
+    }
     switch (request.method) {
       case "OPTIONS":
         this.#touchOptional(request, now);
@@ -421,6 +452,81 @@ export class RtspResponder {
   #touchOptional(request: RtspRequest, now: number): void {
     const header = request.headers.get("session");
     if (header !== undefined) this.sessions.touch(parseSessionHeader(header), now);
+  }
+
+  /** Checks credentials and permissions; returns the refusal, or undefined to go on. */
+  #authorize(
+    request: RtspRequest,
+    cseq: string,
+    target: RequestTarget,
+    connection: ConnectionInfo,
+    now: number,
+  ): Reply | undefined {
+    const hooks = this.#authFailures;
+    const address = connection.remoteAddress;
+    if (hooks?.lockedOut(address)) return reply(STATUS.Forbidden, cseq);
+    const { action, path } = this.#authTarget(request, target, connection, now);
+    const result = authorizeRequest(this.#auth!, {
+      method: request.method,
+      uri: request.uri,
+      path,
+      authorization: request.headers.get("authorization"),
+      action,
+    });
+    switch (result.verdict) {
+      case "allow":
+        if (result.user !== undefined) hooks?.succeeded(address);
+        return undefined;
+      case "unauthorized": {
+        // A first request without credentials is how every client starts; only
+        // wrong credentials count as a failed login.
+        const delayMs = result.reason !== undefined && result.reason !== "stale"
+          ? hooks?.failed(address) ?? 0
+          : 0;
+        const answer = reply(STATUS.Unauthorized, cseq, {
+          headers: { wwwAuthenticate: result.wwwAuthenticate },
+        });
+        return delayMs > 0 ? { ...answer, delayMs } : answer;
+      }
+      case "bad-request":
+        return reply(STATUS.BadRequest, cseq);
+      case "forbidden":
+        return reply(STATUS.Forbidden, cseq);
+    }
+  }
+
+  /**
+   * What a request asks to do, and to which stream path: publishing for
+   * ANNOUNCE, RECORD and anything on a publishing session; reading otherwise.
+   * A track URL counts as its stream's path.
+   */
+  #authTarget(
+    request: RtspRequest,
+    target: RequestTarget,
+    connection: ConnectionInfo,
+    now: number,
+  ): { action: Action; path: string } {
+    const header = request.headers.get("session");
+    const session = header === undefined
+      ? undefined
+      : this.sessions.get(parseSessionHeader(header), now);
+    if (session) {
+      return { action: session.mode === "record" ? "publish" : "read", path: session.path };
+    }
+    if (request.method === "ANNOUNCE" || request.method === "RECORD") {
+      return { action: "publish", path: target.path };
+    }
+    if (request.method === "SETUP") {
+      const transport = request.headers.get("transport") ?? "";
+      if (/mode\s*=\s*"?(record|receive)/i.test(transport)) {
+        const match = this.#announcedTrack(connection.id, target.path, undefined);
+        return { action: "publish", path: match?.announcement.path ?? target.path };
+      }
+      const split = splitLastSegment(target.path);
+      // Track URLs end in a control like trackID=0 (ours) or streamid=0.
+      if (split && /=\d+$/.test(split[1])) return { action: "read", path: split[0] };
+    }
+    return { action: "read", path: target.path };
   }
 
   #public(): string {

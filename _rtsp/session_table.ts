@@ -41,6 +41,15 @@ export class SessionTable {
     return session;
   }
 
+  /** The live session with `id`, without refreshing it; undefined when unknown or idle past its timeout. */
+  get(id: string, nowMs: number): Session | undefined {
+    const session = this.#sessions.get(id);
+    if (session === undefined || nowMs - session.lastActivityMs > session.timeoutMs) {
+      return undefined;
+    }
+    return session;
+  }
+
   /** Removes a session; returns it if it was there. */
   delete(id: string): Session | undefined {
     const session = this.#sessions.get(id);

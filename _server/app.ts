@@ -13,7 +13,8 @@ import { LiveStream } from "./live_stream.ts";
 import type { Logger } from "./log.ts";
 import { MediaHub } from "./media_hub.ts";
 import { RtspServer } from "./server.ts";
-import { type AbuseLimits, DEFAULT_ABUSE_LIMITS } from "./abuse_limits.ts";
+import { type AbuseLimits, AuthFailureTracker, DEFAULT_ABUSE_LIMITS } from "./abuse_limits.ts";
+import { type AuthConfig, createAuth } from "../_rtsp/auth/config.ts";
 import { type PortRange, UdpPair } from "./udp_transport.ts";
 
 /** Default wait for a new publisher before a published path's readers are ended. */
@@ -42,6 +43,8 @@ export interface AppOptions {
   readonly maxReaderLagMs?: number;
   /** Connection, session, rate and deadline limits. */
   readonly abuse?: AbuseLimits;
+  /** Users and per-path rules; undefined: anyone may read and publish. */
+  readonly auth?: AuthConfig;
   /** Multicast groups for live streams; undefined disables multicast. */
   readonly multicast?: {
     readonly firstAddress: number;
@@ -100,7 +103,34 @@ export async function createApp(options: AppOptions): Promise<App> {
     multicastSockets?.setMulticast(options.multicast.ttl, iface);
   }
   const abuse = options.abuse ?? DEFAULT_ABUSE_LIMITS;
+  const auth = options.auth
+    ? createAuth(options.auth, {
+      now: Date.now,
+      random: (n) => crypto.getRandomValues(new Uint8Array(n)),
+    })
+    : undefined;
+  if (auth) {
+    log.info(
+      `authentication on: ${options.auth!.users.length} user(s), realm "${options.auth!.realm}", ` +
+        `challenges ${options.auth!.schemes.join(", ")}`,
+    );
+  } else {
+    log.info("no users configured: anyone may read and publish");
+  }
+  const failures = new AuthFailureTracker(abuse, Date.now);
   const responder = new RtspResponder({
+    auth,
+    authFailures: {
+      lockedOut: (address) => failures.lockedOut(address),
+      failed: (address) => {
+        const delay = failures.failed(address);
+        if (failures.lockedOut(address)) {
+          log.warn(`${address}: locked out for ${abuse.lockoutMs / 1000} s after failed logins`);
+        } else log.warn(`${address}: failed login`);
+        return delay;
+      },
+      succeeded: (address) => failures.succeeded(address),
+    },
     catalogue: library,
     sessionTimeoutMs: options.sessionTimeoutMs,
     maxSessions: abuse.maxSessions,

@@ -13,9 +13,9 @@ import { ConnectionWriter } from "./connection_writer.ts";
 import type { Logger } from "./log.ts";
 
 /** Bytes asked for per read. */
-export const READ_BUFFER_BYTES = 64 * 1024;
+export const READ_BUFFER_BYTES = 16 * 1024;
 /** Starting size of the buffer the answers to one read are written into. */
-const ANSWER_BUFFER_BYTES = 16 * 1024;
+const ANSWER_BUFFER_BYTES = 4 * 1024;
 
 /** What a connection needs from the server. */
 export interface ConnectionContext {
@@ -132,6 +132,8 @@ export async function serveConnection(
           }
           const pending = responder.respond(frame.request, info);
           const reply = pending instanceof Promise ? await pending : pending;
+          // A failed login is answered late, so guessing passwords is slow.
+          if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
           const { response } = reply;
           log.debug(
             `#${info.id} ${frame.request.method} ${frame.request.uri} -> ${response.status}`,

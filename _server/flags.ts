@@ -50,8 +50,8 @@ export interface ServerFlags {
   readonly graceMs: number;
   /** Milliseconds a TCP reader may stay behind before it is disconnected. */
   readonly maxReaderLagMs: number;
-  /** Connection, session, rate and deadline limits. */
-  readonly abuse: AbuseLimits;
+  /** Limits set by flags (they override the config file's, which override the defaults). */
+  readonly abuse: Partial<AbuseLimits>;
   /** RTSPS: PEM certificate and key files, and the port (both listeners run). */
   readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly port: number };
   /** JSON configuration file (users, per-path rules, limits). */
@@ -186,7 +186,7 @@ export function parseFlags(args: readonly string[]): ServerFlags | { error: stri
   if (!/^\d+(\.\d+)?$/.test(lagText) || lag > 86400) {
     return { error: `Invalid --max-reader-lag "${lagText}": expected seconds, 0 to 86400` };
   }
-  const abuse: Record<string, number> = { ...DEFAULT_ABUSE_LIMITS };
+  const abuse: Record<string, number> = {};
   for (const [name, field, scale] of LIMIT_FLAGS) {
     const text = (values as Record<string, unknown>)[name];
     if (text === undefined) continue;
@@ -214,7 +214,7 @@ export function parseFlags(args: readonly string[]): ServerFlags | { error: stri
   }
   return {
     port,
-    abuse: abuse as unknown as AbuseLimits,
+    abuse: abuse as Partial<AbuseLimits>,
     tls,
     config: values.config,
     users,

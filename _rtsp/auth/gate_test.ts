@@ -1,0 +1,142 @@
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { Authenticator } from "./authenticator.ts";
+import { UserStore } from "./credentials.ts";
+import { actionForMethod, authorizeRequest, type GateRequest } from "./gate.ts";
+import { Permissions } from "./permissions.ts";
+
+function setup() {
+  const clock = { t: 5_000_000 };
+  let n = 1;
+  const authenticator = new Authenticator({
+    realm: "rtsp.ts",
+    users: new UserStore(
+      [{ name: "alice", password: "pw" }, { name: "bob", password: "pw2" }],
+      "rtsp.ts",
+    ),
+    schemes: ["digest-md5", "basic"],
+    now: () => clock.t,
+    random: (size) => Uint8Array.from({ length: size }, () => (n = (n * 75 + 74) % 65537) & 0xff),
+  });
+  const permissions = new Permissions([
+    { pattern: "/public/**", read: ["anonymous"] },
+    { pattern: "/alice/**", read: ["alice"], publish: ["alice"] },
+    { pattern: "/closed", read: [] },
+  ], { anonymousRead: false, anonymousPublish: false });
+  return { clock, auth: { authenticator, permissions } };
+}
+
+const md5 = (s: string) => createHash("md5").update(s).digest("hex");
+
+/** A live555-style Digest header for a challenge. */
+function digestFor(
+  challenge: string,
+  user: string,
+  password: string,
+  method: string,
+  uri: string,
+): string {
+  const nonce = /nonce="([^"]+)"/.exec(challenge)![1];
+  const response = md5(`${md5(`${user}:rtsp.ts:${password}`)}:${nonce}:${md5(`${method}:${uri}`)}`);
+  return `Digest username="${user}", realm="rtsp.ts", nonce="${nonce}", uri="${uri}", response="${response}"`;
+}
+
+function request(path: string, authorization?: string, method = "DESCRIBE"): GateRequest {
+  return {
+    method,
+    uri: `rtsp://h${path}`,
+    path,
+    authorization,
+    action: actionForMethod(method) ?? "read",
+  };
+}
+
+Deno.test("authorizeRequest(): 401 with challenges, then allow, 403 for another user, 400 for garbage", () => {
+  const { auth } = setup();
+  const first = authorizeRequest(auth, request("/alice/cam"));
+  assert.equal(first.verdict, "unauthorized");
+  if (first.verdict !== "unauthorized") return;
+  assert.equal(first.status, 401);
+  assert.equal(first.reason, undefined);
+  assert.equal(first.wwwAuthenticate.length, 2);
+  assert.equal(first.wwwAuthenticate[1], 'Basic realm="rtsp.ts"');
+
+  const challenge = first.wwwAuthenticate[0];
+  const good = digestFor(challenge, "alice", "pw", "DESCRIBE", "rtsp://h/alice/cam");
+  assert.deepEqual(authorizeRequest(auth, request("/alice/cam", good)), {
+    verdict: "allow",
+    user: "alice",
+  });
+
+  const bob = digestFor(challenge, "bob", "pw2", "DESCRIBE", "rtsp://h/alice/cam");
+  assert.deepEqual(authorizeRequest(auth, request("/alice/cam", bob)), {
+    verdict: "forbidden",
+    status: 403,
+    user: "bob",
+  });
+
+  const wrong = digestFor(challenge, "alice", "nope", "DESCRIBE", "rtsp://h/alice/cam");
+  const denied = authorizeRequest(auth, request("/alice/cam", wrong));
+  assert.equal(denied.verdict === "unauthorized" && denied.reason, "bad-password");
+
+  const garbage = authorizeRequest(auth, request("/alice/cam", 'Digest username="alice'));
+  assert.equal(garbage.verdict, "bad-request");
+  assert.equal(garbage.verdict === "bad-request" && garbage.status, 400);
+});
+
+Deno.test("authorizeRequest(): a stale nonce gets stale=true challenges", () => {
+  const { auth, clock } = setup();
+  const first = authorizeRequest(auth, request("/alice/x"));
+  assert.ok(first.verdict === "unauthorized");
+  const header = digestFor(first.wwwAuthenticate[0], "alice", "pw", "DESCRIBE", "rtsp://h/alice/x");
+  clock.t += 10 * 60_000;
+  const stale = authorizeRequest(auth, request("/alice/x", header));
+  assert.ok(stale.verdict === "unauthorized");
+  assert.equal(stale.reason, "stale");
+  assert.match(stale.wwwAuthenticate[0], /^Digest realm="rtsp\.ts", nonce="[^"]+", stale=true, /);
+});
+
+Deno.test("authorizeRequest(): anonymous paths ignore bad credentials; closed paths are 403 for all", () => {
+  const { auth } = setup();
+  assert.deepEqual(authorizeRequest(auth, request("/public/a")), {
+    verdict: "allow",
+    user: undefined,
+  });
+  assert.deepEqual(authorizeRequest(auth, request("/public/a", "Basic Zm9vOmJhcg==")), {
+    verdict: "allow",
+    user: undefined,
+  });
+  assert.deepEqual(authorizeRequest(auth, request("/closed")), {
+    verdict: "forbidden",
+    status: 403,
+    user: undefined,
+  });
+  assert.deepEqual(authorizeRequest(auth, request("/closed", `Basic ${btoa("alice:pw")}`)), {
+    verdict: "forbidden",
+    status: 403,
+    user: "alice",
+  });
+  // Basic works because it is offered here.
+  assert.deepEqual(
+    authorizeRequest(auth, request("/alice/x", `Basic ${btoa("alice:pw")}`, "ANNOUNCE")),
+    {
+      verdict: "allow",
+      user: "alice",
+    },
+  );
+});
+
+Deno.test("actionForMethod() maps RTSP methods to actions", () => {
+  const cases: ReadonlyArray<[string, string | undefined]> = [
+    ["OPTIONS", undefined],
+    ["DESCRIBE", "read"],
+    ["SETUP", "read"],
+    ["PLAY", "read"],
+    ["PAUSE", "read"],
+    ["GET_PARAMETER", "read"],
+    ["TEARDOWN", "read"],
+    ["ANNOUNCE", "publish"],
+    ["RECORD", "publish"],
+  ];
+  for (const [method, action] of cases) assert.equal(actionForMethod(method), action, method);
+});

@@ -1,0 +1,107 @@
+/**
+ * The server's configuration from flags and an optional JSON file: users,
+ * per-path rules and limits, validated at start with errors that name the field.
+ * @module
+ */
+
+import { type AuthConfig, validateAuthConfig } from "../_rtsp/auth/config.ts";
+import { type AbuseLimits, DEFAULT_ABUSE_LIMITS } from "./abuse_limits.ts";
+
+/** Largest configuration file read (it is JSON, not a database). */
+const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+
+/** Users, rules and limits in force. */
+export interface ServerConfig {
+  /** Undefined when no user is configured: the server is open to all. */
+  readonly auth?: AuthConfig;
+  readonly abuse: AbuseLimits;
+}
+
+/** Checks a `limits` object: every key a limit, every value a number >= 0. */
+export function validateLimits(json: unknown): { ok: true; limits: Partial<AbuseLimits> } | {
+  ok: false;
+  errors: string[];
+} {
+  if (json === undefined) return { ok: true, limits: {} };
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    return { ok: false, errors: ["limits: expected an object"] };
+  }
+  const errors: string[] = [];
+  const limits: Record<string, number> = {};
+  for (const [key, value] of Object.entries(json)) {
+    if (!(key in DEFAULT_ABUSE_LIMITS)) {
+      errors.push(
+        `limits.${key}: unknown limit (known: ${Object.keys(DEFAULT_ABUSE_LIMITS).join(", ")})`,
+      );
+    } else if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+      errors.push(`limits.${key}: expected a number >= 0`);
+    } else {
+      limits[key] = value;
+    }
+  }
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, limits };
+}
+
+/**
+ * Builds the configuration: defaults, then the file's `limits`, then flags;
+ * users from the file and from `--user`. Once any user exists, reading and
+ * publishing need credentials unless the file opens a path (`anonymous`, `paths`).
+ */
+export function loadConfig(options: {
+  readonly configFile?: string;
+  readonly users: ReadonlyArray<{ readonly name: string; readonly password: string }>;
+  readonly abuse: Partial<AbuseLimits>;
+}): { ok: true; config: ServerConfig } | { ok: false; errors: string[] } {
+  let json: Record<string, unknown> = {};
+  if (options.configFile !== undefined) {
+    let text: string;
+    try {
+      const info = Deno.statSync(options.configFile);
+      if (info.size > MAX_CONFIG_BYTES) {
+        return {
+          ok: false,
+          errors: [`${options.configFile}: larger than ${MAX_CONFIG_BYTES} bytes`],
+        };
+      }
+      text = Deno.readTextFileSync(options.configFile);
+    } catch (e) {
+      return {
+        ok: false,
+        errors: [`${options.configFile}: ${e instanceof Error ? e.message : e}`],
+      };
+    }
+    try {
+      const parsed = JSON.parse(text);
+      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+        return { ok: false, errors: [`${options.configFile}: expected a JSON object`] };
+      }
+      json = parsed;
+    } catch (e) {
+      return {
+        ok: false,
+        errors: [`${options.configFile}: ${e instanceof Error ? e.message : e}`],
+      };
+    }
+  }
+  const limits = validateLimits(json.limits);
+  if (!limits.ok) return limits;
+  const abuse: AbuseLimits = { ...DEFAULT_ABUSE_LIMITS, ...limits.limits, ...options.abuse };
+  const fileUsers = Array.isArray(json.users)
+    ? json.users
+    : json.users === undefined
+    ? []
+    : undefined;
+  if (fileUsers === undefined) return { ok: false, errors: ["users: expected an array"] };
+  const users = [
+    ...fileUsers,
+    ...options.users.map((u) => ({ name: u.name, password: u.password })),
+  ];
+  if (users.length === 0 && json.paths === undefined) return { ok: true, config: { abuse } };
+  const validated = validateAuthConfig({
+    ...json,
+    users,
+    anonymous: json.anonymous ?? { read: false, publish: false },
+  });
+  if (!validated.ok) return validated;
+  return { ok: true, config: { abuse, auth: validated.config } };
+}
