@@ -256,7 +256,7 @@ export class MessageFramer {
 
   #fail(status: StatusCode, message: string, cseq?: string): Frame {
     this.#failed = true;
-    const found = cseq ?? this.#findCseq();
+    const found = safeCseq(cseq) ?? this.#findCseq();
     this.#start = this.#end = this.#scan = 0;
     this.#buf = new Uint8Array(0);
     return { kind: "error", status, message, ...(found !== undefined ? { cseq: found } : {}) };
@@ -282,6 +282,14 @@ type ParsedHead =
   | { ok: true; kind: "response"; status: number; headers: RtspHeaders }
   | { ok: false; status: StatusCode; message: string; cseq?: string };
 
+/** Control characters other than tab (RFC 2616, 2.2 CTL), which no header value may hold. */
+const CONTROL_CHARACTER = /[\x00-\x08\x0a-\x1f\x7f]/;
+
+/** A CSeq fit to echo in an error: digits only, or nothing. */
+function safeCseq(cseq: string | undefined): string | undefined {
+  return cseq !== undefined && /^\d{1,10}$/.test(cseq) ? cseq : undefined;
+}
+
 /** Parses a complete head (request or status line plus header fields). */
 function parseHead(head: string, limits: MessageLimits): ParsedHead {
   // Lines end in CRLF or a bare LF; the head ends with an empty line.
@@ -296,6 +304,16 @@ function parseHead(head: string, limits: MessageLimits): ParsedHead {
     if (at < 0) at = head.length;
     const line = head.charCodeAt(at - 1) === CR ? head.slice(start, at - 1) : head.slice(start, at);
     if (line === "") break;
+    if (CONTROL_CHARACTER.test(line)) {
+      // A bare CR is a line end to some readers (RFC 2326, 4): echoed back, it
+      // would inject a header into our answer. Refuse control characters.
+      return {
+        ok: false,
+        status: STATUS.BadRequest,
+        message: "Header line holds a control character",
+        cseq: safeCseq(headers.get("cseq")),
+      };
+    }
     const c0 = line.charCodeAt(0);
     if ((c0 === SPACE || c0 === TAB) && last !== undefined) {
       // Folded continuation of the previous field (RFC 2616, 2.2).

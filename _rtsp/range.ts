@@ -9,8 +9,16 @@ export interface NptRange {
   readonly end?: number;
 }
 
+/** Largest NPT value accepted: one whose seconds fit the 12 digits parsed back. */
+const MAX_NPT_SECONDS = 999_999_999_999;
+
 /** Parses one npt-time (RFC 2326, 3.6): `now`, seconds `12.5`, or `h:mm:ss.frac`. */
 function parseNptTime(text: string): number | "now" | undefined {
+  const value = parseNptValue(text);
+  return value === "now" || value === undefined || value < MAX_NPT_SECONDS ? value : undefined;
+}
+
+function parseNptValue(text: string): number | "now" | undefined {
   const t = text.trim();
   if (t === "now") return "now";
   let m = /^(\d{1,12})(?:\.(\d*))?$/.exec(t);

@@ -13,7 +13,7 @@
 
 import type { TrackDescription } from "./catalogue.ts";
 import type { CodecId } from "./media/source_track.ts";
-import { parseRequestTarget } from "./url.ts";
+import { parseRequestTarget, trimTrailingSlashes } from "./url.ts";
 import { bytesToBase64, bytesToHex } from "./rtp/fmtp.ts";
 
 /** Largest SDP body accepted, in UTF-16 code units (~bytes for the ASCII SDP is). */
@@ -431,7 +431,7 @@ function decodePath(path: string): string {
 
 /** `/a/b/` and `/a/b` are the same resource for matching (as in `parseRequestTarget`). */
 function trimSlashes(path: string): string {
-  const trimmed = path.replace(/\/+$/, "");
+  const trimmed = trimTrailingSlashes(path);
   return trimmed === "" ? "/" : trimmed;
 }
 

@@ -3,6 +3,13 @@
  * @module
  */
 
+/** `path` without trailing slashes, in linear time (a regex like /\/+$/ backtracks: O(n²)). */
+export function trimTrailingSlashes(path: string): string {
+  let end = path.length;
+  while (end > 0 && path.charCodeAt(end - 1) === 0x2f) end--;
+  return end === path.length ? path : path.slice(0, end);
+}
+
 /** A request target: the path (percent-decoded, no trailing slash) and the URL to echo back. */
 export interface RequestTarget {
   /** `/a/b`; `*` for `OPTIONS *`. */
@@ -27,9 +34,9 @@ export function parseRequestTarget(uri: string): RequestTarget | undefined {
     return undefined;
   }
   if (path.includes("\0")) return undefined;
-  path = path.replace(/\/+$/, "");
+  path = trimTrailingSlashes(path);
   if (!path.startsWith("/")) path = `/${path}`;
-  const base = `${m[1].toLowerCase()}://${m[2]}${m[3].replace(/\/+$/, "")}`;
+  const base = `${m[1].toLowerCase()}://${m[2]}${trimTrailingSlashes(m[3])}`;
   return { path, base };
 }
 
