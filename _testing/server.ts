@@ -19,14 +19,16 @@ export interface TestServer extends AsyncDisposable {
 }
 
 /** Listens on 127.0.0.1:0 and serves until disposed. */
-export async function startTestServer(options: Partial<AppOptions> = {}): Promise<TestServer> {
+export async function startTestServer(
+  options: Partial<AppOptions> & { listenHostname?: string } = {},
+): Promise<TestServer> {
   const app = await createApp({
     hostname: "127.0.0.1",
     rtpPorts: "any",
     log: new Logger(Deno.env.get("RTSP_TEST_LOG") === "debug" ? "debug" : "error"),
     ...options,
   });
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const listener = Deno.listen({ hostname: options.listenHostname ?? "127.0.0.1", port: 0 });
   const serving = app.server.serve(listener);
   const port = listener.addr.port;
   return {
