@@ -14,8 +14,19 @@ import { knownFailure } from "./known_failures.ts";
 import { mutate } from "./mutate.ts";
 import { fnv1a, Prng } from "./prng.ts";
 
-/** A single input slower than this is a potential hang. */
+/** A single input slower than this (plus {@linkcode SLOW_MS_PER_KIB} per KiB) is a potential hang. */
 export const SLOW_INPUT_MS = 50;
+/**
+ * Time allowed per KiB of input on top of {@linkcode SLOW_INPUT_MS}: work that
+ * grows linearly with the input (2000 pipelined DESCRIBEs in 160 KiB) is not a
+ * hang; quadratic work still shows up, since it outgrows any linear allowance.
+ */
+export const SLOW_MS_PER_KIB = 0.5;
+
+/** The time limit for one input of `bytes` bytes. */
+export function slowLimitMs(bytes: number): number {
+  return SLOW_INPUT_MS + (SLOW_MS_PER_KIB * bytes) / 1024;
+}
 /** A slow input is re-run this many times; it is reported only if every run is slow. */
 const SLOW_RETRIES = 2;
 /** An input this many times slower than the limit is not re-run: no pause explains that. */
@@ -160,13 +171,14 @@ export async function runInput(target: FuzzTarget, input: Uint8Array): Promise<I
     return { ms: run.ms, failure: { kind, error: run.error } };
   }
   let fastest = run.ms;
-  const retries = fastest > NO_RETRY_FACTOR * SLOW_INPUT_MS ? 0 : SLOW_RETRIES;
-  for (let retry = 0; retry < retries && fastest > SLOW_INPUT_MS; retry++) {
+  const limit = slowLimitMs(input.length);
+  const retries = fastest > NO_RETRY_FACTOR * limit ? 0 : SLOW_RETRIES;
+  for (let retry = 0; retry < retries && fastest > limit; retry++) {
     run = await runOnce(target, input);
     fastest = Math.min(fastest, run.ms);
   }
-  if (fastest <= SLOW_INPUT_MS) return { ms: fastest };
-  const error = new Error(`took ${fastest.toFixed(1)} ms (> ${SLOW_INPUT_MS} ms)`);
+  if (fastest <= limit) return { ms: fastest };
+  const error = new Error(`took ${fastest.toFixed(1)} ms (> ${limit.toFixed(0)} ms)`);
   return { ms: fastest, failure: { kind: "slow", error } };
 }
 
