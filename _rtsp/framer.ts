@@ -283,6 +283,7 @@ type ParsedHead =
   | { ok: false; status: StatusCode; message: string; cseq?: string };
 
 /** Control characters other than tab (RFC 2616, 2.2 CTL), which no header value may hold. */
+// deno-lint-ignore no-control-regex -- matching control characters is the point
 const CONTROL_CHARACTER = /[\x00-\x08\x0a-\x1f\x7f]/;
 
 /** A CSeq fit to echo in an error: digits only, or nothing. */
