@@ -25,7 +25,7 @@ Deno.test("deno compile builds a binary that serves RTSP", async () => {
   const stderr = new TextDecoder().decode(built.stderr);
   if (!built.success && /error sending request|dns error|Connect|download/i.test(stderr)) {
     console.log(
-      "SKIP deno compile: the Deno runtime download (dl.deno.land) cannot be reached from here",
+      "SKIP deno compile: the Deno runtime download cannot be reached from here",
     );
     return;
   }
