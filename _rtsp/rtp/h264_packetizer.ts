@@ -206,26 +206,9 @@ const H264_READER: NalPayloadReader = {
  * RFC 6184 depacketizer (mode 0 and 1). Access units end on the marker bit or a
  * timestamp change; fragments after a sequence gap are dropped.
  */
-export class H264Depacketizer implements Depacketizer {
-  readonly #assembler: NalAssembler;
-
+export class H264Depacketizer extends NalAssembler {
   /** Creates a depacketizer for one received H.264 stream. */
   constructor(options: RtpDepacketizerOptions = {}) {
-    this.#assembler = new NalAssembler(H264_READER, options);
-  }
-
-  /** See {@linkcode Depacketizer.droppedPackets}. */
-  get droppedPackets(): number {
-    return this.#assembler.droppedPackets;
-  }
-
-  /** See {@linkcode Depacketizer.push}. */
-  push(packet: RtpPacket): AccessUnit[] {
-    return this.#assembler.push(packet);
-  }
-
-  /** See {@linkcode Depacketizer.flush}. */
-  flush(): AccessUnit[] {
-    return this.#assembler.flush();
+    super(H264_READER, options);
   }
 }

@@ -245,26 +245,9 @@ const H265_READER: NalPayloadReader = {
  * RFC 7798 depacketizer. Access units end on the marker bit or a timestamp
  * change; fragments after a sequence gap are dropped.
  */
-export class H265Depacketizer implements Depacketizer {
-  readonly #assembler: NalAssembler;
-
+export class H265Depacketizer extends NalAssembler {
   /** Creates a depacketizer for one received H.265 stream. */
   constructor(options: RtpDepacketizerOptions = {}) {
-    this.#assembler = new NalAssembler(H265_READER, options);
-  }
-
-  /** See {@linkcode Depacketizer.droppedPackets}. */
-  get droppedPackets(): number {
-    return this.#assembler.droppedPackets;
-  }
-
-  /** See {@linkcode Depacketizer.push}. */
-  push(packet: RtpPacket): AccessUnit[] {
-    return this.#assembler.push(packet);
-  }
-
-  /** See {@linkcode Depacketizer.flush}. */
-  flush(): AccessUnit[] {
-    return this.#assembler.flush();
+    super(H265_READER, options);
   }
 }
