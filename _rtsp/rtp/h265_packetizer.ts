@@ -18,13 +18,11 @@
 
 import type { AccessUnit } from "../media/access_unit.ts";
 import {
-  type Depacketizer,
   type Packetizer,
   type RtpDepacketizerOptions,
   type RtpPacketizerOptions,
   RtpPacketWriter,
 } from "./packetizer.ts";
-import type { RtpPacket } from "./rtp_packet.ts";
 import { NalAssembler, type NalPayloadReader } from "./nal_depacketizer.ts";
 import {
   FU_END_FLAG,
