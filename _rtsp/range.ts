@@ -36,12 +36,18 @@ function parseNptValue(text: string): number | "now" | undefined {
  */
 export function parseRange(text: string): NptRange | undefined {
   const first = text.split(";")[0].trim();
-  const m = /^npt\s*=\s*([^-]*)-(.*)$/i.exec(first);
-  if (!m) return undefined;
-  const start = m[1].trim() === "" ? 0 : parseNptTime(m[1]);
+  // Split by hand: a regex with two adjacent optional runs (\s* then [^-]*)
+  // backtracks quadratically on a long run of spaces (found by the fuzzer).
+  if (!/^npt\s*=/i.test(first)) return undefined;
+  const rest = first.slice(first.indexOf("=") + 1);
+  const dash = rest.indexOf("-");
+  if (dash < 0) return undefined;
+  const startText = rest.slice(0, dash).trim();
+  const endText = rest.slice(dash + 1).trim();
+  const start = startText === "" ? 0 : parseNptTime(startText);
   if (start === undefined) return undefined;
-  if (m[2].trim() === "") return { start };
-  const end = parseNptTime(m[2]);
+  if (endText === "") return { start };
+  const end = parseNptTime(endText);
   if (end === undefined || end === "now") return undefined;
   if (start !== "now" && end < start) return undefined;
   return { start, end };
