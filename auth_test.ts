@@ -128,6 +128,27 @@ Deno.test("ffmpeg publishes with credentials; reading it back needs them too", a
   assert.ok(r.frames >= 45, `${r.frames} frames`);
 });
 
+Deno.test("ffmpeg publishes with Basic credentials when only Basic is offered", async () => {
+  if (!(await requireTools("publish basic", "ffmpeg"))) return;
+  const dir = await testMedia();
+  await using srv = await startTestServer({
+    auth: authConfig({ users: USERS.slice(0, 2), schemes: ["basic"] }),
+  });
+  await using proxy = startRecordingProxy(srv.port);
+  await using _pub = ffmpegPublish(
+    `rtsp://bob:builder@127.0.0.1:${proxy.port}/basic`,
+    `${dir}/clip.mp4`,
+    "tcp",
+  );
+  let status = 0;
+  for (let i = 0; i < 50 && status !== 200; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    status = (await describe(srv.port, "/basic", basic("alice", "wonderland"))).status;
+  }
+  assert.equal(status, 200, "published");
+  assert.match(proxy.sent(), /ANNOUNCE [^\r]*\r\n(?:[^\r]*\r\n)*Authorization: Basic /);
+});
+
 Deno.test("per-path rules decide; 401 and 403 never tell whether a path exists", async () => {
   await using srv = await startTestServer({
     auth: authConfig({

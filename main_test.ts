@@ -83,3 +83,48 @@ Deno.test("200 idle connections and a 10 MiB flood keep RSS under 100 MB; others
     for (const c of idle) c.close();
   }
 });
+
+Deno.test("main.ts checks --config at start and names the bad fields", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "rtsp_ts_config_" });
+  await Deno.writeTextFile(
+    `${dir}/bad.json`,
+    JSON.stringify({
+      users: [{ name: "a:b", password: "x" }, { password: "y" }],
+      limits: { maxSessons: 3 },
+    }),
+  );
+  const out = await runMain(["--config", `${dir}/bad.json`]);
+  assert.equal(out.code, 64);
+  assert.match(out.stderr, /invalid configuration/);
+  assert.match(out.stderr, /limits\.maxSessons: unknown limit/);
+  await Deno.writeTextFile(`${dir}/broken.json`, "{ not json");
+  const broken = await runMain(["--config", `${dir}/broken.json`]);
+  assert.equal(broken.code, 64);
+  assert.match(broken.stderr, /broken\.json/);
+  const users = await runMain(["--config", `${dir}/ok.json`]);
+  assert.equal(users.code, 64, "a missing file is an error too");
+});
+
+Deno.test("main.ts --user: reading needs credentials, and the start-up log says so", async () => {
+  await using server = await startMain([
+    "--hostname",
+    "127.0.0.1",
+    "--rtp-ports",
+    "0",
+    "--user",
+    "alice:wonderland",
+  ]);
+  assert.match(server.stderr(), /authentication on: 1 user/);
+  const c = await RawClient.connect(server.port);
+  try {
+    const r = await c.request(
+      `DESCRIBE rtsp://127.0.0.1:${server.port}/test RTSP/1.0\r\nCSeq: 1\r\n\r\n`,
+    );
+    assert.equal(r.status, 401);
+    assert.match(r.headers.get("www-authenticate") ?? "", /^Digest realm="rtsp.ts"/);
+  } finally {
+    c.close();
+  }
+  await using open = await startMain(["--hostname", "127.0.0.1", "--rtp-ports", "0"]);
+  assert.match(open.stderr(), /no users configured: anyone may read and publish/);
+});
