@@ -13,7 +13,7 @@ import { ConnectionWriter } from "./connection_writer.ts";
 import type { Logger } from "./log.ts";
 
 /** Bytes asked for per read. */
-export const READ_BUFFER_BYTES = 16 * 1024;
+export const READ_BUFFER_BYTES = 4 * 1024;
 /** Starting size of the buffer the answers to one read are written into. */
 const ANSWER_BUFFER_BYTES = 4 * 1024;
 

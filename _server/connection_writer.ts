@@ -23,11 +23,13 @@ export interface Writable {
 /** Serializes writes to one connection and bounds the media waiting for it. */
 export class ConnectionWriter {
   #conn: Writable;
-  #queue: QueuedWrite[] = [];
+  #queue: Uint8Array[] = [];
+  /** Responses waiting to be written, and who waits for them. */
+  #responses = new Map<Uint8Array, PromiseWithResolvers<void>>();
   #head = 0;
   #queuedBytes = 0;
   #maxQueuedBytes: number;
-  #draining: Promise<void> | undefined;
+  #running = false;
   #closed = false;
   #failure: unknown;
 
@@ -57,20 +59,20 @@ export class ConnectionWriter {
   async writeResponse(bytes: Uint8Array): Promise<void> {
     if (this.#closed) throw this.#failure ?? new Deno.errors.BrokenPipe("connection closed");
     const written = Promise.withResolvers<void>();
-    this.#push({ bytes, written });
-    this.#drain().catch(() => {});
+    this.#responses.set(bytes, written);
+    this.#push(bytes);
     await written.promise;
   }
 
   /**
    * Queues media if it fits under the bound. Returns false when it does not
-   * (the reader decides what to drop) or the connection is gone.
+   * (the reader decides what to drop) or the connection is gone. Allocates
+   * nothing per call: with a thousand readers, garbage per frame is memory.
    */
   offerMedia(bytes: Uint8Array): boolean {
     if (this.#closed) return false;
     if (this.#queuedBytes + bytes.length > this.#maxQueuedBytes) return false;
-    this.#push({ bytes });
-    this.#drain().catch(() => {});
+    this.#push(bytes);
     return true;
   }
 
@@ -86,33 +88,36 @@ export class ConnectionWriter {
   close(): void {
     this.#closed = true;
     const failure = this.#failure ?? new Deno.errors.BrokenPipe("connection closed");
-    for (let i = this.#head; i < this.#queue.length; i++) this.#queue[i].written?.reject(failure);
+    for (const waiter of this.#responses.values()) waiter.reject(failure);
+    this.#responses.clear();
     this.#queue = [];
     this.#head = 0;
     this.#queuedBytes = 0;
   }
 
-  #push(item: QueuedWrite): void {
-    this.#queue.push(item);
-    this.#queuedBytes += item.bytes.length;
-  }
-
-  #drain(): Promise<void> {
-    this.#draining ??= this.#run().finally(() => this.#draining = undefined);
-    return this.#draining;
+  #push(bytes: Uint8Array): void {
+    this.#queue.push(bytes);
+    this.#queuedBytes += bytes.length;
+    if (!this.#running) {
+      this.#running = true;
+      this.#run();
+    }
   }
 
   async #run(): Promise<void> {
     try {
       while (this.#head < this.#queue.length && !this.#closed) {
-        const item = this.#queue[this.#head];
-        const bytes = item.bytes;
-        let offset = 0;
+        const bytes = this.#queue[this.#head];
+        let offset = await this.#conn.write(bytes);
         while (offset < bytes.length) offset += await this.#conn.write(bytes.subarray(offset));
         if (this.#closed) return;
         this.#queue[this.#head++] = DONE;
         this.#queuedBytes -= bytes.length;
-        item.written?.resolve();
+        const waiter = this.#responses.get(bytes);
+        if (waiter) {
+          this.#responses.delete(bytes);
+          waiter.resolve();
+        }
         if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
           this.#queue = this.#queue.slice(this.#head);
           this.#head = 0;
@@ -123,15 +128,10 @@ export class ConnectionWriter {
     } catch (e) {
       this.#failure = e;
       this.close();
-      throw e;
+    } finally {
+      this.#running = false;
     }
   }
 }
 
-/** One queued write; responses carry a promise resolved once written. */
-interface QueuedWrite {
-  readonly bytes: Uint8Array;
-  readonly written?: PromiseWithResolvers<void>;
-}
-
-const DONE: QueuedWrite = { bytes: new Uint8Array(0) };
+const DONE = new Uint8Array(0);
