@@ -16,14 +16,14 @@ const REQUESTS: ReadonlyArray<
   {
     name: "ffmpeg DESCRIBE",
     wire:
-      "DESCRIBE rtsp://127.0.0.1:8554/test RTSP/1.0\r\nAccept: application/sdp\r\nCSeq: 2\r\nUser-Agent: Lavf59.27.100\r\n\r\n",
+      "DESCRIBE rtsp://127.0.0.1:554/test RTSP/1.0\r\nAccept: application/sdp\r\nCSeq: 2\r\nUser-Agent: Lavf59.27.100\r\n\r\n",
     method: "DESCRIBE",
     headers: [["Accept", "application/sdp"], ["CSeq", "2"], ["User-Agent", "Lavf59.27.100"]],
   },
   {
     name: "GStreamer SETUP",
     wire:
-      "SETUP rtsp://127.0.0.1:8554/test/trackID=1 RTSP/1.0\r\nCSeq: 4\r\nUser-Agent: GStreamer/1.22.0\r\nTransport: RTP/AVP/TCP;unicast;interleaved=2-3\r\nSession: F3D02FD26180584E\r\nDate: Tue, 24 Nov 2026 03:10:29 GMT\r\n\r\n",
+      "SETUP rtsp://127.0.0.1:554/test/trackID=1 RTSP/1.0\r\nCSeq: 4\r\nUser-Agent: GStreamer/1.22.0\r\nTransport: RTP/AVP/TCP;unicast;interleaved=2-3\r\nSession: F3D02FD26180584E\r\nDate: Tue, 24 Nov 2026 03:10:29 GMT\r\n\r\n",
     method: "SETUP",
     headers: [
       ["CSeq", "4"],

@@ -68,7 +68,7 @@ Deno.test("responder answers a whole ffmpeg play sequence byte for byte", async 
   const { exchange } = harness();
   assert.equal(
     await exchange(
-      "OPTIONS rtsp://127.0.0.1:8554/test RTSP/1.0\r\nCSeq: 1\r\nUser-Agent: Lavf59.27.100\r\n\r\n",
+      "OPTIONS rtsp://127.0.0.1:554/test RTSP/1.0\r\nCSeq: 1\r\nUser-Agent: Lavf59.27.100\r\n\r\n",
     ),
     head(
       "200 OK",
@@ -83,19 +83,19 @@ Deno.test("responder answers a whole ffmpeg play sequence byte for byte", async 
     "a=rtpmap:0 PCMU/8000\r\na=control:trackID=1\r\n";
   assert.equal(
     await exchange(
-      "DESCRIBE rtsp://127.0.0.1:8554/test RTSP/1.0\r\nAccept: application/sdp\r\nCSeq: 2\r\n\r\n",
+      "DESCRIBE rtsp://127.0.0.1:554/test RTSP/1.0\r\nAccept: application/sdp\r\nCSeq: 2\r\n\r\n",
     ),
     head(
       "200 OK",
       "2",
-      "Content-Base: rtsp://127.0.0.1:8554/test/",
+      "Content-Base: rtsp://127.0.0.1:554/test/",
       "Content-Type: application/sdp",
       `Content-Length: ${sdp.length}`,
     ).replace(/\r\n$/, "") + "\r\n" + sdp,
   );
   assert.equal(
     await exchange(
-      "SETUP rtsp://127.0.0.1:8554/test/trackID=0 RTSP/1.0\r\nTransport: RTP/AVP/UDP;unicast;client_port=27786-27787\r\nCSeq: 3\r\n\r\n",
+      "SETUP rtsp://127.0.0.1:554/test/trackID=0 RTSP/1.0\r\nTransport: RTP/AVP/UDP;unicast;client_port=27786-27787\r\nCSeq: 3\r\n\r\n",
     ),
     head(
       "200 OK",
@@ -106,7 +106,7 @@ Deno.test("responder answers a whole ffmpeg play sequence byte for byte", async 
   );
   assert.equal(
     await exchange(
-      "SETUP rtsp://127.0.0.1:8554/test/trackID=1 RTSP/1.0\r\nTransport: RTP/AVP/TCP;unicast;interleaved=2-3\r\nCSeq: 4\r\nSession: SESSION1\r\n\r\n",
+      "SETUP rtsp://127.0.0.1:554/test/trackID=1 RTSP/1.0\r\nTransport: RTP/AVP/TCP;unicast;interleaved=2-3\r\nCSeq: 4\r\nSession: SESSION1\r\n\r\n",
     ),
     head(
       "200 OK",
@@ -117,32 +117,32 @@ Deno.test("responder answers a whole ffmpeg play sequence byte for byte", async 
   );
   assert.equal(
     await exchange(
-      "PLAY rtsp://127.0.0.1:8554/test/ RTSP/1.0\r\nRange: npt=0.000-\r\nCSeq: 5\r\nSession: SESSION1\r\n\r\n",
+      "PLAY rtsp://127.0.0.1:554/test/ RTSP/1.0\r\nRange: npt=0.000-\r\nCSeq: 5\r\nSession: SESSION1\r\n\r\n",
     ),
     head(
       "200 OK",
       "5",
       "Session: SESSION1",
       "Range: npt=0.000-",
-      "RTP-Info: url=rtsp://127.0.0.1:8554/test/trackID=0;seq=13107;rtptime=1145324612," +
-        "url=rtsp://127.0.0.1:8554/test/trackID=1;seq=26214;rtptime=2004318071",
+      "RTP-Info: url=rtsp://127.0.0.1:554/test/trackID=0;seq=13107;rtptime=1145324612," +
+        "url=rtsp://127.0.0.1:554/test/trackID=1;seq=26214;rtptime=2004318071",
     ),
   );
   assert.equal(
     await exchange(
-      "PAUSE rtsp://127.0.0.1:8554/test/ RTSP/1.0\r\nCSeq: 6\r\nSession: SESSION1\r\n\r\n",
+      "PAUSE rtsp://127.0.0.1:554/test/ RTSP/1.0\r\nCSeq: 6\r\nSession: SESSION1\r\n\r\n",
     ),
     head("200 OK", "6", "Session: SESSION1"),
   );
   assert.equal(
     await exchange(
-      "TEARDOWN rtsp://127.0.0.1:8554/test/ RTSP/1.0\r\nCSeq: 7\r\nSession: SESSION1\r\n\r\n",
+      "TEARDOWN rtsp://127.0.0.1:554/test/ RTSP/1.0\r\nCSeq: 7\r\nSession: SESSION1\r\n\r\n",
     ),
     head("200 OK", "7", "Session: SESSION1"),
   );
   assert.equal(
     await exchange(
-      "PLAY rtsp://127.0.0.1:8554/test/ RTSP/1.0\r\nCSeq: 8\r\nSession: SESSION1\r\n\r\n",
+      "PLAY rtsp://127.0.0.1:554/test/ RTSP/1.0\r\nCSeq: 8\r\nSession: SESSION1\r\n\r\n",
     ),
     head("454 Session Not Found", "8"),
   );

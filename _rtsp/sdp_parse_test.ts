@@ -61,10 +61,10 @@ const CASES: FixtureCase[] = [
     // Captured from ffmpeg 5.1 `-f rtsp` (libx264 + native aac) against a recording endpoint.
     file: "ffmpeg_5.1_announce_h264_aac.sdp",
     sessionName: "No Name",
-    announce: "rtsp://127.0.0.1:8554/live/cam1",
+    announce: "rtsp://127.0.0.1:554/live/cam1",
     setups: [
-      ["rtsp://127.0.0.1:8554/live/cam1/streamid=0", 0],
-      ["rtsp://127.0.0.1:8554/live/cam1/streamid=1", 1],
+      ["rtsp://127.0.0.1:554/live/cam1/streamid=0", 0],
+      ["rtsp://127.0.0.1:554/live/cam1/streamid=1", 1],
     ],
     tracks: [
       {
@@ -96,8 +96,8 @@ const CASES: FixtureCase[] = [
     // Captured from ffmpeg 5.1 `-f rtsp` with libx265 + libopus.
     file: "ffmpeg_5.1_announce_h265_opus.sdp",
     sessionName: "No Name",
-    announce: "rtsp://127.0.0.1:8554/live/hevc",
-    setups: [["rtsp://127.0.0.1:8554/live/hevc/streamid=1", 1]],
+    announce: "rtsp://127.0.0.1:554/live/hevc",
+    setups: [["rtsp://127.0.0.1:554/live/hevc/streamid=1", 1]],
     tracks: [
       {
         media: "video",
@@ -124,8 +124,8 @@ const CASES: FixtureCase[] = [
     // ffmpeg 5.1, pcm_s16be 44.1 kHz stereo: static payload type 10, no a=rtpmap at all.
     file: "ffmpeg_5.1_announce_l16_static.sdp",
     sessionName: "No Name",
-    announce: "rtsp://127.0.0.1:8554/live/pcm",
-    setups: [["rtsp://127.0.0.1:8554/live/pcm/streamid=0", 0]],
+    announce: "rtsp://127.0.0.1:554/live/pcm",
+    setups: [["rtsp://127.0.0.1:554/live/pcm/streamid=0", 0]],
     tracks: [
       {
         media: "audio",
@@ -142,8 +142,8 @@ const CASES: FixtureCase[] = [
     // ffmpeg 5.1, pcm_s16be 48 kHz stereo: dynamic payload type with rtpmap.
     file: "ffmpeg_5.1_announce_l16_48k.sdp",
     sessionName: "No Name",
-    announce: "rtsp://127.0.0.1:8554/live/pcm",
-    setups: [["rtsp://127.0.0.1:8554/live/pcm/streamid=0", 0]],
+    announce: "rtsp://127.0.0.1:554/live/pcm",
+    setups: [["rtsp://127.0.0.1:554/live/pcm/streamid=0", 0]],
     tracks: [
       {
         media: "audio",
@@ -160,8 +160,8 @@ const CASES: FixtureCase[] = [
     // ffmpeg 5.1, mjpeg + pcm_mulaw: static 26 and 0, neither with a=rtpmap.
     file: "ffmpeg_5.1_announce_mjpeg_pcmu.sdp",
     sessionName: "No Name",
-    announce: "rtsp://127.0.0.1:8554/live/mjpeg",
-    setups: [["rtsp://127.0.0.1:8554/live/mjpeg/streamid=0", 0]],
+    announce: "rtsp://127.0.0.1:554/live/mjpeg",
+    setups: [["rtsp://127.0.0.1:554/live/mjpeg/streamid=0", 0]],
     tracks: [
       {
         media: "video",
@@ -186,10 +186,10 @@ const CASES: FixtureCase[] = [
     // upper-case OPUS, c= per media, a=ssrc / a=mediaclk that must not be forwarded.
     file: "gstreamer_1.22_rtspclientsink_h264_opus.sdp",
     sessionName: "Session streamed with GStreamer",
-    announce: "rtsp://127.0.0.1:8554/live/gst",
+    announce: "rtsp://127.0.0.1:554/live/gst",
     setups: [
-      ["rtsp://127.0.0.1:8554/live/gst/stream=0", 1],
-      ["rtsp://127.0.0.1:8554/live/gst/stream=1", 0],
+      ["rtsp://127.0.0.1:554/live/gst/stream=0", 1],
+      ["rtsp://127.0.0.1:554/live/gst/stream=1", 0],
     ],
     tracks: [
       {
@@ -218,8 +218,8 @@ const CASES: FixtureCase[] = [
     // MP4A-LATM (RFC 6416), which we relay without knowing the codec.
     file: "gstreamer_1.22_rtspclientsink_h265_mp4a_latm.sdp",
     sessionName: "Session streamed with GStreamer",
-    announce: "rtsp://127.0.0.1:8554/live/gst",
-    setups: [["rtsp://127.0.0.1:8554/live/gst/stream=0", 1]],
+    announce: "rtsp://127.0.0.1:554/live/gst",
+    setups: [["rtsp://127.0.0.1:554/live/gst/stream=0", 1]],
     tracks: [
       {
         media: "audio",

@@ -4,12 +4,12 @@ import { parseRequestTarget, splitLastSegment } from "./url.ts";
 Deno.test("parseRequestTarget() finds the path of a Request-URI", () => {
   const cases: ReadonlyArray<[string, string | undefined, string | undefined]> = [
     ["*", "*", "*"],
-    ["rtsp://127.0.0.1:8554/test", "/test", "rtsp://127.0.0.1:8554/test"],
-    ["rtsp://127.0.0.1:8554/test/", "/test", "rtsp://127.0.0.1:8554/test"],
+    ["rtsp://127.0.0.1:554/test", "/test", "rtsp://127.0.0.1:554/test"],
+    ["rtsp://127.0.0.1:554/test/", "/test", "rtsp://127.0.0.1:554/test"],
     ["RTSP://host/a/b/trackID=1?x=1", "/a/b/trackID=1", "rtsp://host/a/b/trackID=1"],
     ["rtsps://host:8322/cam%201", "/cam 1", "rtsps://host:8322/cam%201"],
     ["rtsp://host", "/", "rtsp://host"],
-    ["rtsp://user:pw@[::1]:8554/x", "/x", "rtsp://user:pw@[::1]:8554/x"],
+    ["rtsp://user:pw@[::1]:554/x", "/x", "rtsp://user:pw@[::1]:554/x"],
     ["http://host/test", undefined, undefined],
     ["/test", undefined, undefined],
     ["rtsp://host/%zz", undefined, undefined],

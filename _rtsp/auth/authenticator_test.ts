@@ -154,7 +154,7 @@ Deno.test("challenges() follow the configured order and include Basic when offer
 Deno.test("an ffmpeg session (Digest MD5, qop=auth, nc counting up) passes; a replayed request does not", () => {
   const { auth } = setup();
   const nonce = nonceOf(auth.challenges()[1]);
-  const base = "rtsp://127.0.0.1:8554/cam/1";
+  const base = "rtsp://127.0.0.1:554/cam/1";
   const requests: ReadonlyArray<[string, string]> = [
     ["DESCRIBE", base],
     ["SETUP", `${base}/trackID=0`],
@@ -398,8 +398,8 @@ Deno.test("the Digest uri must name the request's resource, leniently", () => {
   const { auth } = setup();
   const nonce = nonceOf(auth.challenges()[1]);
   const cases: ReadonlyArray<[string, string, boolean]> = [
-    ["rtsp://127.0.0.1:8554/cam/1", "rtsp://127.0.0.1:8554/cam/1", true],
-    ["rtsp://public.example.com/cam/1", "rtsp://10.0.0.5:8554/cam/1", true], // NAT: another host
+    ["rtsp://127.0.0.1:554/cam/1", "rtsp://127.0.0.1:554/cam/1", true],
+    ["rtsp://public.example.com/cam/1", "rtsp://10.0.0.5:554/cam/1", true], // NAT: another host
     ["rtsp://user:pw@h/cam/1", "rtsp://h/cam/1", true],
     ["/cam/1", "rtsp://h/cam/1", true], // relative
     ["rtsp://h/cam/1/", "rtsp://h/cam/1", true], // trailing slash

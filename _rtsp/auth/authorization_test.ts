@@ -39,13 +39,13 @@ Deno.test("parseAuthorization() reads Basic (RFC 7617, 2 example) with any schem
 
 Deno.test("parseAuthorization() reads Digest as ffmpeg sends it (quoted algorithm, qop; bare nc)", () => {
   const c = digest(
-    'Digest username="admin", realm="rtsp.ts", nonce="AAABjX1", uri="rtsp://192.168.1.10:8554/cam/1", ' +
+    'Digest username="admin", realm="rtsp.ts", nonce="AAABjX1", uri="rtsp://192.168.1.10:554/cam/1", ' +
       'response="0123456789abcdef0123456789abcdef", algorithm="MD5", qop="auth", cnonce="6b8b4567327b23c6", nc=00000001',
   );
   assert.equal(c.username, "admin");
   assert.equal(c.realm, "rtsp.ts");
   assert.equal(c.nonce, "AAABjX1");
-  assert.equal(c.uri, "rtsp://192.168.1.10:8554/cam/1");
+  assert.equal(c.uri, "rtsp://192.168.1.10:554/cam/1");
   assert.equal(c.response, "0123456789abcdef0123456789abcdef");
   assert.equal(c.algorithm, "MD5");
   assert.equal(c.qop, "auth");
@@ -62,7 +62,7 @@ Deno.test("parseAuthorization() reads Digest as live555/VLC and GStreamer send i
   assert.equal(live555.qop, undefined);
   assert.equal(live555.nc, undefined);
   const gstreamer = digest(
-    'Digest username="viewer", realm="rtsp.ts", nonce="n0nce", uri="rtsp://127.0.0.1:8554/test", response="d41d8cd98f00b204e9800998ecf8427e", opaque="xyz"',
+    'Digest username="viewer", realm="rtsp.ts", nonce="n0nce", uri="rtsp://127.0.0.1:554/test", response="d41d8cd98f00b204e9800998ecf8427e", opaque="xyz"',
   );
   assert.equal(gstreamer.opaque, "xyz");
 });
