@@ -227,6 +227,8 @@ export class MediaHub implements MediaController {
   /** A packet a client sent: publisher media into its relay, RTCP refreshes the session. */
   #received(route: Route, bytes: Uint8Array): void {
     if (route.relay && !route.rtcp) {
+      // A publisher's media keeps its session alive: some cameras send no RTCP.
+      this.#options.touch(route.sessionId);
       route.relay.receiveRtp(route.trackIndex, bytes);
       return;
     }
