@@ -314,3 +314,40 @@ Deno.test("a reader that never reads stays within its queue bound for 30 s; othe
     good.close();
   }
 });
+
+Deno.test("a publisher that sends RTP but no RTCP keeps its session alive", async () => {
+  await using srv = await startTestServer({ sessionTimeoutMs: 1000 });
+  const c = await RawClient.connect(srv.port);
+  try {
+    const url = srv.url("/quiet");
+    const sdp =
+      "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=q\r\nt=0 0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:trackID=0\r\n";
+    assert.equal(
+      (await c.request(
+        `ANNOUNCE ${url} RTSP/1.0\r\nCSeq: 1\r\nContent-Type: application/sdp\r\nContent-Length: ${sdp.length}\r\n\r\n${sdp}`,
+      )).status,
+      200,
+    );
+    const s = await c.request(
+      `SETUP ${url}/trackID=0 RTSP/1.0\r\nCSeq: 2\r\nTransport: RTP/AVP/TCP;unicast;interleaved=0-1;mode=record\r\n\r\n`,
+    );
+    assert.equal(s.status, 200);
+    assert.match(s.headers.get("transport")!, /mode=record/);
+    const session = s.headers.get("session")!.split(";")[0];
+    assert.equal(
+      (await c.request(`RECORD ${url} RTSP/1.0\r\nCSeq: 3\r\nSession: ${session}\r\n\r\n`)).status,
+      200,
+    );
+    for (let i = 0; i < 25; i++) {
+      // One IDR-typed NAL unit per packet, marker set: 100 ms apart, 2.5 s in all.
+      await c.send(
+        new Uint8Array([0x24, 0, 0, 13, 0x80, 0xe0, 0, i, 0, 0, 0, i, 0, 0, 0, 1, 0x65]),
+      );
+      await wait(100);
+    }
+    assert.ok(srv.responder.sessions.has(session), "RTP alone kept the publisher's session");
+    assert.equal((await c.request(`DESCRIBE ${url} RTSP/1.0\r\nCSeq: 4\r\n\r\n`)).status, 200);
+  } finally {
+    c.close();
+  }
+});
