@@ -199,6 +199,64 @@ async function readChunk(readAt: ReadAt, offset: number, size: number): Promise<
   return chunk;
 }
 
+/** An incremental elementary-stream reader: Annex-B or ADTS. */
+interface ChunkReader {
+  push(chunk: Uint8Array): { readonly ok: true } | { readonly ok: false; readonly error: string };
+  end(): { readonly ok: true } | { readonly ok: false; readonly error: string };
+  takeAccessUnits(): AccessUnit[];
+}
+
+/**
+ * Access units read from a raw stream in {@linkcode READ_CHUNK_BYTES} chunks
+ * from a byte offset: what the Annex-B and ADTS cursors share.
+ */
+class ChunkedUnits {
+  readonly #reader: ChunkReader;
+  readonly #readAt: ReadAt;
+  readonly #size: number;
+  #offset: number;
+  #ready: AccessUnit[] = [];
+  #readyPos = 0;
+  #ended = false;
+  #error: string | undefined;
+
+  constructor(reader: ChunkReader, readAt: ReadAt, size: number, offset: number) {
+    this.#reader = reader;
+    this.#readAt = readAt;
+    this.#size = size;
+    this.#offset = offset;
+  }
+
+  /** The next access unit, `undefined` at the end, or the (sticky) error. */
+  async next(): Promise<AccessUnit | undefined | { readonly error: string }> {
+    while (this.#readyPos === this.#ready.length) {
+      if (this.#error !== undefined) return { error: this.#error };
+      if (this.#ended) return undefined;
+      await this.#fill();
+    }
+    return this.#ready[this.#readyPos++];
+  }
+
+  async #fill(): Promise<void> {
+    try {
+      let result;
+      if (this.#offset < this.#size) {
+        const chunk = await readChunk(this.#readAt, this.#offset, this.#size);
+        this.#offset += chunk.length;
+        result = this.#reader.push(chunk);
+      } else {
+        this.#ended = true;
+        result = this.#reader.end();
+      }
+      if (!result.ok) this.#error = result.error;
+      this.#ready = this.#reader.takeAccessUnits();
+      this.#readyPos = 0;
+    } catch (e) {
+      this.#error = describeError(e);
+    }
+  }
+}
+
 /** A Float64Array that grows by doubling: a compact list of offsets or indices. */
 class NumberList {
   #data = new Float64Array(INITIAL_INDEX_CAPACITY);
@@ -687,16 +745,9 @@ class AnnexBMedia implements FileMedia {
 
 class AnnexBCursor implements FileCursor {
   readonly startSeconds: number;
-  readonly #reader: AnnexBAccessUnitReader;
-  readonly #readAt: ReadAt;
-  readonly #size: number;
+  readonly #units: ChunkedUnits;
   readonly #frameRate: number;
-  #offset: number;
   #unit: number;
-  #ready: AccessUnit[] = [];
-  #readyPos = 0;
-  #ended = false;
-  #error: string | undefined;
 
   constructor(
     codec: AnnexBCodec,
@@ -708,22 +759,16 @@ class AnnexBCursor implements FileCursor {
   ) {
     // A fresh reader at an access unit boundary groups NAL units exactly as
     // the indexing pass did, so access unit numbers continue from `unit`.
-    this.#reader = new AnnexBAccessUnitReader(codec, { defaultFrameRate: frameRate });
-    this.#readAt = readAt;
-    this.#size = size;
-    this.#offset = offset;
+    const reader = new AnnexBAccessUnitReader(codec, { defaultFrameRate: frameRate });
+    this.#units = new ChunkedUnits(reader, readAt, size, offset);
     this.#unit = unit;
     this.#frameRate = frameRate;
     this.startSeconds = unit / frameRate;
   }
 
   async next(): Promise<CursorStep> {
-    while (this.#readyPos === this.#ready.length) {
-      if (this.#error !== undefined) return { error: this.#error };
-      if (this.#ended) return undefined;
-      await this.#fill();
-    }
-    const au = this.#ready[this.#readyPos++];
+    const au = await this.#units.next();
+    if (au === undefined || "error" in au) return au;
     const unit = this.#unit++;
     // Timestamps come from the index's frame rate, not the fresh reader's:
     // it may not see an SPS (and its timing) before the first picture.
@@ -736,25 +781,6 @@ class AnnexBCursor implements FileCursor {
         keyframe: au.keyframe,
       },
     };
-  }
-
-  async #fill(): Promise<void> {
-    try {
-      let result;
-      if (this.#offset < this.#size) {
-        const chunk = await readChunk(this.#readAt, this.#offset, this.#size);
-        this.#offset += chunk.length;
-        result = this.#reader.push(chunk);
-      } else {
-        this.#ended = true;
-        result = this.#reader.end();
-      }
-      if (!result.ok) this.#error = result.error;
-      this.#ready = this.#reader.takeAccessUnits();
-      this.#readyPos = 0;
-    } catch (e) {
-      this.#error = describeError(e);
-    }
   }
 }
 
@@ -923,27 +949,18 @@ class AdtsMedia implements FileMedia {
 
 class AdtsCursor implements FileCursor {
   readonly startSeconds: number;
-  readonly #reader = new AdtsReader();
-  readonly #readAt: ReadAt;
-  readonly #size: number;
+  readonly #units: ChunkedUnits;
   readonly #sampleRate: number;
   /** Frame number of the checkpoint the reader started at (its timestamp 0). */
   readonly #baseFrame: number;
   readonly #target: number;
-  #offset: number;
-  #ready: AccessUnit[] = [];
-  #readyPos = 0;
-  #ended = false;
-  #error: string | undefined;
 
   constructor(
     readAt: ReadAt,
     size: number,
     start: { offset: number; frame: number; target: number; sampleRate: number },
   ) {
-    this.#readAt = readAt;
-    this.#size = size;
-    this.#offset = start.offset;
+    this.#units = new ChunkedUnits(new AdtsReader(), readAt, size, start.offset);
     this.#baseFrame = start.frame;
     this.#target = start.target;
     this.#sampleRate = start.sampleRate;
@@ -952,12 +969,8 @@ class AdtsCursor implements FileCursor {
 
   async next(): Promise<CursorStep> {
     for (;;) {
-      while (this.#readyPos === this.#ready.length) {
-        if (this.#error !== undefined) return { error: this.#error };
-        if (this.#ended) return undefined;
-        await this.#fill();
-      }
-      const au = this.#ready[this.#readyPos++];
+      const au = await this.#units.next();
+      if (au === undefined || "error" in au) return au;
       const frame = this.#baseFrame + au.timestamp / AAC_SAMPLES_PER_FRAME;
       // Frames between the checkpoint and the seek target are read but not sent.
       if (frame < this.#target) continue;
@@ -967,25 +980,6 @@ class AdtsCursor implements FileCursor {
         sendSeconds: timestamp / this.#sampleRate,
         au: { timestamp, units: au.units, keyframe: true },
       };
-    }
-  }
-
-  async #fill(): Promise<void> {
-    try {
-      let result;
-      if (this.#offset < this.#size) {
-        const chunk = await readChunk(this.#readAt, this.#offset, this.#size);
-        this.#offset += chunk.length;
-        result = this.#reader.push(chunk);
-      } else {
-        this.#ended = true;
-        result = this.#reader.end();
-      }
-      if (!result.ok) this.#error = result.error;
-      this.#ready = this.#reader.takeAccessUnits();
-      this.#readyPos = 0;
-    } catch (e) {
-      this.#error = describeError(e);
     }
   }
 }
