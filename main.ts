@@ -81,6 +81,7 @@ async function main(args: string[]): Promise<number> {
     root: flags.root,
     loopFiles: flags.loop,
     graceMs: flags.graceMs,
+    waitForPublisherMs: flags.waitForPublisherMs,
     maxReaderLagMs: flags.maxReaderLagMs,
     abuse: loaded.config.abuse,
     auth: loaded.config.auth,

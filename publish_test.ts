@@ -351,3 +351,33 @@ Deno.test("a publisher that sends RTP but no RTCP keeps its session alive", asyn
     c.close();
   }
 });
+
+Deno.test("with --wait-for-publisher a reader that comes first waits and then plays", async () => {
+  const dir = await media("wait for publisher");
+  if (!dir) return;
+  await using srv = await startTestServer({ waitForPublisherMs: 5000 });
+  const c = await RawClient.connect(srv.port);
+  try {
+    await c.send(`DESCRIBE ${srv.url("/later")} RTSP/1.0\r\nCSeq: 1\r\n\r\n`);
+    await wait(500);
+    await using _pub = ffmpegPublish(srv.url("/later"), `${dir}/clip.mp4`, "tcp");
+    const [r] = await c.read(1, 8000);
+    assert.equal(r.status, 200);
+    assert.match(r.body, /m=video 0 RTP\/AVP 96/);
+  } finally {
+    c.close();
+  }
+  // Nobody comes: 404 once the wait is over.
+  await using quick = await startTestServer({ waitForPublisherMs: 300 });
+  const started = Date.now();
+  const c2 = await RawClient.connect(quick.port);
+  try {
+    assert.equal(
+      (await c2.request(`DESCRIBE ${quick.url("/never")} RTSP/1.0\r\nCSeq: 1\r\n\r\n`)).status,
+      404,
+    );
+    assert.ok(Date.now() - started >= 250);
+  } finally {
+    c2.close();
+  }
+});

@@ -37,6 +37,8 @@ export interface AppOptions {
   readonly root?: string;
   /** Start files again when they end (`--loop`). */
   readonly loopFiles?: boolean;
+  /** How long a DESCRIBE of a path with no publisher waits for one (ms); 0: 404 at once. */
+  readonly waitForPublisherMs?: number;
   /** How long readers of a published path wait for a new publisher (ms). */
   readonly graceMs?: number;
   /** How long a TCP reader may stay behind before it is disconnected (ms). */
@@ -74,7 +76,10 @@ function random32(): number {
 /** Builds the server. */
 export async function createApp(options: AppOptions): Promise<App> {
   const { log } = options;
-  const library = new MediaLibrary(options.root ? new FileLibrary(options.root, log) : undefined);
+  const library = new MediaLibrary(
+    options.root ? new FileLibrary(options.root, log) : undefined,
+    options.waitForPublisherMs ?? 0,
+  );
   library.addShared(
     new LiveStream({
       path: TEST_STREAM_PATH,

@@ -48,6 +48,8 @@ export interface ServerFlags {
   readonly loop: boolean;
   /** Milliseconds readers of a published path wait for a new publisher. */
   readonly graceMs: number;
+  /** Milliseconds a DESCRIBE of a path with no publisher waits for one. */
+  readonly waitForPublisherMs: number;
   /** Milliseconds a TCP reader may stay behind before it is disconnected. */
   readonly maxReaderLagMs: number;
   /** Limits set by flags (they override the config file's, which override the defaults). */
@@ -81,6 +83,8 @@ Options:
   --loop              start files again from the beginning when they end
   --publish-grace S   seconds readers of a published path wait for a new publisher
                       after the publisher leaves (default 10)
+  --wait-for-publisher S  seconds a reader of a path with no publisher waits for
+                      one before 404 (default 0)
   --max-reader-lag S  seconds a TCP reader may keep dropping frames before it is
                       disconnected (default 10)
   --tls-cert FILE     PEM certificate: also serve rtsps:// (with --tls-key)
@@ -126,6 +130,7 @@ export function parseFlags(args: readonly string[]): ServerFlags | { error: stri
         root: { type: "string" },
         loop: { type: "boolean" },
         "publish-grace": { type: "string" },
+        "wait-for-publisher": { type: "string" },
         "max-reader-lag": { type: "string" },
         "tls-cert": { type: "string" },
         "tls-key": { type: "string" },
@@ -212,8 +217,14 @@ export function parseFlags(args: readonly string[]): ServerFlags | { error: stri
     if (colon <= 0) return { error: `Invalid --user "${entry}": expected NAME:PASSWORD` };
     users.push({ name: entry.slice(0, colon), password: entry.slice(colon + 1) });
   }
+  const waitText = values["wait-for-publisher"] ?? "0";
+  const wait = Number(waitText);
+  if (!/^\d+(\.\d+)?$/.test(waitText) || wait > 3600) {
+    return { error: `Invalid --wait-for-publisher "${waitText}": expected seconds, 0 to 3600` };
+  }
   return {
     port,
+    waitForPublisherMs: wait * 1000,
     abuse: abuse as Partial<AbuseLimits>,
     tls,
     config: values.config,

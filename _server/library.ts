@@ -24,19 +24,51 @@ export interface SharedStream {
   close(): void;
 }
 
+/** Readers waiting for a publisher at once, at most (each holds a timer and a request). */
+export const MAX_WAITING_READERS = 1000;
+
 /** Everything the server can play. */
 export class MediaLibrary implements MediaCatalogue {
   #shared = new Map<string, SharedStream>();
   #files: FileLibrary | undefined;
+  #waitMs: number;
+  #waiting = new Map<string, Set<() => void>>();
+  #waitingCount = 0;
 
-  /** @param files files under `--root`, if any */
-  constructor(files?: FileLibrary) {
+  /**
+   * @param files files under `--root`, if any
+   * @param waitForPublisherMs how long a DESCRIBE of an empty path waits for a publisher
+   */
+  constructor(files?: FileLibrary, waitForPublisherMs = 0) {
     this.#files = files;
+    this.#waitMs = waitForPublisherMs;
   }
 
   /** Serves a shared stream at its path (a live source, or a path being published). */
   addShared(stream: SharedStream): void {
     this.#shared.set(stream.path, stream);
+    for (const wake of this.#waiting.get(stream.path) ?? []) wake();
+  }
+
+  /** Waits up to the configured time for a stream to appear at `path`. */
+  async #waitFor(path: string): Promise<void> {
+    if (this.#waitMs <= 0 || this.#waitingCount >= MAX_WAITING_READERS) return;
+    let set = this.#waiting.get(path);
+    if (!set) this.#waiting.set(path, set = new Set());
+    const waiters = set;
+    const done = Promise.withResolvers<void>();
+    const wake = () => done.resolve();
+    const timer = setTimeout(wake, this.#waitMs);
+    waiters.add(wake);
+    this.#waitingCount++;
+    try {
+      await done.promise;
+    } finally {
+      clearTimeout(timer);
+      waiters.delete(wake);
+      if (waiters.size === 0) this.#waiting.delete(path);
+      this.#waitingCount--;
+    }
   }
 
   /** Stops serving a shared stream. */
@@ -58,11 +90,16 @@ export class MediaLibrary implements MediaCatalogue {
   async describe(path: string): Promise<StreamDescription | LookupFailure> {
     const shared = this.#shared.get(path);
     if (shared) return shared.description;
-    return this.#files ? await this.#files.describe(path) : { error: "not-found" };
+    const file = this.#files ? await this.#files.describe(path) : { error: "not-found" as const };
+    if (!("error" in file) || file.error !== "not-found" || this.#waitMs <= 0) return file;
+    // A reader that came before its publisher may wait for it (--wait-for-publisher).
+    await this.#waitFor(path);
+    return this.#shared.get(path)?.description ?? file;
   }
 
-  /** Stops every stream. */
+  /** Stops every stream and wakes every waiting reader. */
   close(): void {
+    for (const set of this.#waiting.values()) for (const wake of set) wake();
     for (const stream of this.#shared.values()) stream.close();
     this.#shared.clear();
   }
