@@ -103,57 +103,68 @@ Deno.test("interleaved RTP carries the SETUP's SSRC, RTCP SRs come on the odd ch
   }
 });
 
-Deno.test("UDP unicast: RTP to client_port, SRs to the RTCP port, and receiver reports keep the session alive", async () => {
-  await using srv = await startTestServer({ sessionTimeoutMs: 1500 });
-  const rtp = await udpListener();
-  const rtcp = await udpListener({ port: rtp.port + 1 }).catch(() => undefined);
-  if (!rtcp) {
-    rtp.close();
-    return; // the odd neighbour port was taken; nothing to prove on this run
-  }
-  const c = await RawClient.connect(srv.port);
-  try {
-    const s = await c.request(
-      setup(`${srv.url()}/trackID=0`, 1, `RTP/AVP;unicast;client_port=${rtp.port}-${rtp.port + 1}`),
-    );
-    assert.equal(s.status, 200);
-    const serverPorts = /server_port=(\d+)-(\d+)/.exec(s.headers.get("transport")!)!;
-    assert.equal(Number(serverPorts[1]) % 2, 0, "RTP on an even port");
-    assert.equal(Number(serverPorts[2]), Number(serverPorts[1]) + 1);
-    const session = s.headers.get("session")!.split(";")[0];
+for (const backend of ["auto", "node"] as const) {
+  Deno.test(`UDP unicast (${backend}): RTP to client_port, SRs to the RTCP port, and receiver reports keep the session alive`, async () => {
+    await using srv = await startTestServer({ sessionTimeoutMs: 1500, udpBackend: backend });
+    // With --unstable-net (the test task passes it) "auto" is Deno.listenDatagram.
     assert.equal(
-      (await c.request(`PLAY ${srv.url()} RTSP/1.0\r\nCSeq: 2\r\nSession: ${session}\r\n\r\n`))
-        .status,
-      200,
+      srv.app.udp?.backend,
+      backend === "node" || !("listenDatagram" in Deno) ? "node:dgram" : "Deno.listenDatagram",
     );
-    // Send receiver reports from our RTCP port for 3 s: twice the session timeout.
-    for (let i = 0; i < 10; i++) {
-      await wait(300);
-      rtcp.socket.send(
-        buildReceiverReport({ ssrc: 1, reports: [] }),
-        Number(serverPorts[2]),
-        "127.0.0.1",
-      );
+    const rtp = await udpListener();
+    const rtcp = await udpListener({ port: rtp.port + 1 }).catch(() => undefined);
+    if (!rtcp) {
+      rtp.close();
+      return; // the odd neighbour port was taken; nothing to prove on this run
     }
-    assert.ok(srv.responder.sessions.has(session), "RTCP kept the session alive");
-    assert.ok(rtp.received.length > 50, `${rtp.received.length} RTP packets`);
-    assert.ok(rtp.received.every((b) => parseRtpPacket(b).ok));
-    assert.ok(rtcp.received.some((b) => {
-      const r = parseRtcpCompound(b);
-      return r.ok && r.packets[0].type === "sr";
-    }));
-    // Silence: the session now times out and the packets stop.
-    await wait(2600);
-    assert.equal(srv.responder.sessions.has(session), false, "expired without RTCP");
-    const count = rtp.received.length;
-    await wait(300);
-    assert.equal(rtp.received.length, count, "no RTP after expiry");
-  } finally {
-    c.close();
-    rtp.close();
-    rtcp.close();
-  }
-});
+    const c = await RawClient.connect(srv.port);
+    try {
+      const s = await c.request(
+        setup(
+          `${srv.url()}/trackID=0`,
+          1,
+          `RTP/AVP;unicast;client_port=${rtp.port}-${rtp.port + 1}`,
+        ),
+      );
+      assert.equal(s.status, 200);
+      const serverPorts = /server_port=(\d+)-(\d+)/.exec(s.headers.get("transport")!)!;
+      assert.equal(Number(serverPorts[1]) % 2, 0, "RTP on an even port");
+      assert.equal(Number(serverPorts[2]), Number(serverPorts[1]) + 1);
+      const session = s.headers.get("session")!.split(";")[0];
+      assert.equal(
+        (await c.request(`PLAY ${srv.url()} RTSP/1.0\r\nCSeq: 2\r\nSession: ${session}\r\n\r\n`))
+          .status,
+        200,
+      );
+      // Send receiver reports from our RTCP port for 3 s: twice the session timeout.
+      for (let i = 0; i < 10; i++) {
+        await wait(300);
+        rtcp.socket.send(
+          buildReceiverReport({ ssrc: 1, reports: [] }),
+          Number(serverPorts[2]),
+          "127.0.0.1",
+        );
+      }
+      assert.ok(srv.responder.sessions.has(session), "RTCP kept the session alive");
+      assert.ok(rtp.received.length > 50, `${rtp.received.length} RTP packets`);
+      assert.ok(rtp.received.every((b) => parseRtpPacket(b).ok));
+      assert.ok(rtcp.received.some((b) => {
+        const r = parseRtcpCompound(b);
+        return r.ok && r.packets[0].type === "sr";
+      }));
+      // Silence: the session now times out and the packets stop.
+      await wait(2600);
+      assert.equal(srv.responder.sessions.has(session), false, "expired without RTCP");
+      const count = rtp.received.length;
+      await wait(300);
+      assert.equal(rtp.received.length, count, "no RTP after expiry");
+    } finally {
+      c.close();
+      rtp.close();
+      rtcp.close();
+    }
+  });
+}
 
 Deno.test("a multicast reader joined on 127.0.0.1 receives the live stream's packets", async () => {
   await using srv = await startTestServer({

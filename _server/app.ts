@@ -15,7 +15,7 @@ import { MediaHub } from "./media_hub.ts";
 import { RtspServer } from "./server.ts";
 import { type AbuseLimits, AuthFailureTracker, DEFAULT_ABUSE_LIMITS } from "./abuse_limits.ts";
 import { type AuthConfig, createAuth } from "../_rtsp/auth/config.ts";
-import { type PortRange, UdpPair } from "./udp_transport.ts";
+import { type PortRange, type UdpBackend, UdpPair } from "./udp_transport.ts";
 
 /** Default wait for a new publisher before a published path's readers are ended. */
 export const DEFAULT_GRACE_MS = 10_000;
@@ -29,6 +29,8 @@ export interface AppOptions {
   readonly hostname: string;
   /** UDP ports for RTP/RTCP: a range, "any" (OS-chosen pair) or "off". */
   readonly rtpPorts: PortRange | "any" | "off";
+  /** "node" forces `node:dgram` even where `Deno.listenDatagram` is available. */
+  readonly udpBackend?: UdpBackend;
   readonly log: Logger;
   readonly limits?: Partial<MessageLimits>;
   /** Session timeout. */
@@ -95,13 +97,15 @@ export async function createApp(options: AppOptions): Promise<App> {
     udp = await UdpPair.bind(
       options.hostname,
       options.rtpPorts === "any" ? undefined : options.rtpPorts,
+      options.udpBackend,
     );
-    if (udp) log.info(`RTP/RTCP over UDP on ports ${udp.rtpPort}-${udp.rtcpPort}`);
-    else log.warn("no free UDP port pair: clients must use TCP (UDP SETUP answers 461)");
+    if (udp) {
+      log.info(`RTP/RTCP over UDP on ports ${udp.rtpPort}-${udp.rtcpPort} (${udp.backend})`);
+    } else log.warn("no free UDP port pair: clients must use TCP (UDP SETUP answers 461)");
   }
   let multicastSockets: UdpPair | undefined;
   if (options.multicast) {
-    multicastSockets = await UdpPair.bind(options.hostname);
+    multicastSockets = await UdpPair.bind(options.hostname, undefined, "node");
     // Send on the interface we listen on, so a server bound to 127.0.0.1 keeps
     // its multicast on this machine; 0.0.0.0 leaves the choice to the routing table.
     const iface = options.hostname === "0.0.0.0" ? undefined : options.hostname;
