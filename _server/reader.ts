@@ -147,9 +147,9 @@ export class UdpReader implements Reader {
     const frame = delivery.frame;
     const ports = this.#ports.get(frame.trackIndex);
     if (ports === undefined || !this.gate.admit(frame)) return;
-    // The sockets' send queue is shared by every UDP reader: when it is full,
-    // whole frames are dropped, never packets in the middle of one.
-    if (!this.#udp.hasRoomFor(frame.bytes)) {
+    // When this reader's send queue is full, whole frames are dropped, never
+    // packets in the middle of one.
+    if (!this.#udp.hasRoomFor(frame.bytes, ports[0], this.#address)) {
       this.gate.rejected(frame);
       return;
     }

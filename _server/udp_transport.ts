@@ -22,10 +22,10 @@ export interface PortRange {
 /** Attempts at an OS-chosen even/odd pair before giving up. */
 const ANY_PAIR_ATTEMPTS = 20;
 /**
- * Datagram bytes one socket may have waiting to be sent. Past it, readers drop
- * whole frames (as TCP readers do) instead of the server growing without bound.
+ * Datagram bytes waiting to be sent to one destination. Past it, that reader
+ * drops whole frames (as TCP readers do) instead of the server growing without bound.
  */
-export const MAX_QUEUED_DATAGRAM_BYTES = 4 * 1024 * 1024;
+export const MAX_QUEUED_DATAGRAM_BYTES = 1024 * 1024;
 
 /** Called with a datagram a client sent us (RTP or RTCP). */
 export type RtcpHandler = (bytes: Uint8Array, address: string, port: number) => void;
@@ -131,32 +131,45 @@ async function bindDatagram(
 }
 
 /**
- * Sends datagrams from one socket strictly one after another. Each send is its
- * own async operation, and many in flight at once arrive out of order
- * (measured with `node:dgram`: up to 48% of packets reordered at 50 readers),
- * so the queue keeps one in flight, and bounds what waits.
+ * Sends one socket's datagrams to one destination strictly one after another.
+ * Each send is its own async operation, and several in flight at once arrive
+ * out of order (measured with `node:dgram`: up to 48% of packets reordered at
+ * 50 readers), so each destination keeps one in flight; different
+ * destinations go in parallel, since order between readers does not matter.
  */
 class DatagramQueue {
   #socket: DatagramSocket;
-  #items: Array<{ bytes: Uint8Array; port: number; address: string }> = [];
+  #port: number;
+  #address: string;
+  #items: Uint8Array[] = [];
   #head = 0;
   #bytes = 0;
   #busy = false;
   #closed = false;
-  /** Datagrams not queued because the queue was full, or refused by the kernel. */
-  dropped = 0;
+  #idle: () => void;
+  #counters: { dropped: number };
 
-  constructor(socket: DatagramSocket) {
+  constructor(
+    socket: DatagramSocket,
+    port: number,
+    address: string,
+    counters: { dropped: number },
+    idle: () => void,
+  ) {
     this.#socket = socket;
+    this.#port = port;
+    this.#address = address;
+    this.#counters = counters;
+    this.#idle = idle;
   }
 
   get queuedBytes(): number {
     return this.#bytes;
   }
 
-  send(bytes: Uint8Array, port: number, address: string): void {
+  send(bytes: Uint8Array): void {
     if (this.#closed) return;
-    this.#items.push({ bytes, port, address });
+    this.#items.push(bytes);
     this.#bytes += bytes.length;
     if (!this.#busy) this.#next();
   }
@@ -173,24 +186,57 @@ class DatagramQueue {
       this.#busy = false;
       this.#items.length = 0;
       this.#head = 0;
+      if (!this.#closed) this.#idle();
       return;
     }
     this.#busy = true;
-    const item = this.#items[this.#head++];
+    const bytes = this.#items[this.#head++];
     if (this.#head > 4096 && this.#head * 2 > this.#items.length) {
       this.#items = this.#items.slice(this.#head);
       this.#head = 0;
     }
-    this.#bytes -= item.bytes.length;
+    this.#bytes -= bytes.length;
     try {
-      this.#socket.send(item.bytes, item.port, item.address, (failed) => {
-        if (failed) this.dropped++;
+      this.#socket.send(bytes, this.#port, this.#address, (failed) => {
+        if (failed) this.#counters.dropped++;
         this.#next();
       });
     } catch {
-      this.dropped++;
+      this.#counters.dropped++;
       queueMicrotask(() => this.#next());
     }
+  }
+}
+
+/** A socket's send queues, one per destination, made on demand and dropped when empty. */
+class SocketSender {
+  #socket: DatagramSocket;
+  #queues = new Map<string, DatagramQueue>();
+  readonly counters = { dropped: 0 };
+
+  constructor(socket: DatagramSocket) {
+    this.#socket = socket;
+  }
+
+  queuedBytes(port: number, address: string): number {
+    return this.#queues.get(`${address}:${port}`)?.queuedBytes ?? 0;
+  }
+
+  send(bytes: Uint8Array, port: number, address: string): void {
+    const key = `${address}:${port}`;
+    let queue = this.#queues.get(key);
+    if (!queue) {
+      queue = new DatagramQueue(this.#socket, port, address, this.counters, () => {
+        this.#queues.delete(key);
+      });
+      this.#queues.set(key, queue);
+    }
+    queue.send(bytes);
+  }
+
+  close(): void {
+    for (const queue of this.#queues.values()) queue.close();
+    this.#queues.clear();
   }
 }
 
@@ -221,8 +267,8 @@ export class UdpPair {
   #rtcp: DatagramSocket;
   #onRtcp: RtcpHandler | undefined;
   #onRtp: RtcpHandler | undefined;
-  #rtpQueue: DatagramQueue;
-  #rtcpQueue: DatagramQueue;
+  #rtpQueue: SocketSender;
+  #rtcpQueue: SocketSender;
 
   private constructor(rtp: DatagramSocket, rtcp: DatagramSocket, handlers: Handlers) {
     this.#rtp = rtp;
@@ -233,18 +279,18 @@ export class UdpPair {
     // Publishers send RTP here; readers send a packet or two to open NAT mappings.
     handlers.rtp = (bytes, address, port) => this.#onRtp?.(bytes, address, port);
     handlers.rtcp = (bytes, address, port) => this.#onRtcp?.(bytes, address, port);
-    this.#rtpQueue = new DatagramQueue(rtp);
-    this.#rtcpQueue = new DatagramQueue(rtcp);
+    this.#rtpQueue = new SocketSender(rtp);
+    this.#rtcpQueue = new SocketSender(rtcp);
   }
 
   /** Datagrams that could not be sent. */
   get droppedDatagrams(): number {
-    return this.#rtpQueue.dropped + this.#rtcpQueue.dropped;
+    return this.#rtpQueue.counters.dropped + this.#rtcpQueue.counters.dropped;
   }
 
-  /** Whether `bytes` more RTP would still fit in the send queue. */
-  hasRoomFor(bytes: number): boolean {
-    return this.#rtpQueue.queuedBytes + bytes <= MAX_QUEUED_DATAGRAM_BYTES;
+  /** Whether `bytes` more RTP for one destination would still fit in its send queue. */
+  hasRoomFor(bytes: number, port: number, address: string): boolean {
+    return this.#rtpQueue.queuedBytes(port, address) + bytes <= MAX_QUEUED_DATAGRAM_BYTES;
   }
 
   /**
