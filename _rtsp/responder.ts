@@ -313,7 +313,8 @@ export class RtspResponder {
     }
     switch (request.method) {
       case "OPTIONS":
-        this.#touchOptional(request, now);
+        // A Session header refreshes its session; an unknown one is no error here.
+        this.#sessionOf(request, now);
         return reply(STATUS.Ok, cseq, { headers: { public: this.#public() } });
       case "DESCRIBE":
         return this.#describe(cseq, target, connection);
@@ -447,11 +448,6 @@ export class RtspResponder {
     const header = request.headers.get("session");
     if (header === undefined) return undefined;
     return this.sessions.touch(parseSessionHeader(header), now) ?? "unknown";
-  }
-
-  #touchOptional(request: RtspRequest, now: number): void {
-    const header = request.headers.get("session");
-    if (header !== undefined) this.sessions.touch(parseSessionHeader(header), now);
   }
 
   /** Checks credentials and permissions; returns the refusal, or undefined to go on. */

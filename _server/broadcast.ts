@@ -7,6 +7,7 @@
 
 import { GopCache } from "../_rtsp/fanout/gop_cache.ts";
 import { FrameDelivery, type MediaFrame } from "../_rtsp/fanout/media_frame.ts";
+import { buildBye } from "../_rtsp/rtp/rtcp.ts";
 import type { Reader } from "./reader.ts";
 
 /** Where a new reader's first packet of a track is: sequence number and RTP timestamp. */
@@ -57,10 +58,22 @@ export class Broadcast {
     this.#readers.set(reader.session.id, reader);
   }
 
-  /** Removes a reader; returns it if it was attached. */
-  detach(sessionId: string): Reader | undefined {
+  /**
+   * Removes a reader; returns it if it was attached. With `byeSsrc`, each of
+   * its tracks whose SSRC is known gets an RTCP BYE (RFC 3550, 6.6).
+   */
+  detach(
+    sessionId: string,
+    byeSsrc?: (trackIndex: number) => number | undefined,
+  ): Reader | undefined {
     const reader = this.#readers.get(sessionId);
     this.#readers.delete(sessionId);
+    if (reader && byeSsrc) {
+      for (const trackIndex of reader.session.tracks.keys()) {
+        const ssrc = byeSsrc(trackIndex);
+        if (ssrc !== undefined) reader.rtcp(trackIndex, buildBye([ssrc]));
+      }
+    }
     return reader;
   }
 

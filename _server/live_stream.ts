@@ -12,7 +12,7 @@ import type { PlayStart } from "../_rtsp/responder.ts";
 import { FramePacketizer } from "../_rtsp/rtp/frame_packetizer.ts";
 import { H264Packetizer } from "../_rtsp/rtp/h264_packetizer.ts";
 import type { Packetizer } from "../_rtsp/rtp/packetizer.ts";
-import { buildBye, buildCompound, buildSdes, buildSenderReport } from "../_rtsp/rtp/rtcp.ts";
+import { buildCompound, buildSdes, buildSenderReport } from "../_rtsp/rtp/rtcp.ts";
 import { RTP_HEADER_SIZE } from "../_rtsp/rtp/rtp_packet.ts";
 import { Broadcast } from "./broadcast.ts";
 import type { Reader } from "./reader.ts";
@@ -130,14 +130,7 @@ export class LiveStream {
 
   /** Stops sending to a session; with `bye`, tells it so (RFC 3550, 6.6). */
   detach(sessionId: string, bye: boolean): Reader | undefined {
-    const reader = this.#broadcast.detach(sessionId);
-    if (!reader) return undefined;
-    if (bye) {
-      for (const trackIndex of reader.session.tracks.keys()) {
-        reader.rtcp(trackIndex, buildBye([this.#ssrcs[trackIndex]]));
-      }
-    }
-    return reader;
+    return this.#broadcast.detach(sessionId, bye ? (i) => this.#ssrcs[i] : undefined);
   }
 
   /** Stops the timeline. */

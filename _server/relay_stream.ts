@@ -12,7 +12,6 @@ import { RtpFrameAssembler } from "../_rtsp/fanout/rtp_frames.ts";
 import { parameterSetsInFrame } from "../_rtsp/fanout/rtp_frames.ts";
 import type { PlayStart } from "../_rtsp/responder.ts";
 import {
-  buildBye,
   buildCompound,
   buildSdes,
   buildSenderReport,
@@ -221,14 +220,7 @@ export class RelayStream {
 
   /** Stops sending to a reader; with `bye`, tells it so (RFC 3550, 6.6). */
   detach(sessionId: string, bye: boolean): Reader | undefined {
-    const reader = this.#broadcast.detach(sessionId);
-    if (reader && bye) {
-      for (const trackIndex of reader.session.tracks.keys()) {
-        const ssrc = this.#tracks[trackIndex]?.ssrc;
-        if (ssrc !== undefined) reader.rtcp(trackIndex, buildBye([ssrc]));
-      }
-    }
-    return reader;
+    return this.#broadcast.detach(sessionId, bye ? (i) => this.#tracks[i]?.ssrc : undefined);
   }
 
   /** Ends the path. */

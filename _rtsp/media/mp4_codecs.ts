@@ -10,6 +10,7 @@
  * @module
  */
 
+import { AAC_SAMPLING_FREQUENCIES } from "./adts.ts";
 import {
   type Box,
   BoxType,
@@ -92,22 +93,6 @@ const DECODER_CONFIG_FIXED_TAIL = 12;
 const AAC_OBJECT_TYPE_INDICATIONS: readonly number[] = [0x40, 0x66, 0x67, 0x68];
 /** Audio object types that are AAC flavours RFC 3640 can carry, ISO/IEC 14496-3 Table 1.1. */
 const AAC_AUDIO_OBJECT_TYPES: readonly number[] = [1, 2, 3, 4, 5, 6, 29];
-/** Sampling frequency table for samplingFrequencyIndex, ISO/IEC 14496-3 Table 1.18. */
-const AAC_SAMPLE_RATES: readonly number[] = [
-  96000,
-  88200,
-  64000,
-  48000,
-  44100,
-  32000,
-  24000,
-  22050,
-  16000,
-  12000,
-  11025,
-  8000,
-  7350,
-];
 /** samplingFrequencyIndex escape: a 24-bit explicit rate follows. */
 const AAC_EXPLICIT_RATE_INDEX = 0xf;
 /** audioObjectType escape: 6 more bits follow, plus 32. */
@@ -332,8 +317,11 @@ export function parseAudioSpecificConfig(
   if (rateIndex === AAC_EXPLICIT_RATE_INDEX) {
     sampleRate = bits(24);
   } else {
-    check(rateIndex < AAC_SAMPLE_RATES.length, `AudioSpecificConfig: bad rate index ${rateIndex}`);
-    sampleRate = AAC_SAMPLE_RATES[rateIndex];
+    check(
+      rateIndex < AAC_SAMPLING_FREQUENCIES.length,
+      `AudioSpecificConfig: bad rate index ${rateIndex}`,
+    );
+    sampleRate = AAC_SAMPLING_FREQUENCIES[rateIndex];
   }
   check(sampleRate > 0, "AudioSpecificConfig: zero sample rate");
   const channels = bits(4);
