@@ -11,6 +11,7 @@ import { parseFlags, USAGE } from "./_server/flags.ts";
 import { Logger } from "./_server/log.ts";
 import { createApp, TEST_STREAM_PATH } from "./_server/app.ts";
 import { loadConfig } from "./_server/config.ts";
+import { udpBackendProblem } from "./_server/udp_transport.ts";
 
 /** Exit code for a bad flag (as BSD sysexits EX_USAGE). */
 const EXIT_USAGE = 64;
@@ -26,6 +27,11 @@ async function main(args: string[]): Promise<number> {
   if (flags.help) {
     console.log(USAGE);
     return 0;
+  }
+  const udpProblem = udpBackendProblem(flags.udpApi);
+  if (udpProblem) {
+    console.error(`error: ${udpProblem}`);
+    return EXIT_USAGE;
   }
   const loaded = loadConfig({ configFile: flags.config, users: flags.users, abuse: flags.abuse });
   if (!loaded.ok) {
@@ -76,6 +82,7 @@ async function main(args: string[]): Promise<number> {
   const app = await createApp({
     hostname: flags.hostname,
     rtpPorts: flags.rtpPorts,
+    udpBackend: flags.udpApi,
     log,
     multicast: { ...flags.multicastRange, ttl: flags.multicastTtl },
     root: flags.root,

@@ -20,6 +20,10 @@ Deno.test("main.ts refuses a bad flag with a message and exit code 64", async (t
       [["--port", "70000"], /Invalid --port "70000"/],
       [["--log-level", "loud"], /Invalid --log-level "loud"/],
       [["--frobnicate"], /Unknown option '--frobnicate'/],
+      [["--udp-api", "fast"], /Invalid --udp-api "fast"/],
+      // runMain grants --allow-net and --allow-read only.
+      [["--udp-api", "mmsg"], /--udp-api mmsg needs --allow-ffi/],
+      [["--udp-api", "deno"], /--udp-api deno needs --unstable-net/],
     ] as const
   ) {
     await t.step(args.join(" "), async () => {

@@ -177,8 +177,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     async close() {
       await server.close();
       library.close();
-      udp?.close();
-      multicastSockets?.close();
+      await Promise.all([udp?.close(), multicastSockets?.close()]);
     },
   };
 }

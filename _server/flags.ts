@@ -6,7 +6,7 @@
 
 import { parseArgs } from "node:util";
 import { LOG_LEVELS, type LogLevel } from "./log.ts";
-import type { PortRange } from "./udp_transport.ts";
+import type { PortRange, UdpBackend } from "./udp_transport.ts";
 import { type AbuseLimits, DEFAULT_ABUSE_LIMITS } from "./abuse_limits.ts";
 
 /** RTSPS default port (mediamtx and common practice; RFC 2326 names none). */
@@ -39,6 +39,8 @@ export interface ServerFlags {
   readonly hostname: string;
   readonly logLevel: LogLevel;
   readonly rtpPorts: PortRange | "any" | "off";
+  /** Which UDP API sends RTP: "auto" takes the fastest the permissions allow. */
+  readonly udpApi: UdpBackend;
   /** Multicast groups: first address (32-bit) and count. */
   readonly multicastRange: { readonly firstAddress: number; readonly addressCount: number };
   readonly multicastTtl: number;
@@ -63,6 +65,9 @@ export interface ServerFlags {
   readonly help: boolean;
 }
 
+/** The values of `--udp-api`. */
+const UDP_APIS: readonly UdpBackend[] = ["auto", "mmsg", "deno", "node"];
+
 /** The `--help` text. */
 export const USAGE = `Usage: deno run --allow-net main.ts [options]
 
@@ -75,6 +80,9 @@ Options:
   --log-level LEVEL   one of ${LOG_LEVELS.join(", ")} (default info)
   --rtp-ports A-B     UDP ports for RTP/RTCP; the first free even/odd pair is used
                       (default ${DEFAULT_RTP_PORTS}; "0" lets the OS pick; "off" disables UDP)
+  --udp-api API       auto, mmsg, deno or node (default auto: mmsg, one sendmmsg
+                      per batch, when --allow-ffi is given on Linux; else deno
+                      with --unstable-net; else node:dgram)
   --multicast-range CIDR  groups handed to multicast readers of live streams
                       (default ${DEFAULT_MULTICAST_RANGE})
   --multicast-ttl N   TTL of multicast packets (default ${DEFAULT_MULTICAST_TTL})
@@ -125,6 +133,7 @@ export function parseFlags(args: readonly string[]): ServerFlags | { error: stri
         hostname: { type: "string" },
         "log-level": { type: "string" },
         "rtp-ports": { type: "string" },
+        "udp-api": { type: "string" },
         "multicast-range": { type: "string" },
         "multicast-ttl": { type: "string" },
         root: { type: "string" },
@@ -168,6 +177,10 @@ export function parseFlags(args: readonly string[]): ServerFlags | { error: stri
       };
     }
     rtpPorts = { first, last };
+  }
+  const udpApi = values["udp-api"] ?? "auto";
+  if (!(UDP_APIS as readonly string[]).includes(udpApi)) {
+    return { error: `Invalid --udp-api "${udpApi}": expected one of ${UDP_APIS.join(", ")}` };
   }
   const rangeText = values["multicast-range"] ?? DEFAULT_MULTICAST_RANGE;
   const multicastRange = parseMulticastRange(rangeText);
@@ -232,6 +245,7 @@ export function parseFlags(args: readonly string[]): ServerFlags | { error: stri
     graceMs: grace * 1000,
     maxReaderLagMs: lag * 1000,
     rtpPorts,
+    udpApi: udpApi as UdpBackend,
     multicastRange,
     multicastTtl,
     root: values.root,

@@ -8,7 +8,7 @@ import { DropGate } from "../_rtsp/fanout/drop_gate.ts";
 import type { FrameDelivery } from "../_rtsp/fanout/media_frame.ts";
 import type { Session } from "../_rtsp/session.ts";
 import type { ConnectionWriter } from "./connection_writer.ts";
-import type { UdpPair } from "./udp_transport.ts";
+import { type DatagramTarget, datagramTarget, type UdpPair } from "./udp_transport.ts";
 
 /** Receiver-report figures kept per reader (RFC 3550, 6.4.2). */
 export interface ReceptionStats {
@@ -122,8 +122,8 @@ export class UdpReader implements Reader {
   readonly gate: DropGate = new DropGate();
   readonly reception: Map<number, ReceptionStats> = new Map();
   #udp: UdpPair;
-  #ports = new Map<number, readonly [number, number]>();
-  #address: string;
+  /** RTP and RTCP destination per track index. */
+  #targets = new Map<number, readonly [DatagramTarget, DatagramTarget]>();
 
   /**
    * @param session a session with UDP tracks
@@ -132,32 +132,35 @@ export class UdpReader implements Reader {
   constructor(session: Session, udp: UdpPair) {
     this.session = session;
     this.#udp = udp;
-    let address = "";
     for (const track of session.tracks.values()) {
       const t = track.transport;
       const ports = t.delivery === "multicast" ? t.ports : t.clientPorts;
       if (!ports) continue;
-      this.#ports.set(track.trackIndex, ports);
-      address = t.delivery === "multicast" && t.destination ? t.destination : track.clientAddress;
+      const address = t.delivery === "multicast" && t.destination
+        ? t.destination
+        : track.clientAddress;
+      this.#targets.set(track.trackIndex, [
+        datagramTarget(address, ports[0]),
+        datagramTarget(address, ports[1]),
+      ]);
     }
-    this.#address = address;
   }
 
   deliver(delivery: FrameDelivery): void {
     const frame = delivery.frame;
-    const ports = this.#ports.get(frame.trackIndex);
-    if (ports === undefined || !this.gate.admit(frame)) return;
+    const targets = this.#targets.get(frame.trackIndex);
+    if (targets === undefined || !this.gate.admit(frame)) return;
     // When this reader's send queue is full, whole frames are dropped, never
     // packets in the middle of one.
-    if (!this.#udp.hasRoomFor(frame.bytes, ports[0], this.#address)) {
+    if (!this.#udp.hasRoomFor(frame.bytes, targets[0])) {
       this.gate.rejected(frame);
       return;
     }
-    for (const packet of frame.packets) this.#udp.sendRtp(packet, ports[0], this.#address);
+    for (const packet of frame.packets) this.#udp.sendRtp(packet, targets[0]);
   }
 
   rtcp(trackIndex: number, bytes: Uint8Array): void {
-    const ports = this.#ports.get(trackIndex);
-    if (ports !== undefined) this.#udp.sendRtcp(bytes, ports[1], this.#address);
+    const targets = this.#targets.get(trackIndex);
+    if (targets !== undefined) this.#udp.sendRtcp(bytes, targets[1]);
   }
 }

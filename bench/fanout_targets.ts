@@ -103,7 +103,7 @@ export function startOurs(repoDir: string, root: string, maxMs: number): Promise
   return startServer(
     Deno.execPath(),
     [
-      ...["run", "--allow-net", "--allow-read", "--unstable-net", "main.ts"],
+      ...["run", "--allow-net", "--allow-read", "--allow-ffi", "--unstable-net", "main.ts"],
       ...["--port", "0", "--hostname", "127.0.0.1", "--rtp-ports", "0"],
       // "listening on" is an info line; per-session info lines are few (one per TEARDOWN).
       ...["--root", root, "--loop", "--log-level", "info"],
