@@ -115,3 +115,72 @@ Deno.test("a TCP reader that stays behind past its lag limit is reported once, t
   }
   assert.deepEqual(events, ["behind@0", "too slow@2040"]);
 });
+
+/** An RTP packet (RFC 3550, 5.1) with `sequence`, 20 payload bytes of `fill`. */
+function rtp(sequence: number, fill: number): Uint8Array {
+  const p = new Uint8Array(32).fill(fill);
+  p.set([0x80, 96, sequence >> 8, sequence & 0xff, 0, 0, 0, 0, 0, 0, 0, 1]);
+  return p;
+}
+
+/** The sequence numbers of the packets in one interleaved write. */
+function sequencesIn(write: Uint8Array): number[] {
+  const out: number[] = [];
+  for (let at = 0; at < write.length;) {
+    const length = (write[at + 2] << 8) | write[at + 3];
+    out.push((write[at + 6] << 8) | write[at + 7]);
+    at += 4 + length;
+  }
+  return out;
+}
+
+Deno.test("after dropping frames a TCP reader gets its own continuous sequence numbers; others keep the source's bytes", async () => {
+  const slowConn = new StuckConn();
+  const slow = new TcpReader(stuckSession(), new ConnectionWriter(slowConn, 200), {
+    now: () => 0,
+    maxLagMs: 10_000,
+  });
+  const fastConn = new StuckConn();
+  const fast = new TcpReader(stuckSession(), new ConnectionWriter(fastConn, 100_000), {
+    now: () => 0,
+    maxLagMs: 10_000,
+  });
+  // Two packets per frame, numbered across the 16-bit wrap: 65530, 65531, ...
+  let next = 65530;
+  const frames: FrameDelivery[] = [];
+  for (const key of [true, false, false, false, true, false]) {
+    frames.push(
+      new FrameDelivery(mediaFrame(0, [rtp(next, 1), rtp((next + 1) & 0xffff, 2)], true, key)),
+    );
+    next = (next + 2) & 0xffff;
+  }
+  const flush = async () => {
+    for (let i = 0; i < 10; i++) {
+      slowConn.drainOnce();
+      fastConn.drainOnce();
+      await tick();
+    }
+  };
+  slow.deliver(frames[0]); // 72 bytes queued
+  slow.deliver(frames[1]); // 144
+  slow.deliver(frames[2]); // would be 216 > 200: dropped, and frame 3 with it
+  await flush();
+  for (const f of frames.slice(3)) slow.deliver(f);
+  for (const f of frames) fast.deliver(f);
+  await flush();
+  assert.deepEqual(slowConn.written.map(sequencesIn), [
+    [65530, 65531],
+    [65532, 65533],
+    // frames 2 and 3 (4 packets) were dropped; the keyframe follows on at once
+    [65534, 65535],
+    [0, 1],
+  ]);
+  assert.equal(slow.gate.sequenceShift(0), 4);
+  assert.deepEqual(fastConn.written.map(sequencesIn).flat(), [
+    ...[65530, 65531, 65532, 65533, 65534, 65535],
+    ...[0, 1, 2, 3, 4, 5],
+  ]);
+  assert.equal(fast.gate.sequenceShift(0), 0);
+  // Payloads are untouched by the renumbering.
+  assert.deepEqual([...slowConn.written[2].subarray(16, 20)], [1, 1, 1, 1]);
+});

@@ -6,6 +6,7 @@
 
 import { DropGate } from "../_rtsp/fanout/drop_gate.ts";
 import type { FrameDelivery } from "../_rtsp/fanout/media_frame.ts";
+import { renumberInterleaved, renumberPacket } from "../_rtsp/fanout/renumber.ts";
 import type { Session } from "../_rtsp/session.ts";
 import type { ConnectionWriter } from "./connection_writer.ts";
 import { type DatagramTarget, datagramTarget, type UdpPair } from "./udp_transport.ts";
@@ -83,7 +84,9 @@ export class TcpReader implements Reader {
       this.#stillBehind();
       return;
     }
-    if (this.#writer.offerMedia(delivery.interleaved(channel))) {
+    // A reader that dropped packets gets its own numbering; the rest share the bytes.
+    const shift = this.gate.sequenceShift(frame.trackIndex);
+    if (this.#writer.offerMedia(renumberInterleaved(delivery.interleaved(channel), shift))) {
       // Caught up once nothing waits for a keyframe any more.
       if (!this.gate.waiting) this.#behindSince = undefined;
       return;
@@ -156,7 +159,10 @@ export class UdpReader implements Reader {
       this.gate.rejected(frame);
       return;
     }
-    for (const packet of frame.packets) this.#udp.sendRtp(packet, targets[0]);
+    const shift = this.gate.sequenceShift(frame.trackIndex);
+    for (const packet of frame.packets) {
+      this.#udp.sendRtp(renumberPacket(packet, shift), targets[0]);
+    }
   }
 
   rtcp(trackIndex: number, bytes: Uint8Array): void {
