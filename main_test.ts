@@ -3,7 +3,7 @@
  */
 
 import assert from "node:assert/strict";
-import { runMain, startMain } from "./_testing/main_process.ts";
+import { runMain, startMain, startTaskArgs } from "./_testing/main_process.ts";
 import { RawClient } from "./_testing/raw_client.ts";
 
 Deno.test("main.ts --help prints usage and exits 0", async () => {
@@ -54,6 +54,23 @@ Deno.test("main.ts shuts down on SIGTERM and SIGINT: closes clients, exits 0", a
       c.close();
       assert.match(server.stderr(), /shutting down/);
     });
+  }
+});
+
+Deno.test("the flags of `deno task start` run the server with libc UDP batches and a small young generation", async () => {
+  const denoArgs = await startTaskArgs();
+  assert.ok(denoArgs.includes("--v8-flags=--max-semi-space-size=4"), denoArgs.join(" "));
+  await using server = await startMain(
+    ["--hostname", "127.0.0.1", "--rtp-ports", "0"],
+    15_000,
+    denoArgs,
+  );
+  assert.match(server.stderr(), /RTP\/RTCP over UDP on ports \d+-\d+ \(sendmmsg \(FFI\)\)/);
+  const c = await RawClient.connect(server.port);
+  try {
+    assert.equal((await c.request("OPTIONS * RTSP/1.0\r\nCSeq: 1\r\n\r\n")).status, 200);
+  } finally {
+    c.close();
   }
 });
 

@@ -17,10 +17,27 @@ export interface MainProcess extends AsyncDisposable {
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
-/** Spawns `deno run main.ts ARGS` and waits for its "listening on" line. */
-export async function startMain(args: string[] = [], timeoutMs = 15_000): Promise<MainProcess> {
+/** The Deno arguments before `main.ts` in `deno task start` (deno.json), main.ts's path made absolute. */
+export async function startTaskArgs(): Promise<string[]> {
+  const config = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url)));
+  const words = String(config.tasks.start).split(/\s+/);
+  if (words[0] !== "deno" || words.at(-1) !== "main.ts") {
+    throw new Error(`unexpected start task: ${config.tasks.start}`);
+  }
+  return words.slice(1, -1);
+}
+
+/**
+ * Spawns `deno run main.ts ARGS` and waits for its "listening on" line.
+ * @param denoArgs what comes before main.ts (default: run with --allow-net and --allow-read)
+ */
+export async function startMain(
+  args: string[] = [],
+  timeoutMs = 15_000,
+  denoArgs: string[] = ["run", "--allow-net", "--allow-read"],
+): Promise<MainProcess> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-net", "--allow-read", MAIN, "--port", "0", ...args],
+    args: [...denoArgs, MAIN, "--port", "0", ...args],
     stdout: "piped",
     stderr: "piped",
   }).spawn();

@@ -103,7 +103,9 @@ export function startOurs(repoDir: string, root: string, maxMs: number): Promise
   return startServer(
     Deno.execPath(),
     [
-      ...["run", "--allow-net", "--allow-read", "--allow-ffi", "--unstable-net", "main.ts"],
+      // The flags of `deno task start`.
+      ...["run", "--allow-net", "--allow-read", "--allow-ffi", "--unstable-net"],
+      ...["--v8-flags=--max-semi-space-size=4", "main.ts"],
       ...["--port", "0", "--hostname", "127.0.0.1", "--rtp-ports", "0"],
       // "listening on" is an info line; per-session info lines are few (one per TEARDOWN).
       ...["--root", root, "--loop", "--log-level", "info"],
