@@ -11,6 +11,7 @@
 
 import { parseArgs } from "node:util";
 import { RawClient } from "../_testing/raw_client.ts";
+import { startTaskArgs } from "../_testing/main_process.ts";
 
 /** RTP packets per second sent, each its own frame (marker set), about 2 Mbit/s. */
 const PACKETS_PER_SECOND = 200;
@@ -38,8 +39,8 @@ async function buildRtspload(): Promise<string> {
 async function startServer(): Promise<{ child: Deno.ChildProcess; port: number }> {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
-      "run",
-      "-A",
+      // The flags of `deno task start` (deno.json).
+      ...(await startTaskArgs()),
       new URL("../main.ts", import.meta.url).pathname,
       "--port",
       "0",
