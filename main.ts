@@ -88,6 +88,7 @@ async function main(args: string[]): Promise<number> {
     root: flags.root,
     loopFiles: flags.loop,
     graceMs: flags.graceMs,
+    replacePublisher: flags.replacePublisher,
     waitForPublisherMs: flags.waitForPublisherMs,
     maxReaderLagMs: flags.maxReaderLagMs,
     abuse: loaded.config.abuse,

@@ -21,6 +21,7 @@ Deno.test("main.ts refuses a bad flag with a message and exit code 64", async (t
       [["--log-level", "loud"], /Invalid --log-level "loud"/],
       [["--frobnicate"], /Unknown option '--frobnicate'/],
       [["--udp-api", "fast"], /Invalid --udp-api "fast"/],
+      [["--replace-publisher", "cam"], /Invalid --replace-publisher "cam": must start with \//],
       // runMain grants --allow-net and --allow-read only.
       [["--udp-api", "mmsg"], /--udp-api mmsg needs --allow-ffi/],
       [["--udp-api", "deno"], /--udp-api deno needs --unstable-net/],

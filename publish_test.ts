@@ -231,6 +231,55 @@ Deno.test("publisher drop and takeover within the grace period: readers keep the
   }
 });
 
+Deno.test("with --replace-publisher a new publisher replaces the current one; readers keep their sessions", async () => {
+  const dir = await media("replace publisher");
+  if (!dir) return;
+  await using srv = await startTestServer({ replacePublisher: ["/cam/*"] });
+  const first = ffmpegPublish(srv.url("/cam/door"), `${dir}/clip.mp4`, "tcp");
+  await waitForStream(srv.port, "/cam/door");
+  const c = await RawClient.connect(srv.port);
+  try {
+    const { session } = await playTcp(c, srv.url("/cam/door"), 2);
+    await c.collect(100, 2000);
+    const ssrcBefore = c.frames.filter((f) => f.channel === 0).map((f) => parseRtpPacket(f.payload))
+      .find((p) => p.ok)!;
+    await using _second = ffmpegPublish(srv.url("/cam/door"), `${dir}/clip.mp4`, "udp");
+    // The first publisher's connection is closed: ffmpeg gives up and exits.
+    const gone = await Promise.race([first.child.status.then(() => true), wait(8000)]);
+    assert.equal(gone, true, "the replaced publisher was disconnected");
+    c.frames.length = 0;
+    await c.collect(300, 4000);
+    const video = c.frames.filter((f) => f.channel === 0).map((f) => parseRtpPacket(f.payload));
+    assert.ok(video.length > 50, `${video.length} packets from the new publisher`);
+    assert.ok(srv.responder.sessions.has(session), "the reader's session survived the replacement");
+    for (const p of video) {
+      assert.ok(p.ok && ssrcBefore.ok);
+      assert.equal(p.packet.header.ssrc, ssrcBefore.packet.header.ssrc, "readers keep one SSRC");
+    }
+    for (let i = 1; i < video.length; i++) {
+      const a = video[i - 1], b = video[i];
+      assert.ok(a.ok && b.ok);
+      const step = (b.packet.header.sequenceNumber - a.packet.header.sequenceNumber + 0x10000) %
+        0x10000;
+      assert.ok(step >= 1 && step < 100, `sequence step ${step}`);
+    }
+    // Outside the configured paths a second publisher is still refused.
+    await using _other = ffmpegPublish(srv.url("/lobby"), `${dir}/clip.mp4`, "tcp");
+    await waitForStream(srv.port, "/lobby");
+    const sdp =
+      "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=x\r\nt=0 0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:trackID=0\r\n";
+    const refused = await c.request(
+      `ANNOUNCE ${
+        srv.url("/lobby")
+      } RTSP/1.0\r\nCSeq: 30\r\nContent-Type: application/sdp\r\nContent-Length: ${sdp.length}\r\n\r\n${sdp}`,
+    );
+    assert.equal(refused.status, 403);
+  } finally {
+    c.close();
+    await first.kill();
+  }
+});
+
 Deno.test("after the grace period with no publisher, readers get BYE and their sessions end", async () => {
   const dir = await media("grace over");
   if (!dir) return;

@@ -116,7 +116,9 @@ export type SessionEndReason =
   | "connection-closed"
   | "shutdown"
   /** The stream it read ended (a publisher left and no one took over). */
-  | "source-ended";
+  | "source-ended"
+  /** A publisher replaced by a newer one on a path configured for it. */
+  | "replaced";
 
 /** Options of {@linkcode RtspResponder}; everything with I/O or chance in it is injected. */
 export interface RtspResponderOptions {

@@ -16,12 +16,19 @@ import { RtspServer } from "./server.ts";
 import { type AbuseLimits, AuthFailureTracker, DEFAULT_ABUSE_LIMITS } from "./abuse_limits.ts";
 import { type AuthConfig, createAuth } from "../_rtsp/auth/config.ts";
 import { type PortRange, type UdpBackend, UdpPair } from "./udp_transport.ts";
+import { compilePathPattern, normalizePath } from "../_rtsp/auth/permissions.ts";
 
 /** Default wait for a new publisher before a published path's readers are ended. */
 export const DEFAULT_GRACE_MS = 10_000;
 
 /** The path of the built-in live test stream. */
 export const TEST_STREAM_PATH = "/test";
+
+/** Whether a path matches any of `patterns`; patterns must be valid. */
+function pathMatcher(patterns: readonly string[]): (path: string) => boolean {
+  const compiled = patterns.map(compilePathPattern);
+  return (path) => compiled.some((regex) => regex.test(normalizePath(path)));
+}
 
 /** Options of {@linkcode createApp}. */
 export interface AppOptions {
@@ -43,6 +50,11 @@ export interface AppOptions {
   readonly waitForPublisherMs?: number;
   /** How long readers of a published path wait for a new publisher (ms). */
   readonly graceMs?: number;
+  /**
+   * Path patterns (as in the configuration's `paths`) where a new publisher
+   * replaces the current one instead of being refused. @default none
+   */
+  readonly replacePublisher?: readonly string[];
   /** How long a TCP reader may stay behind before it is disconnected (ms). */
   readonly maxReaderLagMs?: number;
   /** Connection, session, rate and deadline limits. */
@@ -161,6 +173,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     now: Date.now,
     loopFiles: options.loopFiles,
     graceMs: options.graceMs ?? DEFAULT_GRACE_MS,
+    replacePublisher: pathMatcher(options.replacePublisher ?? []),
     maxReaderLagMs: options.maxReaderLagMs,
     endSession: (id, reason) => responder.endSession(id, reason),
     multicast: options.multicast && multicastSockets

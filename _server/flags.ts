@@ -8,6 +8,7 @@ import { parseArgs } from "node:util";
 import { LOG_LEVELS, type LogLevel } from "./log.ts";
 import type { PortRange, UdpBackend } from "./udp_transport.ts";
 import { type AbuseLimits, DEFAULT_ABUSE_LIMITS } from "./abuse_limits.ts";
+import { patternError } from "../_rtsp/auth/permissions.ts";
 
 /** RTSPS default port (mediamtx and common practice; RFC 2326 names none). */
 export const DEFAULT_RTSPS_PORT = 8322;
@@ -50,6 +51,8 @@ export interface ServerFlags {
   readonly loop: boolean;
   /** Milliseconds readers of a published path wait for a new publisher. */
   readonly graceMs: number;
+  /** Path patterns where a new publisher replaces the current one. */
+  readonly replacePublisher: readonly string[];
   /** Milliseconds a DESCRIBE of a path with no publisher waits for one. */
   readonly waitForPublisherMs: number;
   /** Milliseconds a TCP reader may stay behind before it is disconnected. */
@@ -91,6 +94,9 @@ Options:
   --loop              start files again from the beginning when they end
   --publish-grace S   seconds readers of a published path wait for a new publisher
                       after the publisher leaves (default 10)
+  --replace-publisher PATTERN  on paths matching PATTERN (e.g. /cam/*, ** for
+                      all; repeatable) a new publisher replaces the current one,
+                      whose connection is closed; elsewhere it gets 403
   --wait-for-publisher S  seconds a reader of a path with no publisher waits for
                       one before 404 (default 0)
   --max-reader-lag S  seconds a TCP reader may keep dropping frames before it is
@@ -140,6 +146,7 @@ export function parseFlags(args: readonly string[]): ServerFlags | { error: stri
         loop: { type: "boolean" },
         "publish-grace": { type: "string" },
         "wait-for-publisher": { type: "string" },
+        "replace-publisher": { type: "string", multiple: true },
         "max-reader-lag": { type: "string" },
         "tls-cert": { type: "string" },
         "tls-key": { type: "string" },
@@ -177,6 +184,11 @@ export function parseFlags(args: readonly string[]): ServerFlags | { error: stri
       };
     }
     rtpPorts = { first, last };
+  }
+  const replacePublisher = values["replace-publisher"] ?? [];
+  for (const pattern of replacePublisher) {
+    const why = patternError(pattern);
+    if (why) return { error: `Invalid --replace-publisher "${pattern}": ${why}` };
   }
   const udpApi = values["udp-api"] ?? "auto";
   if (!(UDP_APIS as readonly string[]).includes(udpApi)) {
@@ -243,6 +255,7 @@ export function parseFlags(args: readonly string[]): ServerFlags | { error: stri
     config: values.config,
     users,
     graceMs: grace * 1000,
+    replacePublisher,
     maxReaderLagMs: lag * 1000,
     rtpPorts,
     udpApi: udpApi as UdpBackend,

@@ -81,8 +81,13 @@ export interface MediaHubOptions {
   readonly graceMs: number;
   /** How long a TCP reader may stay behind before it is disconnected. */
   readonly maxReaderLagMs?: number;
-  /** Ends a session from the media side (its publisher is gone for good). */
-  readonly endSession: (sessionId: string, reason: SessionEndReason) => void;
+  /** Ends a session from the media side (its publisher is gone for good, or replaced). */
+  readonly endSession: (sessionId: string, reason: SessionEndReason) => Session | undefined;
+  /**
+   * Whether a new publisher on `path` replaces the one publishing there
+   * (`--replace-publisher`); otherwise it is refused (403). @default never
+   */
+  readonly replacePublisher?: (path: string) => boolean;
 }
 
 /** Where a datagram or interleaved frame from a client goes. */
@@ -148,14 +153,18 @@ export class MediaHub implements MediaController {
   canPublish(path: string): PublishVerdict {
     const shared = this.#options.library.shared(path);
     if (shared === undefined) return "ok";
-    // A live source is never replaced; a relayed path only in its grace period.
-    return shared instanceof RelayStream && !shared.hasPublisher ? "ok" : "busy";
+    // A live source is never replaced; a relayed path in its grace period, or
+    // at any time where the path is configured so.
+    if (!(shared instanceof RelayStream)) return "busy";
+    return !shared.hasPublisher || this.#options.replacePublisher?.(path) ? "ok" : "busy";
   }
 
   record(session: Session): PublishVerdict {
     if (!session.announcement || this.canPublish(session.path) === "busy") return "busy";
     const library = this.#options.library;
     let relay = library.shared(session.path) as RelayStream | undefined;
+    const previous = relay?.publisherId;
+    if (previous !== undefined && previous !== session.id) this.#replace(previous, session);
     if (!relay) {
       relay = new RelayStream({
         path: session.path,
@@ -172,6 +181,19 @@ export class MediaHub implements MediaController {
     this.#addRoutes(session, relay);
     this.#options.log.info(`${session.path}: publishing (session ${session.id})`);
     return "ok";
+  }
+
+  /**
+   * Ends the session of the publisher being replaced and closes its
+   * connection, so it stops sending; readers stay, as in a takeover after a drop.
+   */
+  #replace(sessionId: string, by: Session): void {
+    const old = this.#options.endSession(sessionId, "replaced");
+    this.#options.log.info(`${by.path}: publisher ${sessionId} replaced by ${by.id}`);
+    // Not when the new publisher came on the same connection.
+    if (old && old.connectionId !== by.connectionId) {
+      this.#options.writers.get(old.connectionId)?.abort();
+    }
   }
 
   /** Ends a path whose publisher did not come back: its readers' sessions end. */

@@ -100,6 +100,11 @@ export class RelayStream {
     return this.#description;
   }
 
+  /** The session publishing now, if any. */
+  get publisherId(): string | undefined {
+    return this.#publisher;
+  }
+
   /** Whether someone publishes now (not just the grace period). */
   get hasPublisher(): boolean {
     return this.#publisher !== undefined;

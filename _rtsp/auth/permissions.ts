@@ -53,7 +53,16 @@ export function patternError(pattern: string): string | undefined {
   return undefined;
 }
 
-/** Compiles a valid pattern into an anchored regular expression. */
+/**
+ * Compiles a valid pattern into an anchored regular expression.
+ * @throws RangeError for an invalid pattern
+ */
+export function compilePathPattern(pattern: string): RegExp {
+  const error = patternError(pattern);
+  if (error !== undefined) throw new RangeError(`pattern ${pattern}: ${error}`);
+  return compile(pattern);
+}
+
 function compile(pattern: string): RegExp {
   if (pattern === "*" || pattern === "**") return /^/;
   if (pattern === "/") return /^\/$/;
