@@ -17,6 +17,27 @@ import { parseRtpPacket } from "./_rtsp/rtp/rtp_packet.ts";
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** ANNOUNCEs one H.264 track (the smallest SDP a publisher sends) to `url`. */
+function announceH264(c: RawClient, url: string, cseq: number) {
+  const sdp = "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=x\r\nt=0 0\r\n" +
+    "m=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:trackID=0\r\n";
+  return c.request(
+    `ANNOUNCE ${url} RTSP/1.0\r\nCSeq: ${cseq}\r\nContent-Type: application/sdp\r\n` +
+      `Content-Length: ${sdp.length}\r\n\r\n${sdp}`,
+  );
+}
+
+/** Numbering continues: no jump backwards or far forwards between consecutive packets. */
+function assertNumberingContinues(video: ReturnType<typeof parseRtpPacket>[]): void {
+  for (let i = 1; i < video.length; i++) {
+    const a = video[i - 1], b = video[i];
+    assert.ok(a.ok && b.ok);
+    const step = (b.packet.header.sequenceNumber - a.packet.header.sequenceNumber + 0x10000) %
+      0x10000;
+    assert.ok(step >= 1 && step < 100, `sequence step ${step}`);
+  }
+}
+
 async function media(name: string, ...tools: string[]): Promise<string | undefined> {
   if (!(await requireTools(name, "ffmpeg", ...tools))) return undefined;
   return await testMedia();
@@ -169,14 +190,7 @@ Deno.test("a second publisher on a busy path is refused; a path with no publishe
       (await c.request(`DESCRIBE ${srv.url("/nobody")} RTSP/1.0\r\nCSeq: 1\r\n\r\n`)).status,
       404,
     );
-    const sdp =
-      "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=x\r\nt=0 0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:trackID=0\r\n";
-    const announce = (path: string, cseq: number) =>
-      c.request(
-        `ANNOUNCE ${
-          srv.url(path)
-        } RTSP/1.0\r\nCSeq: ${cseq}\r\nContent-Type: application/sdp\r\nContent-Length: ${sdp.length}\r\n\r\n${sdp}`,
-      );
+    const announce = (path: string, cseq: number) => announceH264(c, srv.url(path), cseq);
     assert.equal((await announce("/test", 2)).status, 403, "the live test stream is not replaced");
     await using _pub = ffmpegPublish(srv.url("/cam"), `${dir}/clip.mp4`, "tcp");
     await waitForStream(srv.port, "/cam");
@@ -211,14 +225,7 @@ Deno.test("publisher drop and takeover within the grace period: readers keep the
     const video = c.frames.filter((f) => f.channel === 0).map((f) => parseRtpPacket(f.payload));
     assert.ok(video.length > 50, `${video.length} packets from the new publisher`);
     assert.ok(srv.responder.sessions.has(session), "the reader's session survived the takeover");
-    // Numbering continues: no jump backwards or far forwards between consecutive packets.
-    for (let i = 1; i < video.length; i++) {
-      const a = video[i - 1], b = video[i];
-      assert.ok(a.ok && b.ok);
-      const step = (b.packet.header.sequenceNumber - a.packet.header.sequenceNumber + 0x10000) %
-        0x10000;
-      assert.ok(step >= 1 && step < 100, `sequence step ${step}`);
-    }
+    assertNumberingContinues(video);
     // The OPTIONS keep-alive still works on the reader's connection.
     assert.equal(
       (await c.request(
@@ -256,24 +263,11 @@ Deno.test("with --replace-publisher a new publisher replaces the current one; re
       assert.ok(p.ok && ssrcBefore.ok);
       assert.equal(p.packet.header.ssrc, ssrcBefore.packet.header.ssrc, "readers keep one SSRC");
     }
-    for (let i = 1; i < video.length; i++) {
-      const a = video[i - 1], b = video[i];
-      assert.ok(a.ok && b.ok);
-      const step = (b.packet.header.sequenceNumber - a.packet.header.sequenceNumber + 0x10000) %
-        0x10000;
-      assert.ok(step >= 1 && step < 100, `sequence step ${step}`);
-    }
+    assertNumberingContinues(video);
     // Outside the configured paths a second publisher is still refused.
     await using _other = ffmpegPublish(srv.url("/lobby"), `${dir}/clip.mp4`, "tcp");
     await waitForStream(srv.port, "/lobby");
-    const sdp =
-      "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=x\r\nt=0 0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:trackID=0\r\n";
-    const refused = await c.request(
-      `ANNOUNCE ${
-        srv.url("/lobby")
-      } RTSP/1.0\r\nCSeq: 30\r\nContent-Type: application/sdp\r\nContent-Length: ${sdp.length}\r\n\r\n${sdp}`,
-    );
-    assert.equal(refused.status, 403);
+    assert.equal((await announceH264(c, srv.url("/lobby"), 30)).status, 403);
   } finally {
     c.close();
     await first.kill();
@@ -369,14 +363,7 @@ Deno.test("a publisher that sends RTP but no RTCP keeps its session alive", asyn
   const c = await RawClient.connect(srv.port);
   try {
     const url = srv.url("/quiet");
-    const sdp =
-      "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=q\r\nt=0 0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:trackID=0\r\n";
-    assert.equal(
-      (await c.request(
-        `ANNOUNCE ${url} RTSP/1.0\r\nCSeq: 1\r\nContent-Type: application/sdp\r\nContent-Length: ${sdp.length}\r\n\r\n${sdp}`,
-      )).status,
-      200,
-    );
+    assert.equal((await announceH264(c, url, 1)).status, 200);
     const s = await c.request(
       `SETUP ${url}/trackID=0 RTSP/1.0\r\nCSeq: 2\r\nTransport: RTP/AVP/TCP;unicast;interleaved=0-1;mode=record\r\n\r\n`,
     );
