@@ -180,6 +180,20 @@ Deno.test("a new reader of a relayed H.264 stream gets a whole keyframe within 2
   for (const d of delays) assert.ok(d < 200, `${d} ms`);
 });
 
+Deno.test("a UDP reader joining late in a long GOP gets the cached GOP paced: ffmpeg decodes it with no loss", async () => {
+  const dir = await media("paced catch-up");
+  if (!dir) return;
+  await using srv = await startTestServer();
+  await using _pub = ffmpegPublish(srv.url("/big"), `${dir}/cbr3m_gop4s.mp4`, "tcp");
+  await waitForStream(srv.port, "/big");
+  // 3.5 s into a 4 s GOP: about 1.3 MB is cached, 16 times ffmpeg's 64 KiB socket buffer.
+  await wait(3500);
+  const out = await ffmpegDecode(srv.url("/big"), 3, ["-v", "warning", "-rtsp_transport", "udp"]);
+  assert.equal(out.code, 0, out.errors);
+  assert.doesNotMatch(out.errors, /missed|error|corrupt/i, "no packet lost, nothing to conceal");
+  assert.ok(out.frames >= 70, `${out.frames} frames`);
+});
+
 Deno.test("a second publisher on a busy path is refused; a path with no publisher is 404", async () => {
   const dir = await media("busy path");
   if (!dir) return;

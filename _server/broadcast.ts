@@ -52,9 +52,14 @@ export class Broadcast {
     return first ? positionOf(first) : undefined;
   }
 
-  /** Sends the cached GOP to `reader`, then adds it for live frames. */
+  /**
+   * Sends the cached GOP to `reader` (at once, or paced when the reader asks
+   * for it), then adds it for live frames.
+   */
   attach(reader: Reader): void {
-    for (const frame of this.#gop.frames()) reader.deliver(new FrameDelivery(frame));
+    const cached = this.#gop.frames().map((frame) => new FrameDelivery(frame));
+    if (reader.catchUp) reader.catchUp(cached);
+    else for (const delivery of cached) reader.deliver(delivery);
     this.#readers.set(reader.session.id, reader);
   }
 
@@ -68,6 +73,7 @@ export class Broadcast {
   ): Reader | undefined {
     const reader = this.#readers.get(sessionId);
     this.#readers.delete(sessionId);
+    reader?.stop?.();
     if (reader && byeSsrc) {
       for (const trackIndex of reader.session.tracks.keys()) {
         const ssrc = byeSsrc(trackIndex);
@@ -84,6 +90,7 @@ export class Broadcast {
 
   /** Removes every reader. */
   clear(): void {
+    for (const reader of this.#readers.values()) reader.stop?.();
     this.#readers.clear();
   }
 }

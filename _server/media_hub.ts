@@ -426,6 +426,7 @@ export class MediaHub implements MediaController {
     const stream = this.#options.library.shared(session.path);
     if (playback.kind === "live") {
       stream?.detach(session.id, bye);
+      playback.reader.stop?.();
       return;
     }
     const group = this.#groups.get(session.path);

@@ -7,6 +7,10 @@
 import { DropGate } from "../_rtsp/fanout/drop_gate.ts";
 import type { FrameDelivery } from "../_rtsp/fanout/media_frame.ts";
 import { renumberInterleaved, renumberPacket } from "../_rtsp/fanout/renumber.ts";
+import { CatchUpPacer } from "../_rtsp/fanout/catch_up.ts";
+
+/** How often a UDP reader that is catching up sends its next share of the backlog. */
+const CATCH_UP_TICK_MS = 10;
 import type { Session } from "../_rtsp/session.ts";
 import type { ConnectionWriter } from "./connection_writer.ts";
 import { type DatagramTarget, datagramTarget, type UdpPair } from "./udp_transport.ts";
@@ -29,6 +33,13 @@ export interface Reader {
   deliver(delivery: FrameDelivery): void;
   /** Sends one RTCP compound packet for a track. */
   rtcp(trackIndex: number, bytes: Uint8Array): void;
+  /**
+   * Takes a stream's cached frames when it attaches, to send at its own pace;
+   * readers without it get them through {@linkcode deliver} at once.
+   */
+  catchUp?(cached: readonly FrameDelivery[]): void;
+  /** Stops whatever the reader still does on its own (timers); called when it is detached. */
+  stop?(): void;
 }
 
 /** Default time a TCP reader may stay behind (dropping) before it is disconnected. */
@@ -125,6 +136,10 @@ export class UdpReader implements Reader {
   readonly gate: DropGate = new DropGate();
   readonly reception: Map<number, ReceptionStats> = new Map();
   #udp: UdpPair;
+  /** Set while the cached GOP and the live frames behind it are being paced out. */
+  #pacer: CatchUpPacer | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #lastTickMs = 0;
   /** RTP and RTCP destination per track index. */
   #targets = new Map<number, readonly [DatagramTarget, DatagramTarget]>();
 
@@ -149,7 +164,42 @@ export class UdpReader implements Reader {
     }
   }
 
+  /** Sends the keyframe at once and paces the rest (see `catch_up.ts`). */
+  catchUp(cached: readonly FrameDelivery[]): void {
+    const pacer = new CatchUpPacer();
+    for (const delivery of pacer.start(cached)) this.#send(delivery);
+    if (!pacer.catchingUp) return;
+    this.#pacer = pacer;
+    this.#lastTickMs = performance.now();
+    this.#timer = setTimeout(() => this.#tick(), CATCH_UP_TICK_MS);
+  }
+
+  #tick(): void {
+    const pacer = this.#pacer;
+    if (!pacer) return;
+    const now = performance.now();
+    for (const delivery of pacer.take(now - this.#lastTickMs)) this.#send(delivery);
+    this.#lastTickMs = now;
+    if (pacer.catchingUp) this.#timer = setTimeout(() => this.#tick(), CATCH_UP_TICK_MS);
+    else this.stop();
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#pacer = undefined;
+  }
+
   deliver(delivery: FrameDelivery): void {
+    if (this.#pacer) {
+      // Behind the backlog, in order; past its bound, dropped like any slow reader's frame.
+      if (!this.#pacer.push(delivery)) this.gate.rejected(delivery.frame);
+      return;
+    }
+    this.#send(delivery);
+  }
+
+  #send(delivery: FrameDelivery): void {
     const frame = delivery.frame;
     const targets = this.#targets.get(frame.trackIndex);
     if (targets === undefined || !this.gate.admit(frame)) return;

@@ -3,6 +3,7 @@ import { DropGate } from "./drop_gate.ts";
 import { GopCache } from "./gop_cache.ts";
 import { FrameDelivery, interleave, mediaFrame } from "./media_frame.ts";
 import { renumberInterleaved, renumberPacket } from "./renumber.ts";
+import { CatchUpPacer } from "./catch_up.ts";
 
 const v = (key: boolean, size = 10) => mediaFrame(0, [new Uint8Array(size)], true, key);
 const a = () => mediaFrame(1, [new Uint8Array(4)], false, false);
@@ -101,4 +102,46 @@ Deno.test("renumberPacket() and renumberInterleaved() lower sequence numbers in 
   assert.deepEqual([...shifted.subarray(4 + 13 + 6, 4 + 13 + 8)], [0x11, 0xff]);
   assert.equal(frame[7], 2, "the shared frame is not modified");
   assert.equal(renumberInterleaved(frame, 0), frame);
+});
+
+Deno.test("CatchUpPacer sends the keyframe at once and the rest at a bounded rate, live frames behind", () => {
+  const frame = (key: boolean, size: number) => new FrameDelivery(v(key, size));
+  const cached = [frame(true, 50_000), ...Array.from({ length: 10 }, () => frame(false, 10_000))];
+  const live = [frame(false, 30_000), frame(false, 30_000)];
+  // Which frames came out, by name: c0..c10 cached, l0..l1 live.
+  const names = (ds: FrameDelivery[]) =>
+    ds.map((d) => cached.includes(d) ? `c${cached.indexOf(d)}` : `l${live.indexOf(d)}`);
+  const pacer = new CatchUpPacer(1_000_000, 200_000); // 1 MB/s: 10 kB per 10 ms
+  assert.deepEqual(names(pacer.start(cached)), ["c0"], "the keyframe is not held back");
+  assert.equal(pacer.catchingUp, true);
+  assert.equal(pacer.backlogBytes, 100_000);
+  assert.deepEqual(names(pacer.take(10)), ["c1"]);
+  assert.deepEqual(names(pacer.take(25)), ["c2", "c3"], "25 ms at 1 MB/s: two 10 kB frames");
+  assert.deepEqual(names(pacer.take(0)), ["c4"], "at least one frame per tick");
+  // Live frames queue behind the backlog, and each one raises the budget by twice its size.
+  for (const d of live) assert.equal(pacer.push(d), true);
+  assert.deepEqual(
+    names(pacer.take(10)),
+    ["c5", "c6", "c7", "c8", "c9", "c10", "l0", "l1"],
+    "2 × 60 kB of live frames came in: 120 kB may go",
+  );
+  assert.equal(pacer.catchingUp, false);
+  assert.equal(pacer.backlogBytes, 0);
+});
+
+Deno.test("CatchUpPacer refuses live frames past its backlog bound", () => {
+  const pacer = new CatchUpPacer(1_000_000, 25_000);
+  pacer.start([new FrameDelivery(v(true, 10)), new FrameDelivery(v(false, 20_000))]);
+  assert.equal(pacer.push(new FrameDelivery(v(false, 4_000))), true);
+  assert.equal(pacer.push(new FrameDelivery(v(false, 4_000))), false, "24 kB + 4 kB > 25 kB");
+  assert.equal(pacer.backlogBytes, 24_000);
+});
+
+Deno.test("CatchUpPacer with nothing cached is not catching up", () => {
+  const pacer = new CatchUpPacer();
+  assert.deepEqual(pacer.start([]), []);
+  assert.equal(pacer.catchingUp, false);
+  const single = [new FrameDelivery(v(true))];
+  assert.deepEqual(pacer.start(single), single);
+  assert.equal(pacer.catchingUp, false);
 });
