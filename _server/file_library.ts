@@ -7,6 +7,7 @@
 import type { LookupFailure, StreamDescription } from "../_rtsp/catalogue.ts";
 import { type FileMedia, openMediaFile, type ReadAt } from "../_rtsp/media/file_media.ts";
 import type { Logger } from "./log.ts";
+import { readAhead } from "./read_ahead.ts";
 
 /** Descriptions kept so DESCRIBE, SETUP and PLAY do not parse a file three times. */
 const MAX_CACHED_DESCRIPTIONS = 64;
@@ -87,7 +88,8 @@ export class FileLibrary {
       this.#log.warn(`cannot open ${path}: ${e instanceof Error ? e.message : e}`);
       return { error: "not-found" };
     }
-    const opened = await openMediaFile(found.real, readerOf(file), found.stat.size);
+    const size = found.stat.size;
+    const opened = await openMediaFile(found.real, readAhead(readerOf(file), size), size);
     if (!opened.ok) {
       file.close();
       this.#log.warn(`cannot serve ${path}: ${opened.kind}: ${opened.error}`);

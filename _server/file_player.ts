@@ -20,6 +20,12 @@ import type { Reader } from "./reader.ts";
 /** Units are sent this far ahead of their time, so timer jitter never makes them late. */
 const SEND_AHEAD_MS = 20;
 /**
+ * A timer wakes the player at most this often: each wake sends every unit due
+ * in the next `SEND_AHEAD_MS + BATCH_MS`, instead of one wake per unit (~70 a
+ * second for video and audio). Players buffer far more than 60 ms.
+ */
+const BATCH_MS = 40;
+/**
  * A seek this close before a keyframe lands on it. Clients shift the time they
  * ask for by their own start offset (ffmpeg subtracts the audio priming delay,
  * ~21 ms for AAC), so "npt=4.978" means the picture at 5.0 s.
@@ -159,10 +165,11 @@ export class FilePlayer {
           return;
         }
         const dueMs = this.#wallStart + (unit.sendSeconds - this.#mediaStart) * 1000;
-        const wait = dueMs - this.#options.now() - SEND_AHEAD_MS;
+        const wait = dueMs - this.#options.now() - SEND_AHEAD_MS - BATCH_MS;
         if (wait > 0) {
           this.#pending = unit;
-          this.#timer = setTimeout(() => this.#pump(generation), wait);
+          // Wakes when this unit is SEND_AHEAD_MS from due, with BATCH_MS of units behind it.
+          this.#timer = setTimeout(() => this.#pump(generation), wait + BATCH_MS);
           return;
         }
         this.#pending = undefined;
