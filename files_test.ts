@@ -9,6 +9,8 @@ import { RawClient } from "./_testing/raw_client.ts";
 import { startTestServer } from "./_testing/server.ts";
 import { testMedia } from "./_testing/media.ts";
 import { requireTools, run } from "./_testing/tools.ts";
+import { FileLibrary } from "./_server/file_library.ts";
+import { Logger } from "./_server/log.ts";
 
 const media = await testMedia();
 
@@ -206,5 +208,48 @@ Deno.test("paths that leave the root, unknown and corrupt files are refused; the
     for (const [path, status] of cases) assert.equal(await describe(path), status, path);
   } finally {
     c.close();
+  }
+});
+
+Deno.test("FileLibrary parses a file once for all its readers, each reading on its own; again once it changes", async () => {
+  const root = await withMedia("file library", []);
+  if (!root) return;
+  const dir = await Deno.makeTempDir({ prefix: "rtsp_ts_library_" });
+  try {
+    await Deno.copyFile(`${root}/clip.mp4`, `${dir}/a.mp4`);
+    const library = new FileLibrary(dir, new Logger("error"));
+    const a = await library.open("/a.mp4");
+    const b = await library.open("/a.mp4");
+    assert.ok(!("error" in a) && !("error" in b));
+    assert.equal(library.parses, 1, "the second reader shares the first one's parse");
+    // Two cursors read in turns, at different places: each keeps its own position.
+    const fromStart = await a.media.cursor(0);
+    const fromFive = await b.media.cursor(5);
+    const seen: number[][] = [[], []];
+    for (let i = 0; i < 40; i++) {
+      for (const [k, cursor] of [fromStart, fromFive].entries()) {
+        const step = await cursor.next();
+        assert.ok(step && !("error" in step));
+        seen[k].push(step.sendSeconds);
+      }
+    }
+    assert.ok(seen[0][0] < 0.1 && seen[1][0] >= 4.9, `${seen[0][0]} and ${seen[1][0]}`);
+    for (const times of seen) {
+      assert.ok(times.every((t, i) => i === 0 || t >= times[i - 1]), "each in order");
+    }
+    a.close();
+    const after = await fromFive.next();
+    assert.ok(after && !("error" in after), "closing one reader's file leaves the other's");
+    b.close();
+
+    // A different file under the same name is parsed again.
+    await Deno.copyFile(`${root}/gop2s.mp4`, `${dir}/a.mp4`);
+    const c = await library.open("/a.mp4");
+    assert.ok(!("error" in c));
+    assert.equal(library.parses, 2);
+    assert.equal(c.media.tracks.length, 1, "the new file has no audio");
+    c.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

@@ -58,8 +58,10 @@ export interface FileMedia {
    * A reader positioned at the keyframe at or before `startSeconds` (RFC 2326
    * Range: npt= seeks land on the video keyframe; audio starts at the same
    * time). `startSeconds <= 0` (or not finite) reads from the very beginning.
+   * @param readAt where the cursor reads (default: what the file was opened
+   * with), so one parsed file can serve many readers, each with its own handle
    */
-  cursor(startSeconds: number): Promise<FileCursor>;
+  cursor(startSeconds: number, readAt?: ReadAt): Promise<FileCursor>;
 }
 
 /** What {@link FileCursor.next} returns: a unit, `undefined` at the end, or an error. */
@@ -374,11 +376,11 @@ class Mp4Media implements FileMedia {
     this.timestampOffsetSeconds = timestampOffsetSeconds;
   }
 
-  cursor(startSeconds: number): Promise<FileCursor> {
+  cursor(startSeconds: number, readAt?: ReadAt): Promise<FileCursor> {
     const tracks = this.#playable.map((p) => p.track);
     if (!(startSeconds > 0) || !Number.isFinite(startSeconds)) {
       return Promise.resolve(
-        new Mp4Cursor(tracks, tracks.map(() => 0), 0, this.timestampOffsetSeconds),
+        new Mp4Cursor(tracks, tracks.map(() => 0), 0, this.timestampOffsetSeconds, readAt),
       );
     }
     // The seek lands on the lead track's sync sample; every other track starts
@@ -393,7 +395,9 @@ class Mp4Media implements FileMedia {
         ? t.syncSampleAtOrBefore(keySeconds)
         : t.sampleIndexAtOrAfter(keySeconds);
     });
-    return Promise.resolve(new Mp4Cursor(tracks, starts, keySeconds, this.timestampOffsetSeconds));
+    return Promise.resolve(
+      new Mp4Cursor(tracks, starts, keySeconds, this.timestampOffsetSeconds, readAt),
+    );
   }
 }
 
@@ -411,6 +415,8 @@ interface Mp4Lane {
 class Mp4Cursor implements FileCursor {
   readonly startSeconds: number;
   readonly #lanes: Mp4Lane[];
+  /** Undefined: each track reads through what the file was opened with. */
+  readonly #readAt: ReadAt | undefined;
   #error: string | undefined;
 
   constructor(
@@ -418,8 +424,10 @@ class Mp4Cursor implements FileCursor {
     starts: readonly number[],
     startSeconds: number,
     offsetSeconds: number,
+    readAt?: ReadAt,
   ) {
     this.startSeconds = startSeconds;
+    this.#readAt = readAt;
     this.#lanes = tracks.map((track, i) => {
       const lane: Mp4Lane = {
         track,
@@ -455,7 +463,7 @@ class Mp4Cursor implements FileCursor {
     this.#updateDts(lane);
     let read;
     try {
-      read = await lane.track.readAccessUnit(sample);
+      read = await lane.track.readAccessUnit(sample, this.#readAt);
     } catch (e) {
       read = { ok: false as const, error: describeError(e) };
     }
@@ -726,7 +734,7 @@ class AnnexBMedia implements FileMedia {
     this.#size = size;
   }
 
-  cursor(startSeconds: number): Promise<FileCursor> {
+  cursor(startSeconds: number, readAt: ReadAt = this.#readAt): Promise<FileCursor> {
     const { frameRate, keyOffsets, keyUnits } = this.#index;
     let offset = 0;
     let unit = 0;
@@ -738,7 +746,7 @@ class AnnexBMedia implements FileMedia {
       unit = keyUnits[k];
     }
     return Promise.resolve(
-      new AnnexBCursor(this.#codec, this.#readAt, this.#size, offset, unit, frameRate),
+      new AnnexBCursor(this.#codec, readAt, this.#size, offset, unit, frameRate),
     );
   }
 }
@@ -925,7 +933,7 @@ class AdtsMedia implements FileMedia {
     this.#size = size;
   }
 
-  cursor(startSeconds: number): Promise<FileCursor> {
+  cursor(startSeconds: number, readAt: ReadAt = this.#readAt): Promise<FileCursor> {
     const { first, frames, checkpointOffsets, checkpointFrames } = this.#index;
     const framesPerSecond = first.sampleRate / AAC_SAMPLES_PER_FRAME;
     // Every AAC frame is a random access point: start at the frame at or before.
@@ -937,7 +945,7 @@ class AdtsMedia implements FileMedia {
       : 0;
     const k = lastAtOrBefore(checkpointFrames, target);
     return Promise.resolve(
-      new AdtsCursor(this.#readAt, this.#size, {
+      new AdtsCursor(readAt, this.#size, {
         offset: checkpointOffsets[k],
         frame: checkpointFrames[k],
         target,

@@ -139,7 +139,7 @@ export interface Mp4Track {
    * units (length prefixes removed), audio → one frame. The timestamp is the
    * presentation time in {@link rtpClockRate} units.
    */
-  readAccessUnit(i: number): Promise<AccessUnitResult>;
+  readAccessUnit(i: number, readAt?: ReadAt): Promise<AccessUnitResult>;
 }
 
 /** A parsed MP4 file: its audio and video tracks (other handler types are skipped). */
@@ -467,7 +467,11 @@ class TrackImpl implements Mp4Track {
     return firstAtOrAfter(this.#table, this.#mediaTime(seconds));
   }
 
-  async readAccessUnit(i: number): Promise<AccessUnitResult> {
+  /**
+   * Reads sample `i` as an access unit.
+   * @param readAt where to read (default: what the file was opened with)
+   */
+  async readAccessUnit(i: number, readAt: ReadAt = this.#readAt): Promise<AccessUnitResult> {
     if (!Number.isInteger(i) || i < 0 || i >= this.sampleCount) {
       return { ok: false, error: `sample ${i} out of range [0, ${this.sampleCount})` };
     }
@@ -477,7 +481,7 @@ class TrackImpl implements Mp4Track {
     const info = this.sampleInfo(i);
     let data: Uint8Array;
     try {
-      data = await readExactly(this.#readAt, info.offset, info.size, `sample ${i}`);
+      data = await readExactly(readAt, info.offset, info.size, `sample ${i}`);
     } catch (e) {
       return { ok: false, error: describe(e) };
     }
