@@ -10,6 +10,7 @@ import { framerTarget } from "./targets/framer.ts";
 import { rangeTarget, transportTarget, urlTarget } from "./targets/headers.ts";
 import { responderTarget } from "./targets/responder.ts";
 import { mediaTargets } from "./targets/rtp.ts";
+import { pictureOrderTargets } from "./targets/picture_order.ts";
 import { sdpTarget } from "./targets/sdp.ts";
 
 export { type FuzzTarget, PropertyViolation } from "./check.ts";
@@ -22,6 +23,7 @@ export const TARGETS: readonly FuzzTarget[] = [
   urlTarget,
   sdpTarget,
   ...mediaTargets,
+  ...pictureOrderTargets,
   responderTarget,
 ];
 

@@ -231,6 +231,11 @@ Deno.test("AnnexBAccessUnitReader exposes parameter sets and SPS timing", () => 
     chromaFormatIdc: 1,
     width: 320,
     height: 240,
+    separateColourPlane: false,
+    log2MaxFrameNum: 4,
+    pocType: 0,
+    log2MaxPocLsb: 6,
+    frameMbsOnly: true,
     frameRate: 25,
   });
 });

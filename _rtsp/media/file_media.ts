@@ -28,6 +28,11 @@ import {
 import { AnnexBAccessUnitReader, type AnnexBCodec, VIDEO_CLOCK_RATE } from "./annexb.ts";
 import { type Mp4Track, openMp4 } from "./mp4.ts";
 import { aacTrack, h264Track, h265Track, opusTrack, type SourceTrack } from "./source_track.ts";
+import {
+  H264PictureOrderCount,
+  H265PictureOrderCount,
+  PresentationShifts,
+} from "./picture_order.ts";
 
 /**
  * Reads `length` bytes at `offset`. May return fewer bytes at the end of the
@@ -614,6 +619,11 @@ interface AnnexBIndex {
   readonly keyOffsets: Float64Array;
   /** Access unit (decode order) number of each keyframe, ascending. */
   readonly keyUnits: Float64Array;
+  /**
+   * Per access unit, its presentation position minus its decode position
+   * (B-frames), from the pictures' order counts; all 0 without B-frames.
+   */
+  readonly presentationShifts: Int8Array;
   readonly vps?: Uint8Array;
   readonly sps?: Uint8Array;
   readonly pps?: Uint8Array;
@@ -629,6 +639,8 @@ async function indexAnnexB(
   const scanner = new NalStartScanner();
   const keyOffsets = new NumberList();
   const keyUnits = new NumberList();
+  const order = codec === "H264" ? new H264PictureOrderCount() : new H265PictureOrderCount();
+  const shifts = new PresentationShifts();
   let accessUnits = 0;
   let nalCount = 0;
   let frameRate: number | undefined;
@@ -650,6 +662,7 @@ async function indexAnnexB(
         keyOffsets.push(offset);
         keyUnits.push(accessUnits);
       }
+      shifts.add(order.push(au.units));
       nalCount += au.units.length;
       accessUnits++;
     }
@@ -682,6 +695,7 @@ async function indexAnnexB(
       accessUnits,
       keyOffsets: keyOffsets.finish(),
       keyUnits: keyUnits.finish(),
+      presentationShifts: shifts.finish(),
       vps,
       sps,
       pps,
@@ -735,7 +749,7 @@ class AnnexBMedia implements FileMedia {
   }
 
   cursor(startSeconds: number, readAt: ReadAt = this.#readAt): Promise<FileCursor> {
-    const { frameRate, keyOffsets, keyUnits } = this.#index;
+    const { frameRate, keyOffsets, keyUnits, presentationShifts } = this.#index;
     let offset = 0;
     let unit = 0;
     // From the start, read from byte 0: pictures before the first keyframe
@@ -746,7 +760,10 @@ class AnnexBMedia implements FileMedia {
       unit = keyUnits[k];
     }
     return Promise.resolve(
-      new AnnexBCursor(this.#codec, readAt, this.#size, offset, unit, frameRate),
+      new AnnexBCursor(this.#codec, readAt, this.#size, offset, unit, {
+        frameRate,
+        presentationShifts,
+      }),
     );
   }
 }
@@ -755,6 +772,7 @@ class AnnexBCursor implements FileCursor {
   readonly startSeconds: number;
   readonly #units: ChunkedUnits;
   readonly #frameRate: number;
+  readonly #shifts: Int8Array;
   #unit: number;
 
   constructor(
@@ -763,8 +781,10 @@ class AnnexBCursor implements FileCursor {
     size: number,
     offset: number,
     unit: number,
-    frameRate: number,
+    timing: { readonly frameRate: number; readonly presentationShifts: Int8Array },
   ) {
+    const frameRate = timing.frameRate;
+    this.#shifts = timing.presentationShifts;
     // A fresh reader at an access unit boundary groups NAL units exactly as
     // the indexing pass did, so access unit numbers continue from `unit`.
     const reader = new AnnexBAccessUnitReader(codec, { defaultFrameRate: frameRate });
@@ -779,12 +799,14 @@ class AnnexBCursor implements FileCursor {
     if (au === undefined || "error" in au) return au;
     const unit = this.#unit++;
     // Timestamps come from the index's frame rate, not the fresh reader's:
-    // it may not see an SPS (and its timing) before the first picture.
+    // it may not see an SPS (and its timing) before the first picture. Sent in
+    // decode order; stamped with the presentation time (RFC 6184, 5.1).
+    const shown = unit + (this.#shifts[unit] ?? 0);
     return {
       trackIndex: 0,
       sendSeconds: unit / this.#frameRate,
       au: {
-        timestamp: Math.round(unit * VIDEO_CLOCK_RATE / this.#frameRate),
+        timestamp: Math.round(shown * VIDEO_CLOCK_RATE / this.#frameRate),
         units: au.units,
         keyframe: au.keyframe,
       },

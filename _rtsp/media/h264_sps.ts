@@ -93,6 +93,16 @@ export interface H264Sps {
   readonly width: number;
   /** Displayed height in luma samples, after frame cropping. */
   readonly height: number;
+  /** separate_colour_plane_flag (4:4:4 coded as three planes; slices carry colour_plane_id). */
+  readonly separateColourPlane: boolean;
+  /** log2_max_frame_num_minus4 + 4: bits of frame_num in a slice header. */
+  readonly log2MaxFrameNum: number;
+  /** pic_order_cnt_type (H.264 8.2.1): 0 means slices carry pic_order_cnt_lsb. */
+  readonly pocType: number;
+  /** log2_max_pic_order_cnt_lsb_minus4 + 4 when `pocType` is 0, else 0. */
+  readonly log2MaxPocLsb: number;
+  /** frame_mbs_only_flag: no field pictures. */
+  readonly frameMbsOnly: boolean;
   /** Frames per second from VUI timing_info, when present and non-zero. */
   readonly frameRate?: number;
 }
@@ -180,10 +190,11 @@ function readSps(r: BitReader): H264Sps {
     }
   }
 
-  r.ueMax(MAX_LOG2_MINUS4, "log2_max_frame_num_minus4");
+  const log2MaxFrameNum = r.ueMax(MAX_LOG2_MINUS4, "log2_max_frame_num_minus4") + 4;
   const pocType = r.ueMax(2, "pic_order_cnt_type");
+  let log2MaxPocLsb = 0;
   if (pocType === 0) {
-    r.ueMax(MAX_LOG2_MINUS4, "log2_max_pic_order_cnt_lsb_minus4");
+    log2MaxPocLsb = r.ueMax(MAX_LOG2_MINUS4, "log2_max_pic_order_cnt_lsb_minus4") + 4;
   } else if (pocType === 1) {
     r.skip(1); // delta_pic_order_always_zero_flag
     r.se(); // offset_for_non_ref_pic
@@ -233,6 +244,11 @@ function readSps(r: BitReader): H264Sps {
     chromaFormatIdc,
     width,
     height,
+    separateColourPlane,
+    log2MaxFrameNum,
+    pocType,
+    log2MaxPocLsb,
+    frameMbsOnly,
   };
   return frameRate === undefined ? sps : { ...sps, frameRate };
 }

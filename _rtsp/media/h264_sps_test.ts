@@ -128,6 +128,11 @@ Deno.test("parseH264Sps reads SPS made by libx264 (byte vectors)", () => {
     chromaFormatIdc: 1,
     width: 320,
     height: 240,
+    separateColourPlane: false,
+    log2MaxFrameNum: 4,
+    pocType: 0, // B-frames: slices carry pic_order_cnt_lsb
+    log2MaxPocLsb: 6,
+    frameMbsOnly: true,
     frameRate: 25,
   });
   // testsrc 640x360 Constrained Baseline: 368 coded lines cropped to 360.
@@ -140,6 +145,11 @@ Deno.test("parseH264Sps reads SPS made by libx264 (byte vectors)", () => {
     chromaFormatIdc: 1,
     width: 640,
     height: 360,
+    separateColourPlane: false,
+    log2MaxFrameNum: 4,
+    pocType: 2, // no B-frames: output order is decode order
+    log2MaxPocLsb: 0,
+    frameMbsOnly: true,
     frameRate: 25,
   });
 });

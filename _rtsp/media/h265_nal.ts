@@ -103,6 +103,10 @@ export interface H265Sps {
   readonly width: number;
   /** Displayed height in luma samples, after the conformance window. */
   readonly height: number;
+  /** separate_colour_plane_flag (slices then carry colour_plane_id). */
+  readonly separateColourPlane: boolean;
+  /** log2_max_pic_order_cnt_lsb_minus4 + 4: bits of slice_pic_order_cnt_lsb. */
+  readonly log2MaxPocLsb: number;
   /** Frames per second from VUI timing info, when present and non-zero. */
   readonly frameRate?: number;
 }
@@ -183,8 +187,16 @@ function readSps(r: BitReader): H265Sps {
     throw new BitstreamError(`empty picture after the conformance window (${width}x${height})`);
   }
 
-  const frameRate = readToVuiFrameRate(r, maxSubLayersMinus1);
-  const sps: H265Sps = { ...ptl, spsId, chromaFormatIdc, width, height };
+  const { frameRate, log2MaxPocLsb } = readToVuiFrameRate(r, maxSubLayersMinus1);
+  const sps: H265Sps = {
+    ...ptl,
+    spsId,
+    chromaFormatIdc,
+    width,
+    height,
+    separateColourPlane,
+    log2MaxPocLsb,
+  };
   return frameRate === undefined ? sps : { ...sps, frameRate };
 }
 
@@ -217,9 +229,12 @@ function readProfileTierLevel(
 
 /**
  * Consumes the SPS from bit_depth_luma_minus8 to vui_parameters_present_flag
- * (H.265 7.3.2.2.1) and, when VUI is present, returns its frame rate.
+ * (H.265 7.3.2.2.1); returns the POC LSB size and, when VUI is present, the frame rate.
  */
-function readToVuiFrameRate(r: BitReader, maxSubLayersMinus1: number): number | undefined {
+function readToVuiFrameRate(
+  r: BitReader,
+  maxSubLayersMinus1: number,
+): { frameRate: number | undefined; log2MaxPocLsb: number } {
   r.ueMax(8, "bit_depth_luma_minus8");
   r.ueMax(8, "bit_depth_chroma_minus8");
   const log2MaxPocLsb = r.ueMax(MAX_LOG2_POC_LSB_MINUS4, "log2_max_pic_order_cnt_lsb_minus4") + 4;
@@ -253,8 +268,8 @@ function readToVuiFrameRate(r: BitReader, maxSubLayersMinus1: number): number | 
     for (let i = 0; i < n; i++) r.skip(log2MaxPocLsb + 1); // lt_ref_pic_poc_lsb_sps, used_by_curr_pic_lt_sps_flag
   }
   r.skip(2); // sps_temporal_mvp_enabled_flag, strong_intra_smoothing_enabled_flag
-  if (!r.flag()) return undefined; // vui_parameters_present_flag
-  return readVuiFrameRate(r);
+  if (!r.flag()) return { frameRate: undefined, log2MaxPocLsb }; // vui_parameters_present_flag
+  return { frameRate: readVuiFrameRate(r), log2MaxPocLsb };
 }
 
 /** Skips scaling_list_data() (H.265 7.3.4). */

@@ -173,6 +173,8 @@ Deno.test("parseH265Sps reads an SPS made by libx265 (byte vector)", () => {
     chromaFormatIdc: 1,
     width: 322,
     height: 242,
+    separateColourPlane: false,
+    log2MaxPocLsb: 8,
     frameRate: 30,
   });
 });
