@@ -724,10 +724,17 @@ async function openAnnexBMedia(
   return { ok: true, media: new AnnexBMedia(codec, track, index, readAt, size) };
 }
 
+/** The most pictures any picture is shown ahead of its decode position. */
+function reorderDelay(shifts: Int8Array): number {
+  let delay = 0;
+  for (const shift of shifts) delay = Math.max(delay, -shift);
+  return delay;
+}
+
 class AnnexBMedia implements FileMedia {
   readonly tracks: readonly SourceTrack[];
   readonly durationSeconds: number;
-  readonly timestampOffsetSeconds = 0;
+  readonly timestampOffsetSeconds: number;
   readonly #codec: AnnexBCodec;
   readonly #index: AnnexBIndex;
   readonly #readAt: ReadAt;
@@ -744,6 +751,10 @@ class AnnexBMedia implements FileMedia {
     this.tracks = [track];
     this.#index = index;
     this.durationSeconds = index.accessUnits / index.frameRate;
+    // A B-frame shown before its decode time would be stamped before the
+    // stream's start: every timestamp is delayed by the deepest reordering
+    // instead, as an MP4's edit list does, so presentation never precedes decoding.
+    this.timestampOffsetSeconds = reorderDelay(index.presentationShifts) / index.frameRate;
     this.#readAt = readAt;
     this.#size = size;
   }
@@ -763,6 +774,7 @@ class AnnexBMedia implements FileMedia {
       new AnnexBCursor(this.#codec, readAt, this.#size, offset, unit, {
         frameRate,
         presentationShifts,
+        delay: reorderDelay(presentationShifts),
       }),
     );
   }
@@ -773,6 +785,7 @@ class AnnexBCursor implements FileCursor {
   readonly #units: ChunkedUnits;
   readonly #frameRate: number;
   readonly #shifts: Int8Array;
+  readonly #delay: number;
   #unit: number;
 
   constructor(
@@ -781,10 +794,16 @@ class AnnexBCursor implements FileCursor {
     size: number,
     offset: number,
     unit: number,
-    timing: { readonly frameRate: number; readonly presentationShifts: Int8Array },
+    timing: {
+      readonly frameRate: number;
+      readonly presentationShifts: Int8Array;
+      /** Pictures every timestamp is delayed by (see `timestampOffsetSeconds`). */
+      readonly delay: number;
+    },
   ) {
     const frameRate = timing.frameRate;
     this.#shifts = timing.presentationShifts;
+    this.#delay = timing.delay;
     // A fresh reader at an access unit boundary groups NAL units exactly as
     // the indexing pass did, so access unit numbers continue from `unit`.
     const reader = new AnnexBAccessUnitReader(codec, { defaultFrameRate: frameRate });
@@ -801,7 +820,7 @@ class AnnexBCursor implements FileCursor {
     // Timestamps come from the index's frame rate, not the fresh reader's:
     // it may not see an SPS (and its timing) before the first picture. Sent in
     // decode order; stamped with the presentation time (RFC 6184, 5.1).
-    const shown = unit + (this.#shifts[unit] ?? 0);
+    const shown = unit + (this.#shifts[unit] ?? 0) + this.#delay;
     return {
       trackIndex: 0,
       sendSeconds: unit / this.#frameRate,
