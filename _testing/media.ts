@@ -13,6 +13,20 @@ export function testMedia(): Promise<string | undefined> {
   return made;
 }
 
+/** ffmpeg arguments for 640x360 H.264 at a constant 3 Mbit/s (filler NAL units). */
+function cbr3m(seconds: number, gop: string[], out: string): string[] {
+  return [
+    ...["-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25", "-t", String(seconds)],
+    ...["-c:v", "libx264", "-b:v", "3M", "-minrate", "3M", "-maxrate", "3M", "-bufsize", "1M"],
+    ...["-x264-params", "nal-hrd=cbr:force-cfr=1", ...gop, out],
+  ];
+}
+
+/** ffmpeg arguments that copy an MP4's H.264/H.265 bitstream into a raw Annex-B file. */
+function toAnnexB(mp4: string, format: "h264" | "hevc", out: string): string[] {
+  return ["-i", mp4, "-c", "copy", "-bsf:v", `${format}_mp4toannexb`, "-f", format, out];
+}
+
 async function makeMedia(): Promise<string | undefined> {
   if (!(await hasTool("ffmpeg"))) return undefined;
   const dir = await Deno.makeTempDir({ prefix: "rtsp_ts_media_" });
@@ -65,58 +79,9 @@ async function makeMedia(): Promise<string | undefined> {
     ],
     [...audio, "-t", "4", "-c:a", "aac", `${dir}/tone.aac`],
     // ~3 Mbit/s constant (filler NAL units): enough to fill a stuck reader's buffers quickly.
-    [
-      "-f",
-      "lavfi",
-      "-i",
-      "testsrc2=size=640x360:rate=25",
-      "-t",
-      "10",
-      "-c:v",
-      "libx264",
-      "-b:v",
-      "3M",
-      "-minrate",
-      "3M",
-      "-maxrate",
-      "3M",
-      "-bufsize",
-      "1M",
-      "-x264-params",
-      "nal-hrd=cbr:force-cfr=1",
-      ...gop,
-      `${dir}/cbr3m.mp4`,
-    ],
-    // 3 Mbit/s with a four-second GOP: a reader joining late in a GOP gets ~1.5 MB cached.
-    [
-      "-f",
-      "lavfi",
-      "-i",
-      "testsrc2=size=640x360:rate=25",
-      "-t",
-      "8",
-      "-c:v",
-      "libx264",
-      "-preset",
-      "veryfast",
-      "-b:v",
-      "3M",
-      "-minrate",
-      "3M",
-      "-maxrate",
-      "3M",
-      "-bufsize",
-      "1M",
-      "-x264-params",
-      "nal-hrd=cbr:force-cfr=1",
-      "-g",
-      "100",
-      "-sc_threshold",
-      "0",
-      "-pix_fmt",
-      "yuv420p",
-      `${dir}/cbr3m_gop4s.mp4`,
-    ],
+    cbr3m(10, gop, `${dir}/cbr3m.mp4`),
+    // The same with a four-second GOP: a reader joining late in a GOP gets ~1.3 MB cached.
+    cbr3m(8, ["-g", "100", "-sc_threshold", "0", "-pix_fmt", "yuv420p"], `${dir}/cbr3m_gop4s.mp4`),
     // B-frames, as MP4 and as the same bitstream raw: raw streams must be stamped like the MP4.
     [
       ...video,
@@ -131,17 +96,7 @@ async function makeMedia(): Promise<string | undefined> {
       ...gop,
       `${dir}/bframes.mp4`,
     ],
-    [
-      "-i",
-      `${dir}/bframes.mp4`,
-      "-c",
-      "copy",
-      "-bsf:v",
-      "h264_mp4toannexb",
-      "-f",
-      "h264",
-      `${dir}/bframes.264`,
-    ],
+    toAnnexB(`${dir}/bframes.mp4`, "h264", `${dir}/bframes.264`),
     [
       ...video,
       "-t",
@@ -153,17 +108,7 @@ async function makeMedia(): Promise<string | undefined> {
       ...gop,
       `${dir}/bframes_hevc.mp4`,
     ],
-    [
-      "-i",
-      `${dir}/bframes_hevc.mp4`,
-      "-c",
-      "copy",
-      "-bsf:v",
-      "hevc_mp4toannexb",
-      "-f",
-      "hevc",
-      `${dir}/bframes.265`,
-    ],
+    toAnnexB(`${dir}/bframes_hevc.mp4`, "hevc", `${dir}/bframes.265`),
     // A two-second GOP: a reader joining without the cached GOP would wait up to 2 s.
     [
       ...video,

@@ -86,11 +86,8 @@ export class H264PictureOrderCount {
       throw e;
     }
     if (idr) this.#prevMsb = this.#prevLsb = 0;
-    // 8.2.1.1, equation 8-3: the MSB follows the LSB across its wrap.
-    const max = 2 ** sps.log2MaxPocLsb;
-    let msb = this.#prevMsb;
-    if (lsb < this.#prevLsb && this.#prevLsb - lsb >= max / 2) msb += max;
-    else if (lsb > this.#prevLsb && lsb - this.#prevLsb > max / 2) msb -= max;
+    // 8.2.1.1, equation 8-3.
+    const msb = pocMsb(this.#prevMsb, this.#prevLsb, lsb, sps.log2MaxPocLsb);
     const reference = (nal[0] & 0x60) !== 0; // nal_ref_idc
     if (reference) {
       this.#prevMsb = msb;
@@ -171,13 +168,7 @@ export class H265PictureOrderCount {
       throw e;
     }
     // 8.3.1, equation 8-1.
-    const max = 2 ** sps.log2MaxPocLsb;
-    let msb = 0;
-    if (!restart) {
-      msb = this.#prevMsb;
-      if (lsb < this.#prevLsb && this.#prevLsb - lsb >= max / 2) msb += max;
-      else if (lsb > this.#prevLsb && lsb - this.#prevLsb > max / 2) msb -= max;
-    }
+    const msb = restart ? 0 : pocMsb(this.#prevMsb, this.#prevLsb, lsb, sps.log2MaxPocLsb);
     const temporalId = (nal[1] & 0x07) - 1;
     // prevTid0Pic: TemporalId 0, and not RADL, RASL or a sub-layer non-reference picture.
     const subLayerNonReference = type <= H265_RSV_VCL_N14 && type % 2 === 0;
@@ -188,6 +179,17 @@ export class H265PictureOrderCount {
     }
     return { poc: msb + lsb, reset: restart };
   }
+}
+
+/**
+ * The POC's most significant part, following the LSB across its wrap from the
+ * previous picture's (H.264 equation 8-3, H.265 equation 8-1: the same rule).
+ */
+function pocMsb(prevMsb: number, prevLsb: number, lsb: number, log2MaxLsb: number): number {
+  const max = 2 ** log2MaxLsb;
+  if (lsb < prevLsb && prevLsb - lsb >= max / 2) return prevMsb + max;
+  if (lsb > prevLsb && lsb - prevLsb > max / 2) return prevMsb - max;
+  return prevMsb;
 }
 
 /** pic_parameter_set_id and seq_parameter_set_id, the first two fields of a PPS RBSP. */
