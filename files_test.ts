@@ -303,3 +303,31 @@ Deno.test("ffmpeg reads raw H.264 and H.265 with B-frames without timestamp warn
     assert.ok(out.frames >= 70, `${path}: ${out.frames} frames`);
   }
 });
+
+Deno.test("ffmpeg plays a file and the live stream over udp_multicast (the group leaves through the default interface)", async () => {
+  const root = await withMedia("file multicast with ffmpeg", []);
+  if (!root) return;
+  const outward = Deno.networkInterfaces().some((i) =>
+    i.family === "IPv4" && i.address !== "127.0.0.1"
+  );
+  if (!outward) {
+    console.log(
+      "SKIP file multicast with ffmpeg: no IPv4 interface besides loopback to send the group on",
+    );
+    return;
+  }
+  // Bound to 0.0.0.0, the server lets the routing table pick the group's interface,
+  // which is where ffmpeg joins it.
+  await using srv = await startTestServer({
+    root,
+    hostname: "0.0.0.0",
+    multicast: { firstAddress: 0xefff2c00, addressCount: 16, ttl: 1 },
+  });
+  // A file (a group timeline of its own) and the live test stream.
+  for (const path of ["/clip.mp4", "/test"]) {
+    const out = await ffmpegDecode(srv.url(path), 3, ["-rtsp_transport", "udp_multicast"]);
+    assert.equal(out.code, 0, out.errors);
+    assert.equal(out.errors, "", path);
+    assert.ok(out.frames >= 60, `${path}: ${out.frames} frames over multicast`);
+  }
+});

@@ -86,7 +86,7 @@ Options:
   --udp-api API       auto, mmsg, deno or node (default auto: mmsg, one sendmmsg
                       per batch, when --allow-ffi is given on Linux; else deno
                       with --unstable-net; else node:dgram)
-  --multicast-range CIDR  groups handed to multicast readers of live streams
+  --multicast-range CIDR  groups handed to multicast readers (live, published, files)
                       (default ${DEFAULT_MULTICAST_RANGE})
   --multicast-ttl N   TTL of multicast packets (default ${DEFAULT_MULTICAST_TTL})
   --root DIR          serve the files under DIR: rtsp://host:port/<relative path>

@@ -50,11 +50,13 @@ export interface MulticastOptions {
   readonly sockets: UdpPair;
 }
 
-/** A live stream's multicast group and who has joined it. */
+/** A stream's multicast group and who has joined it. */
 interface GroupState {
   readonly address: string;
   readonly members: Set<string>;
   reader?: Reader;
+  /** For a file: the one timeline the group plays, and how to close the file. */
+  file?: { readonly player: FilePlayer; readonly close: () => void };
 }
 
 function formatIpv4(n: number): string {
@@ -136,7 +138,8 @@ export class MediaHub implements MediaController {
 
   multicast(session: Session, trackIndex: number): MulticastGroup | undefined {
     const options = this.#options.multicast;
-    if (!options || !this.#options.library.shared(session.path)) return undefined;
+    // A shared stream's group carries it; a file's group gets one timeline of its own.
+    if (!options) return undefined;
     let group = this.#groups.get(session.path);
     if (!group) {
       if (this.#groups.size >= options.addressCount) return undefined;
@@ -273,10 +276,12 @@ export class MediaHub implements MediaController {
     // A file session keeps its player: PLAY again resumes or seeks.
     if (current?.kind === "file") return await current.player.play(range);
     const stream = this.#options.library.shared(session.path);
-    if (!stream) return await this.#playFile(session, range);
-    this.#stop(session, false);
     const first = session.tracks.values().next().value;
-    if (first?.transport.delivery === "multicast") return this.#joinGroup(session);
+    const multicast = first?.transport.delivery === "multicast";
+    if (!stream && !multicast) return await this.#playFile(session, range);
+    this.#stop(session, false);
+    if (!stream) return await this.#joinFileGroup(session);
+    if (multicast) return this.#joinGroup(session);
     const reader = this.#readerFor(session);
     if (!reader) throw new Error(`session ${session.id} has no usable transport`);
     this.#playing.set(session.id, { kind: "live", reader });
@@ -323,19 +328,52 @@ export class MediaHub implements MediaController {
     this.#stop(session, reason !== "connection-closed");
   }
 
-  /** Adds a session to its stream's group; the first member starts the group's reader. */
-  #joinGroup(session: Session): PlayStart {
-    const stream = this.#options.library.shared(session.path)!;
+  /**
+   * Adds a session to a file's group. The first member starts the file from
+   * its beginning for the whole group (later members join that timeline, as
+   * with a live stream: no seeking, no RTP-Info for them).
+   */
+  async #joinFileGroup(session: Session): Promise<PlayStart> {
     const group = this.#groups.get(session.path);
     const sockets = this.#options.multicast?.sockets;
     if (!group || !sockets) throw new Error(`no multicast group for ${session.path}`);
+    if (group.file) {
+      group.members.add(session.id);
+      this.#playing.set(session.id, { kind: "multicast" });
+      return { range: { start: "now" }, tracks: [] };
+    }
+    const opened = await this.#options.library.openFile(session.path);
+    if ("error" in opened) throw new Error(`cannot open ${session.path}: ${opened.error}`);
+    // Every track of the file goes to the group; the first member's SETUP values seed it.
+    const reader = new UdpReader(
+      this.#groupSession(session, opened.media.tracks.length, (i) => session.tracks.get(i)?.ssrc),
+      sockets,
+    );
+    const player = new FilePlayer({
+      media: opened.media,
+      reader,
+      now: this.#options.now,
+      log: this.#options.log,
+      cname: "rtsp.ts",
+      loop: this.#options.loopFiles ?? false,
+    });
     group.members.add(session.id);
     this.#playing.set(session.id, { kind: "multicast" });
-    if (group.reader) return stream.position(session.tracks.keys());
-    // The group's reader stands for every track of the stream.
+    group.reader = reader;
+    group.file = { player, close: opened.close };
+    return await player.play(undefined);
+  }
+
+  /** The session a group's reader sends as: every track, to the group's address and ports. */
+  #groupSession(
+    member: Session,
+    trackCount: number,
+    ssrc: (trackIndex: number) => number | undefined,
+  ): Session {
     const tracks = new Map(
-      stream.description.tracks.map((_, trackIndex) => {
-        const g = this.multicast(session, trackIndex)!;
+      Array.from({ length: trackCount }, (_, trackIndex) => {
+        const g = this.multicast(member, trackIndex)!;
+        const own = member.tracks.get(trackIndex);
         return [trackIndex, {
           trackIndex,
           transport: {
@@ -347,22 +385,40 @@ export class MediaHub implements MediaController {
             ttl: g.ttl,
           },
           clientAddress: g.address,
-          ssrc: stream.ssrc(trackIndex) ?? 0,
-          initialSequenceNumber: 0,
-          initialTimestamp: 0,
+          ssrc: ssrc(trackIndex) ?? (member.tracks.values().next().value!.ssrc + trackIndex) >>> 0,
+          initialSequenceNumber: own?.initialSequenceNumber ?? 0,
+          initialTimestamp: own?.initialTimestamp ?? 0,
         }] as const;
       }),
     );
-    group.reader = new UdpReader({
-      id: `multicast:${session.path}`,
-      path: session.path,
+    return {
+      id: `multicast:${member.path}`,
+      path: member.path,
       connectionId: 0,
       mode: "play",
       state: "playing",
       tracks,
       lastActivityMs: 0,
       timeoutMs: Infinity,
-    }, sockets);
+    };
+  }
+
+  /** Adds a session to its stream's group; the first member starts the group's reader. */
+  #joinGroup(session: Session): PlayStart {
+    const stream = this.#options.library.shared(session.path)!;
+    const group = this.#groups.get(session.path);
+    const sockets = this.#options.multicast?.sockets;
+    if (!group || !sockets) throw new Error(`no multicast group for ${session.path}`);
+    group.members.add(session.id);
+    this.#playing.set(session.id, { kind: "multicast" });
+    if (group.reader) return stream.position(session.tracks.keys());
+    // The group's reader stands for every track of the stream.
+    const groupSession = this.#groupSession(
+      session,
+      stream.description.tracks.length,
+      (i) => stream.ssrc(i) ?? 0,
+    );
+    group.reader = new UdpReader(groupSession, sockets);
     return stream.attach(group.reader);
   }
 
@@ -433,7 +489,11 @@ export class MediaHub implements MediaController {
     group?.members.delete(session.id);
     if (group?.reader && group.members.size === 0) {
       // The last member left: stop sending to the group (RFC 3550, 6.6 BYE).
-      stream?.detach(group.reader.session.id, true);
+      if (group.file) {
+        group.file.player.stop(true);
+        group.file.close();
+        group.file = undefined;
+      } else stream?.detach(group.reader.session.id, true);
       group.reader = undefined;
     }
   }
