@@ -23,6 +23,7 @@ import type { UdpPair } from "./udp_transport.ts";
 import { FilePlayer } from "./file_player.ts";
 import { RelayStream } from "./relay_stream.ts";
 import type { PublishVerdict } from "../_rtsp/responder.ts";
+import type { FileMedia } from "../_rtsp/media/file_media.ts";
 
 /** What plays one session. */
 type Playback =
@@ -289,6 +290,18 @@ export class MediaHub implements MediaController {
     return stream.attach(reader);
   }
 
+  /** A player of `media` to `reader`, with the server's clock, log and looping. */
+  #filePlayer(media: FileMedia, reader: Reader): FilePlayer {
+    return new FilePlayer({
+      media,
+      reader,
+      now: this.#options.now,
+      log: this.#options.log,
+      cname: "rtsp.ts",
+      loop: this.#options.loopFiles ?? false,
+    });
+  }
+
   async #playFile(session: Session, range: NptRange | undefined): Promise<PlayStart> {
     const opened = await this.#options.library.openFile(session.path);
     if ("error" in opened) throw new Error(`cannot open ${session.path}: ${opened.error}`);
@@ -297,14 +310,7 @@ export class MediaHub implements MediaController {
       opened.close();
       throw new Error(`session ${session.id} has no usable transport`);
     }
-    const player = new FilePlayer({
-      media: opened.media,
-      reader,
-      now: this.#options.now,
-      log: this.#options.log,
-      cname: "rtsp.ts",
-      loop: this.#options.loopFiles ?? false,
-    });
+    const player = this.#filePlayer(opened.media, reader);
     this.#playing.set(session.id, { kind: "file", reader, player, close: opened.close });
     this.#addRoutes(session);
     return await player.play(range);
@@ -349,14 +355,7 @@ export class MediaHub implements MediaController {
       this.#groupSession(session, opened.media.tracks.length, (i) => session.tracks.get(i)?.ssrc),
       sockets,
     );
-    const player = new FilePlayer({
-      media: opened.media,
-      reader,
-      now: this.#options.now,
-      log: this.#options.log,
-      cname: "rtsp.ts",
-      loop: this.#options.loopFiles ?? false,
-    });
+    const player = this.#filePlayer(opened.media, reader);
     group.members.add(session.id);
     this.#playing.set(session.id, { kind: "multicast" });
     group.reader = reader;
