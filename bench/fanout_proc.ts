@@ -100,7 +100,7 @@ export interface Child {
 }
 
 /** Feeds each line of `stream` to `onLine`. */
-async function eachLine(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void) {
+export async function eachLine(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void) {
   let rest = "";
   for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
     const lines = (rest + chunk).split("\n");

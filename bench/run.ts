@@ -14,6 +14,7 @@
 
 import { fileURLToPath } from "node:url";
 import { cpuMsBetween, CpuSampler, readCpuMs, readMachineBusyMs } from "./proc_stat.ts";
+import { eachLine } from "./fanout_proc.ts";
 
 /** Seconds of load per measurement (rtspload adds ~0.5 s of ramp-up before it). */
 const LOAD_SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? 4);
@@ -124,17 +125,6 @@ async function buildRtspload(src: string): Promise<string> {
     Deno.exit(EXIT_MISSING_TOOL);
   }
   return bin;
-}
-
-/** Feeds each line of `stream` to `onLine`. */
-async function eachLine(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void) {
-  let rest = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    const lines = (rest + chunk).split("\n");
-    rest = lines.pop()!;
-    lines.forEach(onLine);
-  }
-  if (rest) onLine(rest);
 }
 
 /**

@@ -8,6 +8,7 @@
  */
 
 import type { Prng } from "./prng.ts";
+import { concatBytes } from "../_rtsp/bytes.ts";
 
 /** Inputs never grow past this: enough to cross every limit (128 KiB bodies), small enough to stay fast. */
 export const MAX_INPUT_BYTES = 160 * 1024;
@@ -142,19 +143,6 @@ export const HEADER_NAMES: readonly string[] = [
   "CONTENT-LENGTH",
   "X",
 ];
-
-/** Joins byte arrays. */
-export function concatBytes(...parts: Uint8Array[]): Uint8Array {
-  let size = 0;
-  for (const part of parts) size += part.length;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
 
 /** Latin-1 view of bytes: one character per byte, so text edits map back exactly. */
 function toLatin1(bytes: Uint8Array): string {

@@ -11,6 +11,7 @@ import type { MediaFrame } from "./media_frame.ts";
 import { H264NalType, type H264ParameterSets } from "../rtp/h264_packetizer.ts";
 import { H265NalType, type H265ParameterSets } from "../rtp/h265_packetizer.ts";
 import { parseRtpPacket, RTP_SEQUENCE_MODULUS } from "../rtp/rtp_packet.ts";
+import { concatBytes } from "../bytes.ts";
 
 /** A frame with more packets than this is cut (a 4K IDR at 1400 bytes/packet is ~1000). */
 export const MAX_FRAME_PACKETS = 2048;
@@ -389,17 +390,6 @@ interface PendingFragment {
   nextSequence: number;
 }
 
-/** Joins parts into one new array. */
-function concat(parts: readonly Uint8Array[], size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
-
 /** The parameter sets (by NAL type, copied) carried in `packets`; the first of each type wins. */
 function findParameterSets(
   layout: NalLayout,
@@ -451,7 +441,7 @@ function findParameterSets(
         if (pending.size > MAX_PARAMETER_SET_BYTES) {
           pending = undefined;
         } else if (fu & FU_END_BIT) {
-          found.set(pending.type, concat(pending.parts, pending.size));
+          found.set(pending.type, concatBytes(...pending.parts));
           pending = undefined;
         }
       } else {

@@ -10,6 +10,7 @@ import {
 } from "./adts.ts";
 import { BitWriter } from "./bit_writer.ts";
 import { requireTools, run } from "../../_testing/tools.ts";
+import { concatBytes as concat } from "../bytes.ts";
 
 interface FrameSpec {
   mpeg2?: boolean;
@@ -37,16 +38,6 @@ function adtsFrame(payload: Uint8Array, spec: FrameSpec = {}): Uint8Array {
   const out = new Uint8Array(head.length + payload.length);
   out.set(head);
   out.set(payload, head.length);
-  return out;
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
   return out;
 }
 

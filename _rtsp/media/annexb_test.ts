@@ -12,19 +12,10 @@ import {
 import { BitWriter, rbspToNal } from "./bit_writer.ts";
 import { parseH264Sps } from "./h264_sps.ts";
 import { requireTools, run } from "../../_testing/tools.ts";
+import { concatBytes as concat } from "../bytes.ts";
 
 function hex(s: string): Uint8Array {
   return Uint8Array.from(s.replaceAll(" ", "").match(/../g) ?? [], (h) => parseInt(h, 16));
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 const SC3 = hex("000001");

@@ -738,6 +738,8 @@ class AnnexBMedia implements FileMedia {
   readonly #codec: AnnexBCodec;
   readonly #index: AnnexBIndex;
   readonly #readAt: ReadAt;
+  /** Pictures every timestamp is delayed by (see the constructor). */
+  readonly #reorderDelay: number;
   readonly #size: number;
 
   constructor(
@@ -754,7 +756,8 @@ class AnnexBMedia implements FileMedia {
     // A B-frame shown before its decode time would be stamped before the
     // stream's start: every timestamp is delayed by the deepest reordering
     // instead, as an MP4's edit list does, so presentation never precedes decoding.
-    this.timestampOffsetSeconds = reorderDelay(index.presentationShifts) / index.frameRate;
+    this.#reorderDelay = reorderDelay(index.presentationShifts);
+    this.timestampOffsetSeconds = this.#reorderDelay / index.frameRate;
     this.#readAt = readAt;
     this.#size = size;
   }
@@ -774,7 +777,7 @@ class AnnexBMedia implements FileMedia {
       new AnnexBCursor(this.#codec, readAt, this.#size, offset, unit, {
         frameRate,
         presentationShifts,
-        delay: reorderDelay(presentationShifts),
+        delay: this.#reorderDelay,
       }),
     );
   }

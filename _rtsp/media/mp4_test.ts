@@ -11,20 +11,11 @@ import {
 } from "./mp4.ts";
 import { MAX_TOP_LEVEL_BOXES } from "./mp4_boxes.ts";
 import { requireTools, run } from "../../_testing/tools.ts";
+import { concatBytes as concat } from "../bytes.ts";
 
 // ---------------------------------------------------------------------------
 // Box builders
 // ---------------------------------------------------------------------------
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let pos = 0;
-  for (const p of parts) {
-    out.set(p, pos);
-    pos += p.length;
-  }
-  return out;
-}
 
 const u8 = (...v: number[]) => Uint8Array.from(v);
 function u16(v: number): Uint8Array {

@@ -1,6 +1,7 @@
 import { deepStrictEqual as assertEquals, ok as assert, throws } from "node:assert/strict";
 import { linearToPcmu, PcmuTone } from "./pcmu_tone.ts";
 import { requireTools, run } from "../../_testing/tools.ts";
+import { concatBytes } from "../bytes.ts";
 
 /** G.711 µ-law decoder written independently from the encoder, from the spec's formula. */
 function pcmuToLinear(code: number): number {
@@ -9,16 +10,6 @@ function pcmuToLinear(code: number): number {
   const mantissa = u & 0x0f;
   const magnitude = (((mantissa << 3) + 0x84) << segment) - 0x84;
   return u & 0x80 ? -magnitude : magnitude;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 Deno.test("linearToPcmu matches known G.711 µ-law codes", () => {
@@ -91,8 +82,12 @@ Deno.test("PcmuTone: beep for the first 100 ms of each second, µ-law silence ot
 Deno.test("PcmuTone: the sample stream does not depend on frame size", () => {
   const by20 = new PcmuTone({ frameMs: 20 });
   const by30 = new PcmuTone({ frameMs: 30 }); // 240-sample frames straddle period ends
-  const a = concat(Array.from({ length: 300 }, (_, i) => by20.frame(i).units[0] as Uint8Array));
-  const b = concat(Array.from({ length: 200 }, (_, i) => by30.frame(i).units[0] as Uint8Array));
+  const a = concatBytes(
+    ...Array.from({ length: 300 }, (_, i) => by20.frame(i).units[0] as Uint8Array),
+  );
+  const b = concatBytes(
+    ...Array.from({ length: 200 }, (_, i) => by30.frame(i).units[0] as Uint8Array),
+  );
   assertEquals(a, b);
   assertEquals(by30.frame(7).timestamp, 7 * 240);
 });
@@ -115,7 +110,9 @@ Deno.test("PcmuTone decodes with ffmpeg to a 1 kHz, −6 dBFS beep and digital s
     const file = `${dir}/tone.ul`;
     await Deno.writeFile(
       file,
-      concat(Array.from({ length: frames }, (_, i) => tone.frame(i).units[0] as Uint8Array)),
+      concatBytes(
+        ...Array.from({ length: frames }, (_, i) => tone.frame(i).units[0] as Uint8Array),
+      ),
     );
     const out = await run("ffmpeg", [
       "-v",
