@@ -20,7 +20,7 @@ import { buildSdp } from "./sdp.ts";
 import { announcedTracks, matchSetupTrack, parseSdp } from "./sdp_parse.ts";
 import type { Authenticator } from "./auth/authenticator.ts";
 import { authorizeRequest } from "./auth/gate.ts";
-import type { Action, Permissions } from "./auth/permissions.ts";
+import type { Permissions } from "./auth/permissions.ts";
 import {
   type Announcement,
   isInterleaved,
@@ -30,10 +30,14 @@ import {
   type SessionTrack,
   type StateMethod,
 } from "./session.ts";
+import { AnnouncementStore } from "./announcement_store.ts";
+import { type SessionCaps, SessionQuota } from "./session_quota.ts";
 import { SessionTable } from "./session_table.ts";
+import { UdpClaims } from "./udp_claims.ts";
 import { STATUS, type StatusCode } from "./status.ts";
 import { formatTransport, parseTransport, type TransportSpec } from "./transport.ts";
-import { parseRequestTarget, type RequestTarget, splitLastSegment } from "./url.ts";
+import { type ServedTarget, servedTarget } from "./served_target.ts";
+import { parseRequestTarget, type RequestTarget } from "./url.ts";
 
 /** RFC 2326, 12.37: the default session timeout is 60 seconds. */
 export const DEFAULT_SESSION_TIMEOUT_MS = 60_000;
@@ -96,18 +100,18 @@ export interface MediaController {
   end?(session: Session, reason: SessionEndReason): void;
   /**
    * ANNOUNCE: may `path` be published to? Without this method publishing is
-   * not offered (405). "busy": someone else publishes there (403).
+   * not offered (405). "busy": someone else publishes there; "reserved": a
+   * file or a live source is served there (both 403).
    */
-  canPublish?(path: string): PublishVerdict;
+  canPublish?(path: string): PublishVerdict | Promise<PublishVerdict>;
   /** RECORD accepted: take the publisher's media from now on. "busy" refuses it (403). */
   record?(session: Session): PublishVerdict;
 }
 
 /** Whether a path may be published to now. */
-export type PublishVerdict = "ok" | "busy";
+export type PublishVerdict = "ok" | "busy" | "reserved";
 
-/** Announcements one connection may hold before its SETUPs (bounds memory per connection). */
-export const MAX_ANNOUNCEMENTS_PER_CONNECTION = 8;
+export { MAX_ANNOUNCEMENTS_PER_CONNECTION } from "./announcement_store.ts";
 
 /** Why a session ended. */
 export type SessionEndReason =
@@ -138,6 +142,18 @@ export interface RtspResponderOptions {
   readonly serverName?: string;
   /** Sessions allowed at once; a SETUP that would create one more gets 503. 0 = no limit. */
   readonly maxSessions?: number;
+  /**
+   * Sessions one client address / one connection may hold at once; past either
+   * a SETUP that would create one more gets 503. 0 = no limit.
+   * @default {perAddress: 0, perConnection: 0}
+   */
+  readonly sessionCaps?: SessionCaps;
+  /**
+   * Idle time after which a session that has never played or recorded ends
+   * (a SETUP alone should not hold a slot for the whole session timeout).
+   * @default the session timeout
+   */
+  readonly unplayedSessionTimeoutMs?: number;
   /** Retry-After (seconds) sent with a 503. @default 5 */
   readonly retryAfterSeconds?: number;
   /** Credentials and per-path rules; without them anyone may read and publish. */
@@ -228,6 +244,10 @@ export class RtspResponder {
   #timeoutMs: number;
   #serverName: string;
   #maxSessions: number;
+  #quota: SessionQuota;
+  #unplayedTimeoutMs: number;
+  /** Client UDP ports and the session each feeds (RFC 2326, 12.39 `client_port`). */
+  #udpClaims = new UdpClaims();
   #auth: RtspResponderOptions["auth"];
   #authFailures: AuthFailureHooks | undefined;
   #retryAfter: string;
@@ -236,7 +256,7 @@ export class RtspResponder {
   /** Interleaved channels in use per connection (RFC 2326, 10.12). */
   #channels = new Map<number, Set<number>>();
   /** Announcements per connection, by path, waiting for their SETUPs. */
-  #announcements = new Map<number, Map<string, Announcement>>();
+  #announcements = new AnnouncementStore();
 
   /** @param options see {@linkcode RtspResponderOptions} */
   constructor(options: RtspResponderOptions) {
@@ -248,6 +268,11 @@ export class RtspResponder {
     this.#timeoutMs = options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS;
     this.#serverName = options.serverName ?? SERVER_NAME;
     this.#maxSessions = options.maxSessions ?? 0;
+    this.#quota = new SessionQuota(options.sessionCaps ?? { perAddress: 0, perConnection: 0 });
+    this.#unplayedTimeoutMs = Math.min(
+      options.unplayedSessionTimeoutMs ?? this.#timeoutMs,
+      this.#timeoutMs,
+    );
     this.#auth = options.auth;
     this.#authFailures = options.authFailures;
     this.#retryAfter = String(options.retryAfterSeconds ?? 5);
@@ -308,9 +333,15 @@ export class RtspResponder {
     if (target === undefined) return reply(STATUS.BadRequest, cseq);
     if (target.path === "*" && request.method !== "OPTIONS") return reply(STATUS.BadRequest, cseq);
     const now = this.#now();
+    // SETUP's Transport is parsed once, here, by the one parser: the mode it
+    // asks for decides both the rule applied and what is set up.
+    const transportText = request.method === "SETUP" ? request.headers.get("transport") : undefined;
+    const transports = transportText === undefined ? undefined : parseTransport(transportText);
+    const choices = transports === undefined || "error" in transports ? undefined : transports;
+    const served = this.#servedTarget(request, target, choices, connection, now);
     if (this.#auth && request.method !== "OPTIONS") {
       // Before any lookup, so a 401 or 403 never tells whether a path exists.
-      const refused = this.#authorize(request, cseq, target, connection, now);
+      const refused = this.#authorize(request, cseq, served, connection);
       if (refused) return refused;
     }
     switch (request.method) {
@@ -321,7 +352,7 @@ export class RtspResponder {
       case "DESCRIBE":
         return this.#describe(cseq, target, connection);
       case "SETUP":
-        return this.#setup(request, cseq, target, connection, now);
+        return this.#setup(request, cseq, target, served, choices, connection, now);
       case "PLAY":
         return this.#play(request, cseq, target, now);
       case "PAUSE":
@@ -353,11 +384,12 @@ export class RtspResponder {
    */
   connectionClosed(connectionId: number): Session[] {
     this.#channels.delete(connectionId);
-    this.#announcements.delete(connectionId);
+    this.#announcements.dropConnection(connectionId);
     const ended: Session[] = [];
     for (const session of this.sessions.byConnection(connectionId)) {
       if (!isInterleaved(session) && session.mode !== "record") continue;
       this.sessions.delete(session.id);
+      this.#forget(session);
       this.#media.end?.(session, "connection-closed");
       ended.push(session);
     }
@@ -368,7 +400,7 @@ export class RtspResponder {
   expireSessions(): Session[] {
     const gone = this.sessions.expire(this.#now());
     for (const session of gone) {
-      this.#releaseChannels(session);
+      this.#forget(session);
       this.#media.end?.(session, "timeout");
     }
     return gone;
@@ -378,7 +410,7 @@ export class RtspResponder {
   endSession(id: string, reason: SessionEndReason): Session | undefined {
     const session = this.sessions.delete(id);
     if (!session) return undefined;
-    this.#releaseChannels(session);
+    this.#forget(session);
     this.#media.end?.(session, reason);
     return session;
   }
@@ -387,6 +419,7 @@ export class RtspResponder {
   endAll(): void {
     for (const session of [...this.sessions.values()]) {
       this.sessions.delete(session.id);
+      this.#forget(session);
       this.#media.end?.(session, "shutdown");
     }
     this.#channels.clear();
@@ -402,23 +435,17 @@ export class RtspResponder {
   }
 
   /**
-   * Finds the stream and track a URL names: the aggregate URL of a stream, or
-   * `<stream>/<control>` of one of its tracks.
+   * The stream and track a reading SETUP names: the track whose control ends
+   * the URL, or the aggregate URL of a single-track stream.
    */
   async #resolve(
-    path: string,
+    served: ServedTarget,
   ): Promise<{ stream: StreamDescription; trackIndex?: number } | LookupFailure> {
-    const whole = await this.#lookup(path);
-    if (!("error" in whole) || whole.error !== "not-found") {
-      return "error" in whole ? whole : { stream: whole };
-    }
-    const split = splitLastSegment(path);
-    if (!split) return whole;
-    const parent = await this.#lookup(split[0]);
-    if ("error" in parent) return parent;
-    const trackIndex = parent.tracks.findIndex((t) => t.control === split[1]);
-    if (trackIndex < 0) return { error: "not-found" };
-    return { stream: parent, trackIndex };
+    const stream = await this.#lookup(served.path);
+    if ("error" in stream) return stream;
+    if (served.control === undefined) return { stream };
+    const trackIndex = stream.tracks.findIndex((t) => t.control === served.control);
+    return trackIndex < 0 ? { error: "not-found" } : { stream, trackIndex };
   }
 
   async #describe(cseq: string, target: RequestTarget, connection: ConnectionInfo): Promise<Reply> {
@@ -456,14 +483,13 @@ export class RtspResponder {
   #authorize(
     request: RtspRequest,
     cseq: string,
-    target: RequestTarget,
+    served: ServedTarget,
     connection: ConnectionInfo,
-    now: number,
   ): Reply | undefined {
     const hooks = this.#authFailures;
     const address = connection.remoteAddress;
     if (hooks?.lockedOut(address)) return reply(STATUS.Forbidden, cseq);
-    const { action, path } = this.#authTarget(request, target, connection, now);
+    const { action, path } = served;
     const result = authorizeRequest(this.#auth!, {
       method: request.method,
       uri: request.uri,
@@ -493,38 +519,26 @@ export class RtspResponder {
     }
   }
 
-  /**
-   * What a request asks to do, and to which stream path: publishing for
-   * ANNOUNCE, RECORD and anything on a publishing session; reading otherwise.
-   * A track URL counts as its stream's path.
-   */
-  #authTarget(
+  /** The stream a request is authorized for and served from (see {@linkcode servedTarget}). */
+  #servedTarget(
     request: RtspRequest,
     target: RequestTarget,
+    transports: readonly TransportSpec[] | undefined,
     connection: ConnectionInfo,
     now: number,
-  ): { action: Action; path: string } {
+  ): ServedTarget {
     const header = request.headers.get("session");
     const session = header === undefined
       ? undefined
       : this.sessions.get(parseSessionHeader(header), now);
-    if (session) {
-      return { action: session.mode === "record" ? "publish" : "read", path: session.path };
-    }
-    if (request.method === "ANNOUNCE" || request.method === "RECORD") {
-      return { action: "publish", path: target.path };
-    }
-    if (request.method === "SETUP") {
-      const transport = request.headers.get("transport") ?? "";
-      if (/mode\s*=\s*"?(record|receive)/i.test(transport)) {
-        const match = this.#announcedTrack(connection.id, target.path, undefined);
-        return { action: "publish", path: match?.announcement.path ?? target.path };
-      }
-      const split = splitLastSegment(target.path);
-      // Track URLs end in a control like trackID=0 (ours) or streamid=0.
-      if (split && /=\d+$/.test(split[1])) return { action: "read", path: split[0] };
-    }
-    return { action: "read", path: target.path };
+    return servedTarget({
+      method: request.method,
+      path: target.path,
+      transports,
+      session,
+      announcedPath: (path) =>
+        this.#announcedTrack(connection.id, path, undefined)?.announcement.path,
+    });
   }
 
   #public(): string {
@@ -532,12 +546,12 @@ export class RtspResponder {
   }
 
   /** RFC 2326, 10.3: a publisher describes what it will RECORD. */
-  #announce(
+  async #announce(
     request: RtspRequest,
     cseq: string,
     target: RequestTarget,
     connection: ConnectionInfo,
-  ): Reply {
+  ): Promise<Reply> {
     if (!this.#media.canPublish) {
       return reply(STATUS.MethodNotAllowed, cseq, { headers: { allow: this.#public() } });
     }
@@ -551,12 +565,12 @@ export class RtspResponder {
     if (!parsed.ok) return reply(STATUS.BadRequest, cseq);
     const tracks = announcedTracks(parsed.sdp);
     if (tracks.length === 0) return reply(STATUS.UnsupportedMediaType, cseq);
-    if (this.#media.canPublish(target.path) === "busy") return reply(STATUS.Forbidden, cseq);
-    let held = this.#announcements.get(connection.id);
-    if (!held) this.#announcements.set(connection.id, held = new Map());
-    held.delete(target.path);
-    if (held.size >= MAX_ANNOUNCEMENTS_PER_CONNECTION) held.delete(held.keys().next().value!);
-    held.set(target.path, { path: target.path, sdp: text, tracks });
+    if (await this.#media.canPublish(target.path) !== "ok") return reply(STATUS.Forbidden, cseq);
+    if (!this.#announcements.hold(connection.id, { path: target.path, sdp: text, tracks })) {
+      // Announcements waiting for their SETUPs hold too much memory in all:
+      // try again later (RFC 2326, 11.5.4).
+      return reply(STATUS.ServiceUnavailable, cseq, { headers: { retryAfter: this.#retryAfter } });
+    }
     return reply(STATUS.Ok, cseq);
   }
 
@@ -568,7 +582,7 @@ export class RtspResponder {
   ): { announcement: Announcement; trackIndex: number } | undefined {
     const candidates = session?.announcement
       ? [session.announcement]
-      : [...(this.#announcements.get(connectionId)?.values() ?? [])];
+      : [...this.#announcements.of(connectionId)];
     for (const announcement of candidates) {
       const trackIndex = matchSetupTrack(announcement.path, path, announcement.tracks);
       if (trackIndex !== undefined) return { announcement, trackIndex };
@@ -580,6 +594,8 @@ export class RtspResponder {
     request: RtspRequest,
     cseq: string,
     target: RequestTarget,
+    served: ServedTarget,
+    choices: readonly TransportSpec[] | undefined,
     connection: ConnectionInfo,
     now: number,
   ): Promise<Reply> {
@@ -588,13 +604,9 @@ export class RtspResponder {
     if (session && nextSessionState(session.state, "SETUP") === undefined) {
       return reply(STATUS.MethodNotValidInThisState, cseq, { headers: { session: session.id } });
     }
-    const transportText = request.headers.get("transport");
-    if (transportText === undefined) return reply(STATUS.UnsupportedTransport, cseq);
-    const choices = parseTransport(transportText);
-    if ("error" in choices) return reply(STATUS.UnsupportedTransport, cseq);
+    if (choices === undefined) return reply(STATUS.UnsupportedTransport, cseq);
     // RFC 2326, 12.39: mode=record asks to publish; the first SETUP fixes the session's mode.
-    const mode = session?.mode ??
-      (choices.some((c) => c.mode === "record") ? "record" : "play");
+    const mode = served.action === "publish" ? "record" : "play";
     const withSession = session ? { headers: { session: session.id } } : {};
 
     let trackIndex: number;
@@ -607,7 +619,7 @@ export class RtspResponder {
       ({ trackIndex, announcement } = match);
       path = announcement.path;
     } else {
-      const found = await this.#resolve(target.path);
+      const found = await this.#resolve(served);
       if ("error" in found) return this.#lookupFailure(cseq, found);
       if (found.trackIndex === undefined) {
         // RFC 2326, 10.4 / C.1.1: SETUP names one track; the aggregate URL is
@@ -626,8 +638,13 @@ export class RtspResponder {
     }
 
     const isNew = session === undefined;
-    if (isNew && this.#maxSessions > 0 && this.sessions.size >= this.#maxSessions) {
-      // RFC 2326, 11.5.4 and 12.31: full for now; try again later.
+    if (
+      isNew &&
+      ((this.#maxSessions > 0 && this.sessions.size >= this.#maxSessions) ||
+        this.#quota.admit(connection.remoteAddress, connection.id) !== "ok")
+    ) {
+      // RFC 2326, 11.5.4 and 12.31: full for now (for everyone, or for this
+      // client's address or connection); try again later.
       return reply(STATUS.ServiceUnavailable, cseq, { headers: { retryAfter: this.#retryAfter } });
     }
     if (session === undefined) {
@@ -642,7 +659,7 @@ export class RtspResponder {
         state: "init",
         tracks: new Map(),
         lastActivityMs: now,
-        timeoutMs: this.#timeoutMs,
+        timeoutMs: this.#unplayedTimeoutMs,
       };
     }
     const ssrc = this.#media.ssrc?.(session, trackIndex) ?? this.#random32();
@@ -658,6 +675,12 @@ export class RtspResponder {
     if (old?.transport.interleaved) {
       this.#channelSet(session.connectionId).delete(old.transport.interleaved[0]);
     }
+    if (old?.transport.clientPorts) {
+      this.#udpClaims.release(session.id, old.clientAddress, old.transport.clientPorts);
+    }
+    if (chosen.delivery === "unicast" && chosen.clientPorts) {
+      this.#udpClaims.claim(session.id, connection.remoteAddress, chosen.clientPorts);
+    }
     const track: SessionTrack = {
       trackIndex,
       transport: chosen,
@@ -670,10 +693,14 @@ export class RtspResponder {
     };
     session.tracks.set(trackIndex, track);
     session.state = "ready";
-    if (isNew) this.sessions.add(session);
+    if (isNew) {
+      this.sessions.add(session);
+      this.#quota.add(session.id, connection.remoteAddress, connection.id);
+    }
     return reply(STATUS.Ok, cseq, {
       headers: {
-        session: `${session.id};timeout=${Math.round(session.timeoutMs / 1000)}`,
+        // The timeout a playing session has: the client's keep-alive interval.
+        session: `${session.id};timeout=${Math.round(this.#timeoutMs / 1000)}`,
         transport: formatTransport(chosen),
       },
     });
@@ -683,6 +710,13 @@ export class RtspResponder {
     let set = this.#channels.get(connectionId);
     if (!set) this.#channels.set(connectionId, set = new Set());
     return set;
+  }
+
+  /** Gives back what an ended session held: channels, client UDP ports, its quota slot. */
+  #forget(session: Session): void {
+    this.#releaseChannels(session);
+    this.#udpClaims.releaseSession(session.id);
+    this.#quota.remove(session.id);
   }
 
   #releaseChannels(session: Session): void {
@@ -739,6 +773,11 @@ export class RtspResponder {
         };
       }
       if (!choice.clientPorts) continue;
+      // Ports another session receives on are refused (461), never taken over:
+      // its RTP or RTCP would come to this session instead.
+      if (this.#udpClaims.heldByOther(connection.remoteAddress, choice.clientPorts, session.id)) {
+        continue;
+      }
       const ports = this.#media.udpPorts?.(session, trackIndex);
       if (!ports) continue;
       return {
@@ -804,6 +843,7 @@ export class RtspResponder {
       return reply(STATUS.InternalServerError, cseq, { headers: { session: session.id } });
     }
     session.state = "playing";
+    session.timeoutMs = this.#timeoutMs;
     // RTP-Info URLs are track URLs under the aggregate URL (RFC 2326, 12.33).
     const base = target.path === session.path
       ? target.base
@@ -847,10 +887,11 @@ export class RtspResponder {
     if (session.mode !== "record") {
       return reply(STATUS.MethodNotValidInThisState, cseq, withSession);
     }
-    if (session.state !== "recording" && this.#media.record?.(session) === "busy") {
+    if (session.state !== "recording" && (this.#media.record?.(session) ?? "ok") !== "ok") {
       return reply(STATUS.Forbidden, cseq, withSession);
     }
     session.state = "recording";
+    session.timeoutMs = this.#timeoutMs;
     return reply(STATUS.Ok, cseq, withSession);
   }
 
@@ -868,7 +909,7 @@ export class RtspResponder {
     const session = found.session;
     session.state = "init";
     this.sessions.delete(session.id);
-    this.#releaseChannels(session);
+    this.#forget(session);
     this.#media.end?.(session, "teardown");
     return reply(STATUS.Ok, cseq, { headers: { session: session.id } });
   }

@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { StaticCatalogue, type StreamDescription } from "./catalogue.ts";
 import { MessageFramer } from "./framer.ts";
-import { type ConnectionInfo, type MediaController, RtspResponder } from "./responder.ts";
+import {
+  type ConnectionInfo,
+  type MediaController,
+  RtspResponder,
+  type RtspResponderOptions,
+} from "./responder.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -36,7 +41,10 @@ const AUDIO_ONLY: StreamDescription = {
 };
 
 /** A responder whose clock, ids and random numbers are fixed. */
-function harness(media: MediaController = { udpPorts: () => ({ rtp: 6970, rtcp: 6971 }) }) {
+function harness(
+  media: MediaController = { udpPorts: () => ({ rtp: 6970, rtcp: 6971 }) },
+  options: Partial<RtspResponderOptions> = {},
+) {
   const clock = { now: T0 };
   let ids = 0;
   let random = 0x11111111;
@@ -46,6 +54,7 @@ function harness(media: MediaController = { udpPorts: () => ({ rtp: 6970, rtcp: 
     now: () => clock.now,
     newSessionId: () => `SESSION${++ids}`,
     random32: () => (random += 0x11111111) >>> 0,
+    ...options,
   });
   const conn: ConnectionInfo = { id: 1, remoteAddress: "127.0.0.1", localAddress: "127.0.0.1" };
   async function exchange(request: string, connection = conn): Promise<string> {
@@ -360,6 +369,57 @@ Deno.test("sessions time out on the injected clock; requests and touches refresh
   assert.match(
     await exchange("PLAY rtsp://h/radio RTSP/1.0\r\nCSeq: 3\r\nSession: SESSION1\r\n\r\n"),
     /454 Session Not Found/,
+  );
+});
+
+Deno.test("a session that never played expires sooner than one that plays", async () => {
+  const ended: string[] = [];
+  const { exchange, responder, clock } = harness({
+    udpPorts: () => ({ rtp: 6970, rtcp: 6971 }),
+    end: (s, why) => ended.push(`${s.id}:${why}`),
+  }, { unplayedSessionTimeoutMs: 10_000 });
+  for (const port of [5000, 5002]) {
+    const answer = await exchange(
+      `SETUP rtsp://h/radio RTSP/1.0\r\nCSeq: 1\r\nTransport: RTP/AVP;unicast;client_port=${port}\r\n\r\n`,
+    );
+    // Clients are told the timeout of a playing session: their keep-alive interval.
+    assert.match(answer, /Session: SESSION\d;timeout=60\r\n/);
+  }
+  assert.match(
+    await exchange("PLAY rtsp://h/radio RTSP/1.0\r\nCSeq: 2\r\nSession: SESSION2\r\n\r\n"),
+    /200 OK/,
+  );
+  clock.now += 10_001;
+  assert.deepEqual(responder.expireSessions().map((s) => s.id), ["SESSION1"]);
+  clock.now += 49_000;
+  assert.deepEqual(responder.expireSessions().map((s) => s.id), []);
+  clock.now += 1_000;
+  assert.deepEqual(responder.expireSessions().map((s) => s.id), ["SESSION2"]);
+  assert.deepEqual(ended, ["SESSION1:timeout", "SESSION2:timeout"]);
+});
+
+Deno.test("an expired session found by a request is ended through expire, not dropped", async () => {
+  const ended: string[] = [];
+  const { exchange, responder, clock } = harness({
+    udpPorts: () => ({ rtp: 6970, rtcp: 6971 }),
+    end: (s, why) => ended.push(`${s.id}:${why}`),
+  });
+  await exchange(
+    "SETUP rtsp://h/radio RTSP/1.0\r\nCSeq: 1\r\nTransport: RTP/AVP;unicast;client_port=5000\r\n\r\n",
+  );
+  clock.now += 61_000;
+  assert.match(
+    await exchange("PLAY rtsp://h/radio RTSP/1.0\r\nCSeq: 2\r\nSession: SESSION1\r\n\r\n"),
+    /454 Session Not Found/,
+  );
+  // Its media and its client ports are released by the sweep, not leaked.
+  assert.deepEqual(responder.expireSessions().map((s) => s.id), ["SESSION1"]);
+  assert.deepEqual(ended, ["SESSION1:timeout"]);
+  assert.match(
+    await exchange(
+      "SETUP rtsp://h/radio RTSP/1.0\r\nCSeq: 3\r\nTransport: RTP/AVP;unicast;client_port=5000\r\n\r\n",
+    ),
+    /200 OK/,
   );
 });
 

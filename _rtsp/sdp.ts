@@ -20,6 +20,17 @@ function addressType(address: string): "IP4" | "IP6" {
 }
 
 /**
+ * A value for an SDP text field: RFC 8866, 9 `text` may not hold NUL, CR or
+ * LF, and nothing a client chose may start a line of its own; other controls
+ * are replaced too. Names come from paths, which are already refused when
+ * they hold controls (400): this is the second wall, not the first.
+ */
+function sdpText(value: string): string {
+  // deno-lint-ignore no-control-regex -- finding control characters is the point
+  return value.replace(/[\u0000-\u001f\u007f]/g, " ");
+}
+
+/**
  * Writes the SDP of a stream. Lines end in CRLF (RFC 8866, 5); `c=` is
  * `0.0.0.0` as RFC 2326 C.1.7 suggests for unicast, and each track's
  * `a=control` is relative to Content-Base (RFC 2326, C.1.1).
@@ -28,7 +39,7 @@ export function buildSdp(stream: StreamDescription, origin: SdpOrigin): string {
   const lines = [
     "v=0",
     `o=- ${origin.sessionId} ${origin.version} IN ${addressType(origin.address)} ${origin.address}`,
-    `s=${stream.name || "Stream"}`,
+    `s=${sdpText(stream.name) || "Stream"}`,
     "c=IN IP4 0.0.0.0",
     "t=0 0",
     "a=tool:rtsp.ts",

@@ -13,7 +13,7 @@
 
 import type { TrackDescription } from "./catalogue.ts";
 import type { CodecId } from "./media/source_track.ts";
-import { parseRequestTarget, trimTrailingSlashes } from "./url.ts";
+import { canonicalPath, parseRequestTarget } from "./url.ts";
 import { bytesToBase64, bytesToHex } from "./rtp/fmtp.ts";
 
 /** Largest SDP body accepted, in UTF-16 code units (~bytes for the ASCII SDP is). */
@@ -429,12 +429,6 @@ function decodePath(path: string): string {
   }
 }
 
-/** `/a/b/` and `/a/b` are the same resource for matching (as in `parseRequestTarget`). */
-function trimSlashes(path: string): string {
-  const trimmed = trimTrailingSlashes(path);
-  return trimmed === "" ? "/" : trimmed;
-}
-
 /**
  * The path a publisher's control designates, resolved against the ANNOUNCE
  * path (RFC 2326 C.1.1: relative to the aggregate URL): absolute URLs give
@@ -447,9 +441,8 @@ function controlPath(announcePath: string, control: string): string | undefined 
   if (control === "*" || control === "") return announcePath;
   const withoutQuery = control.split("?", 1)[0];
   if (withoutQuery === "") return announcePath;
-  if (withoutQuery.startsWith("/")) return trimSlashes(decodePath(withoutQuery));
-  const base = announcePath === "/" ? "" : announcePath;
-  return trimSlashes(`${base}/${decodePath(withoutQuery)}`);
+  if (withoutQuery.startsWith("/")) return canonicalPath(decodePath(withoutQuery));
+  return canonicalPath(`${announcePath}/${decodePath(withoutQuery)}`);
 }
 
 /**
@@ -466,8 +459,8 @@ export function matchSetupTrack(
   setupPath: string,
   tracks: readonly Pick<AnnouncedTrack, "publisherControl">[],
 ): number | undefined {
-  const base = trimSlashes(announcePath);
-  const target = trimSlashes(setupPath);
+  const base = canonicalPath(announcePath);
+  const target = canonicalPath(setupPath);
   const matches: number[] = [];
   tracks.forEach((track, i) => {
     if (track.publisherControl === undefined) return;

@@ -79,8 +79,11 @@ export interface Session {
   readonly tracks: Map<number, SessionTrack>;
   /** Milliseconds on the injected clock of the last request or RTCP packet. */
   lastActivityMs: number;
-  /** RFC 2326, 12.37: idle time after which the session is ended. */
-  readonly timeoutMs: number;
+  /**
+   * RFC 2326, 12.37: idle time after which the session is ended. Shorter until
+   * the session first plays or records (a SETUP alone holds a slot briefly).
+   */
+  timeoutMs: number;
 }
 
 /** Whether any track of the session is interleaved on its RTSP connection. */

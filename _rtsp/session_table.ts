@@ -28,15 +28,15 @@ export class SessionTable {
 
   /**
    * The live session with `id`, refreshed to `nowMs`; `undefined` when unknown
-   * or idle past its timeout (RFC 2326, 12.37), in which case it is removed.
+   * or idle past its timeout (RFC 2326, 12.37), in which case the next
+   * {@linkcode expire} removes it.
    */
   touch(id: string, nowMs: number): Session | undefined {
     const session = this.#sessions.get(id);
     if (session === undefined) return undefined;
-    if (nowMs - session.lastActivityMs > session.timeoutMs) {
-      this.#sessions.delete(id);
-      return undefined;
-    }
+    // Left in the table for expire(): its owner must hear of the end (media
+    // stopped, ports and slots given back), which a silent delete here skipped.
+    if (nowMs - session.lastActivityMs > session.timeoutMs) return undefined;
     session.lastActivityMs = nowMs;
     return session;
   }

@@ -26,12 +26,15 @@ Deno.test("SessionTable expires idle sessions on the injected clock", () => {
   assert.equal(table.size, 0);
 });
 
-Deno.test("SessionTable.touch() refreshes a live session and drops a stale one", () => {
+Deno.test("SessionTable.touch() refreshes a live session and leaves a stale one to expire()", () => {
   const table = new SessionTable();
   table.add(session("a", 0));
   assert.equal(table.touch("a", 59_000)?.id, "a");
   assert.equal(table.touch("a", 118_000)?.lastActivityMs, 118_000);
   assert.equal(table.touch("a", 178_001), undefined);
+  // Not dropped silently: expire() returns it, so its media is stopped and its ports freed.
+  assert.equal(table.has("a"), true);
+  assert.deepEqual(table.expire(178_001).map((s) => s.id), ["a"]);
   assert.equal(table.has("a"), false);
   assert.equal(table.touch("zzz", 0), undefined);
 });

@@ -10,18 +10,50 @@ export function trimTrailingSlashes(path: string): string {
   return end === path.length ? path : path.slice(0, end);
 }
 
-/** A request target: the path (percent-decoded, no trailing slash) and the URL to echo back. */
+/** A request target: the canonical path and the URL to echo back. */
 export interface RequestTarget {
-  /** `/a/b`; `*` for `OPTIONS *`. */
+  /** `/a/b`, canonical (see {@linkcode canonicalPath}); `*` for `OPTIONS *`. */
   readonly path: string;
   /** The absolute URL without query, used for Content-Base and RTP-Info. */
   readonly base: string;
 }
 
 /**
+ * Whether a decoded path holds a character that must never reach a header,
+ * an SDP line or a log line: C0 controls, DEL, C1 controls, and the Unicode
+ * line and paragraph separators that some viewers take as line breaks.
+ */
+export function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c === 0x2028 || c === 0x2029) return true;
+  }
+  return false;
+}
+
+/**
+ * The one form of a path that rules and lookups see: empty segments (`//`) and
+ * `.` dropped, `..` removing the segment before it and never climbing above
+ * the root (RFC 3986, 5.2.4 remove_dot_segments), no trailing slash. So
+ * `//test`, `/a/./b/` and `/x/../a/b` are `/test`, `/a/b` and `/a/b`.
+ * Linear in the length of `path`.
+ */
+export function canonicalPath(path: string): string {
+  const out: string[] = [];
+  for (const segment of path.split("/")) {
+    if (segment === "" || segment === ".") continue;
+    if (segment === "..") out.pop();
+    else out.push(segment);
+  }
+  return "/" + out.join("/");
+}
+
+/**
  * Parses a Request-URI. Returns `undefined` when it is not `*` nor an absolute
- * `rtsp://`/`rtsps://` URL, or its path is not valid percent-encoding (400).
- * `..` segments are kept, not resolved: the catalogue refuses them.
+ * `rtsp://`/`rtsps://` URL, its path is not valid percent-encoding, or the
+ * decoded path holds a control character (all 400). The path is canonical
+ * ({@linkcode canonicalPath}), computed once here so that permissions, the
+ * catalogue and publishing all see the same string.
  */
 export function parseRequestTarget(uri: string): RequestTarget | undefined {
   if (uri === "*") return { path: "*", base: "*" };
@@ -33,11 +65,10 @@ export function parseRequestTarget(uri: string): RequestTarget | undefined {
   } catch {
     return undefined;
   }
-  if (path.includes("\0")) return undefined;
-  path = trimTrailingSlashes(path);
-  if (!path.startsWith("/")) path = `/${path}`;
+  // A decoded CR LF would put attacker-chosen lines into an SDP or the log.
+  if (hasControlCharacter(path)) return undefined;
   const base = `${m[1].toLowerCase()}://${m[2]}${trimTrailingSlashes(m[3])}`;
-  return { path, base };
+  return { path: canonicalPath(path), base };
 }
 
 /** The parent path and last segment: `/a/b/trackID=1` → [`/a/b`, `trackID=1`]. */

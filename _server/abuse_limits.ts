@@ -13,6 +13,12 @@ export interface AbuseLimits {
   readonly maxConnectionsPerAddress: number;
   /** Sessions in total; past it a SETUP that would create one gets 503. */
   readonly maxSessions: number;
+  /** Sessions one client address may hold; past it a SETUP that would create one gets 503. */
+  readonly maxSessionsPerAddress: number;
+  /** Sessions one connection may create and hold; past it 503. */
+  readonly maxSessionsPerConnection: number;
+  /** A session that has not played or recorded yet ends after this long idle. */
+  readonly setupTimeoutMs: number;
   /** Requests per second on one connection (burst twice that); 0 = no limit. */
   readonly maxRequestsPerSecond: number;
   /** A request head must be complete this long after its first byte, or the connection closes. */
@@ -35,6 +41,13 @@ export const DEFAULT_ABUSE_LIMITS: AbuseLimits = {
   maxConnections: 4096,
   maxConnectionsPerAddress: 0,
   maxSessions: 4096,
+  // A relay's load test reads 1000 sessions from one host; an attacker on one
+  // address still leaves three quarters of the slots to everyone else.
+  maxSessionsPerAddress: 1024,
+  // A player holds one session per connection, a publisher one or two.
+  maxSessionsPerConnection: 16,
+  // Players PLAY within milliseconds of their SETUPs; 60 s is for keep-alives.
+  setupTimeoutMs: 10_000,
   maxRequestsPerSecond: 0,
   headTimeoutMs: 10_000,
   idleTimeoutMs: 60_000,

@@ -16,7 +16,8 @@ import { RtspServer } from "./server.ts";
 import { type AbuseLimits, AuthFailureTracker, DEFAULT_ABUSE_LIMITS } from "./abuse_limits.ts";
 import { type AuthConfig, createAuth } from "../_rtsp/auth/config.ts";
 import { type PortRange, type UdpBackend, UdpPair } from "./udp_transport.ts";
-import { compilePathPattern, normalizePath } from "../_rtsp/auth/permissions.ts";
+import { compilePathPattern } from "../_rtsp/auth/permissions.ts";
+import { canonicalPath } from "../_rtsp/url.ts";
 
 /** Default wait for a new publisher before a published path's readers are ended. */
 export const DEFAULT_GRACE_MS = 10_000;
@@ -27,7 +28,7 @@ export const TEST_STREAM_PATH = "/test";
 /** Whether a path matches any of `patterns`; patterns must be valid. */
 function pathMatcher(patterns: readonly string[]): (path: string) => boolean {
   const compiled = patterns.map(compilePathPattern);
-  return (path) => compiled.some((regex) => regex.test(normalizePath(path)));
+  return (path) => compiled.some((regex) => regex.test(canonicalPath(path)));
 }
 
 /** Options of {@linkcode createApp}. */
@@ -155,6 +156,11 @@ export async function createApp(options: AppOptions): Promise<App> {
     catalogue: library,
     sessionTimeoutMs: options.sessionTimeoutMs,
     maxSessions: abuse.maxSessions,
+    sessionCaps: {
+      perAddress: abuse.maxSessionsPerAddress,
+      perConnection: abuse.maxSessionsPerConnection,
+    },
+    unplayedSessionTimeoutMs: abuse.setupTimeoutMs || undefined,
     retryAfterSeconds: abuse.retryAfterSeconds,
   });
   const server = new RtspServer({

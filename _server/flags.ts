@@ -18,6 +18,9 @@ const LIMIT_FLAGS: ReadonlyArray<readonly [string, keyof AbuseLimits, number]> =
   ["max-connections", "maxConnections", 1],
   ["max-connections-per-ip", "maxConnectionsPerAddress", 1],
   ["max-sessions", "maxSessions", 1],
+  ["max-sessions-per-ip", "maxSessionsPerAddress", 1],
+  ["max-sessions-per-connection", "maxSessionsPerConnection", 1],
+  ["setup-timeout", "setupTimeoutMs", 1000],
   ["max-request-rate", "maxRequestsPerSecond", 1],
   ["head-timeout", "headTimeoutMs", 1000],
   ["idle-timeout", "idleTimeoutMs", 1000],
@@ -112,6 +115,11 @@ Limits (503 with Retry-After, or the connection closed; 0 switches one off):
   --max-connections N         in total (default ${DEFAULT_ABUSE_LIMITS.maxConnections})
   --max-connections-per-ip N  from one address (default ${DEFAULT_ABUSE_LIMITS.maxConnectionsPerAddress} = none)
   --max-sessions N            in total (default ${DEFAULT_ABUSE_LIMITS.maxSessions})
+  --max-sessions-per-ip N     held by one address (default ${DEFAULT_ABUSE_LIMITS.maxSessionsPerAddress})
+  --max-sessions-per-connection N  made on one connection (default ${DEFAULT_ABUSE_LIMITS.maxSessionsPerConnection})
+  --setup-timeout S           seconds a session that never played may idle (default ${
+  DEFAULT_ABUSE_LIMITS.setupTimeoutMs / 1000
+})
   --max-request-rate N        requests per second per connection (default ${DEFAULT_ABUSE_LIMITS.maxRequestsPerSecond} = none)
   --head-timeout S            seconds to finish a request head (default ${
   DEFAULT_ABUSE_LIMITS.headTimeoutMs / 1000

@@ -82,6 +82,11 @@ export class MediaLibrary implements MediaCatalogue {
     return this.#shared.get(path);
   }
 
+  /** Whether `path` names a file under the root (which can never be published to). */
+  async hasFile(path: string): Promise<boolean> {
+    return this.#files ? (await this.#files.resolve(path)) !== undefined : false;
+  }
+
   /** Opens the file at `path` for one session. */
   async openFile(path: string): Promise<OpenedFile | LookupFailure> {
     return this.#files ? await this.#files.open(path) : { error: "not-found" };

@@ -154,17 +154,31 @@ export class MediaHub implements MediaController {
     return { address: group.address, rtp, rtcp: rtp + 1, ttl: options.ttl };
   }
 
-  canPublish(path: string): PublishVerdict {
+  /**
+   * A path can be published to unless a file or a live source is served there
+   * (never: "reserved"), or someone publishes there and the path is not
+   * configured for replacement ("busy").
+   */
+  async canPublish(path: string): Promise<PublishVerdict> {
+    const verdict = this.#sharedVerdict(path);
+    if (verdict !== "ok") return verdict;
+    return await this.#options.library.hasFile(path) ? "reserved" : "ok";
+  }
+
+  /** The verdict from the shared stream at `path` alone. */
+  #sharedVerdict(path: string): PublishVerdict {
     const shared = this.#options.library.shared(path);
     if (shared === undefined) return "ok";
     // A live source is never replaced; a relayed path in its grace period, or
     // at any time where the path is configured so.
-    if (!(shared instanceof RelayStream)) return "busy";
+    if (!(shared instanceof RelayStream)) return "reserved";
     return !shared.hasPublisher || this.#options.replacePublisher?.(path) ? "ok" : "busy";
   }
 
   record(session: Session): PublishVerdict {
-    if (!session.announcement || this.canPublish(session.path) === "busy") return "busy";
+    if (!session.announcement) return "busy";
+    const verdict = this.#sharedVerdict(session.path);
+    if (verdict !== "ok") return verdict;
     const library = this.#options.library;
     let relay = library.shared(session.path) as RelayStream | undefined;
     const previous = relay?.publisherId;

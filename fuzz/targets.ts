@@ -10,6 +10,7 @@ import { framerTarget } from "./targets/framer.ts";
 import { rangeTarget, transportTarget, urlTarget } from "./targets/headers.ts";
 import { responderTarget } from "./targets/responder.ts";
 import { mediaTargets } from "./targets/rtp.ts";
+import { canonicalPathTarget, servedTargetTarget } from "./targets/paths.ts";
 import { pictureOrderTargets } from "./targets/picture_order.ts";
 import { sdpTarget } from "./targets/sdp.ts";
 
@@ -21,6 +22,8 @@ export const TARGETS: readonly FuzzTarget[] = [
   transportTarget,
   rangeTarget,
   urlTarget,
+  canonicalPathTarget,
+  servedTargetTarget,
   sdpTarget,
   ...mediaTargets,
   ...pictureOrderTargets,

@@ -9,6 +9,8 @@
  * @module
  */
 
+import { canonicalPath } from "../url.ts";
+
 /** What a client wants to do with a path. */
 export type Action = "read" | "publish";
 
@@ -79,21 +81,6 @@ function compile(pattern: string): RegExp {
   return new RegExp(source + "$", "u");
 }
 
-/**
- * Resolves `.` and `..` segments and drops empty ones (RFC 3986, 5.2.4), so
- * that `/public/../secret` is judged as `/secret`. The catalogue refuses such
- * paths anyway; this keeps the check right even if it did not.
- */
-export function normalizePath(path: string): string {
-  const out: string[] = [];
-  for (const segment of path.split("/")) {
-    if (segment === "" || segment === ".") continue;
-    if (segment === "..") out.pop();
-    else out.push(segment);
-  }
-  return "/" + out.join("/");
-}
-
 interface CompiledRule {
   readonly regex: RegExp;
   readonly read?: ReadonlySet<string>;
@@ -131,7 +118,8 @@ export class Permissions {
    * path, e.g. `/cam/1`, as `parseRequestTarget` gives it)?
    */
   decide(action: Action, path: string, user: string | undefined): Decision {
-    const normalized = path === "*" ? "*" : normalizePath(path);
+    // Request paths arrive canonical; patterns from elsewhere (e.g. --replace-publisher) may not.
+    const normalized = path === "*" ? "*" : canonicalPath(path);
     for (const rule of this.#rules) {
       const list = action === "read" ? rule.read : rule.publish;
       if (list === undefined || !rule.regex.test(normalized)) continue;

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
+import { canonicalPath } from "../url.ts";
 import {
   type Action,
   type Decision,
-  normalizePath,
   type PathRule,
   patternError,
   Permissions,
@@ -131,7 +131,7 @@ Deno.test("patternError() explains invalid patterns; the constructor refuses the
   assert.equal(deep.decide("read", "/a/b/y", undefined), "authenticate");
 });
 
-Deno.test("normalizePath() resolves dot segments and never climbs above the root", () => {
+Deno.test("canonicalPath() resolves dot segments and never climbs above the root", () => {
   const cases: ReadonlyArray<[string, string]> = [
     ["/a/b", "/a/b"],
     ["/a/./b", "/a/b"],
@@ -141,5 +141,5 @@ Deno.test("normalizePath() resolves dot segments and never climbs above the root
     ["/", "/"],
     ["", "/"],
   ];
-  for (const [input, expected] of cases) assert.equal(normalizePath(input), expected, input);
+  for (const [input, expected] of cases) assert.equal(canonicalPath(input), expected, input);
 });
