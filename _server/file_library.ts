@@ -70,7 +70,14 @@ export class FileLibrary {
   /**
    * The real path of the file a request path names, or undefined when it is not
    * a regular file inside the root. `..`, `%2e%2e` (decoded before this),
-   * absolute-looking segments and symlinks that point outside are all refused.
+   * absolute-looking segments and symbolic links are all refused.
+   *
+   * Links are not followed, even to a file inside the root: permissions are
+   * decided on the request path, so `/public/x.mp4 -> ../cam/2.mp4` would
+   * serve a protected file under `/public/**`'s rules. A file is served only
+   * when its real path, relative to the root, is the path asked for (this also
+   * refuses another spelling of a name on a case-insensitive file system).
+   * The root itself may be a link: it was resolved once, at start.
    */
   async resolve(path: string): Promise<{ real: string; stat: Deno.FileInfo } | undefined> {
     const segments = path.split("/").filter((s) => s !== "");
@@ -79,9 +86,18 @@ export class FileLibrary {
       return undefined;
     }
     try {
-      const real = await Deno.realPath(`${this.#root}/${segments.join("/")}`);
+      const asked = `${this.#root}/${segments.join("/")}`;
+      const real = await Deno.realPath(asked);
       if (!real.startsWith(`${this.#root}/`)) {
         this.#log.warn(`refused ${path}: it resolves outside the root`);
+        return undefined;
+      }
+      if (real !== asked) {
+        this.#log.warn(
+          `refused ${path}: it goes through a symbolic link (to /${
+            real.slice(this.#root.length + 1)
+          }); links are not followed`,
+        );
         return undefined;
       }
       const stat = await Deno.stat(real);

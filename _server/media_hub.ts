@@ -24,6 +24,8 @@ import { FilePlayer } from "./file_player.ts";
 import { RelayStream } from "./relay_stream.ts";
 import type { PublishVerdict } from "../_rtsp/responder.ts";
 import type { FileMedia } from "../_rtsp/media/file_media.ts";
+import { AddressPool } from "./address_pool.ts";
+import { recordReceiverReports } from "./receiver_reports.ts";
 
 /** What plays one session. */
 type Playback =
@@ -54,6 +56,15 @@ export interface MulticastOptions {
 /** A stream's multicast group and who has joined it. */
 interface GroupState {
   readonly address: string;
+  /** `address` as a number, to give back to the pool. */
+  readonly addressNumber: number;
+  /**
+   * Sessions that were given this group at SETUP, playing or not: the group
+   * (and its address) is kept until the last of them ends, since a client
+   * told the address at SETUP may PLAY (again) at any time.
+   */
+  readonly holders: Set<string>;
+  /** Holders playing now: the group is fed while there is one. */
   readonly members: Set<string>;
   reader?: Reader;
   /** For a file: the one timeline the group plays, and how to close the file. */
@@ -112,12 +123,20 @@ export class MediaHub implements MediaController {
   #tcpRoutes = new Map<number, Map<number, Route>>();
   /** Publishing sessions and the path each feeds. */
   #publishing = new Map<string, RelayStream>();
-  /** Multicast groups by stream path. */
+  /** Multicast groups by stream path; a group goes when its last holder ends. */
   #groups = new Map<string, GroupState>();
+  /** Addresses of `--multicast-range` not held by a group. */
+  #addresses: AddressPool | undefined;
 
   /** @param options see {@linkcode MediaHubOptions} */
   constructor(options: MediaHubOptions) {
     this.#options = options;
+    if (options.multicast) {
+      this.#addresses = new AddressPool(
+        options.multicast.firstAddress,
+        options.multicast.addressCount,
+      );
+    }
     const fromUdp = (bytes: Uint8Array, address: string, port: number) => {
       const route = this.#udpRoutes.get(`${address}:${port}`);
       if (route) this.#received(route, bytes);
@@ -131,27 +150,56 @@ export class MediaHub implements MediaController {
     return this.#playing.size;
   }
 
+  /** Multicast groups held now (for tests and stats); each holds one address of the range. */
+  get multicastGroupCount(): number {
+    return this.#groups.size;
+  }
+
   /** The reader of a playing session (for tests and stats). */
   readerOf(sessionId: string): Reader | undefined {
     const playback = this.#playing.get(sessionId);
     return playback?.kind === "multicast" ? undefined : playback?.reader;
   }
 
+  /**
+   * SETUP of a multicast track: the path's group, made on first use. The
+   * session holds the group from now until it ends ({@linkcode end}), whether
+   * it ever plays or not; then the address goes back to the pool.
+   */
   multicast(session: Session, trackIndex: number): MulticastGroup | undefined {
-    const options = this.#options.multicast;
     // A shared stream's group carries it; a file's group gets one timeline of its own.
-    if (!options) return undefined;
     let group = this.#groups.get(session.path);
     if (!group) {
-      if (this.#groups.size >= options.addressCount) return undefined;
+      const address = this.#addresses?.allocate();
+      // Every address of the range is held: 461 until a group is given back.
+      if (address === undefined) return undefined;
       group = {
-        address: formatIpv4((options.firstAddress + this.#groups.size) >>> 0),
+        address: formatIpv4(address),
+        addressNumber: address,
+        holders: new Set(),
         members: new Set(),
       };
       this.#groups.set(session.path, group);
     }
+    group.holders.add(session.id);
+    return this.#groupPorts(group, trackIndex);
+  }
+
+  /** Where track `trackIndex` of `group` is sent (RFC 2326, 12.39 `destination`, `port`, `ttl`). */
+  #groupPorts(group: GroupState, trackIndex: number): MulticastGroup {
+    const options = this.#options.multicast!;
     const rtp = options.firstPort + 2 * trackIndex;
     return { address: group.address, rtp, rtcp: rtp + 1, ttl: options.ttl };
+  }
+
+  /** A session that held its path's group ended: the last one out gives the address back. */
+  #releaseGroup(session: Session): void {
+    const group = this.#groups.get(session.path);
+    if (!group?.holders.delete(session.id) || group.holders.size > 0) return;
+    // Members are holders, so #stop has already stopped the group's reader.
+    this.#groups.delete(session.path);
+    this.#addresses?.release(group.addressNumber);
+    this.#options.log.debug(`${session.path}: multicast group ${group.address} released`);
   }
 
   /**
@@ -221,7 +269,8 @@ export class MediaHub implements MediaController {
       this.#options.endSession(reader.session.id, "source-ended");
     }
     const group = this.#groups.get(relay.path);
-    for (const id of group?.members ?? []) this.#options.endSession(id, "source-ended");
+    // A copy: each session ended leaves the set (and the last one, the group).
+    for (const id of [...group?.members ?? []]) this.#options.endSession(id, "source-ended");
     this.#options.library.removeShared(relay);
   }
 
@@ -266,15 +315,14 @@ export class MediaHub implements MediaController {
 
   /** A packet a client sent: publisher media into its relay, RTCP refreshes the session. */
   #received(route: Route, bytes: Uint8Array): void {
-    if (route.relay && !route.rtcp) {
-      // A publisher's media keeps its session alive: some cameras send no RTCP.
-      this.#options.touch(route.sessionId);
-      route.relay.receiveRtp(route.trackIndex, bytes);
+    if (!route.relay) {
+      this.#receivedRtcp(route.sessionId, bytes);
       return;
     }
+    // A publisher's media keeps its session alive: some cameras send no RTCP.
     this.#options.touch(route.sessionId);
-    if (route.relay) route.relay.receiveRtcp(route.trackIndex, bytes);
-    else this.#receivedRtcp(route.sessionId, bytes);
+    if (route.rtcp) route.relay.receiveRtcp(route.trackIndex, bytes);
+    else route.relay.receiveRtp(route.trackIndex, bytes);
   }
 
   udpPorts(_session: Session, _trackIndex: number): UdpPorts | undefined {
@@ -346,6 +394,7 @@ export class MediaHub implements MediaController {
       return;
     }
     this.#stop(session, reason !== "connection-closed");
+    this.#releaseGroup(session);
   }
 
   /**
@@ -357,35 +406,50 @@ export class MediaHub implements MediaController {
     const group = this.#groups.get(session.path);
     const sockets = this.#options.multicast?.sockets;
     if (!group || !sockets) throw new Error(`no multicast group for ${session.path}`);
-    if (group.file) {
-      group.members.add(session.id);
-      this.#playing.set(session.id, { kind: "multicast" });
-      return { range: { start: "now" }, tracks: [] };
+    if (!group.file) {
+      const opened = await this.#options.library.openFile(session.path);
+      if ("error" in opened) throw new Error(`cannot open ${session.path}: ${opened.error}`);
+      // While the file opened the session may have ended (and the group with it).
+      if (this.#groups.get(session.path) !== group || !group.holders.has(session.id)) {
+        opened.close();
+        throw new Error(`session ${session.id} ended while ${session.path} was opened`);
+      }
+      if (!group.file) {
+        // Every track of the file goes to the group; the first member's SETUP values seed it.
+        const reader = new UdpReader(
+          this.#groupSession(
+            group,
+            session,
+            opened.media.tracks.length,
+            (i) => session.tracks.get(i)?.ssrc,
+          ),
+          sockets,
+        );
+        const player = this.#filePlayer(opened.media, reader);
+        group.members.add(session.id);
+        this.#playing.set(session.id, { kind: "multicast" });
+        group.reader = reader;
+        group.file = { player, close: opened.close };
+        return await player.play(undefined);
+      }
+      // Another member started the group's timeline meanwhile: join it.
+      opened.close();
     }
-    const opened = await this.#options.library.openFile(session.path);
-    if ("error" in opened) throw new Error(`cannot open ${session.path}: ${opened.error}`);
-    // Every track of the file goes to the group; the first member's SETUP values seed it.
-    const reader = new UdpReader(
-      this.#groupSession(session, opened.media.tracks.length, (i) => session.tracks.get(i)?.ssrc),
-      sockets,
-    );
-    const player = this.#filePlayer(opened.media, reader);
     group.members.add(session.id);
     this.#playing.set(session.id, { kind: "multicast" });
-    group.reader = reader;
-    group.file = { player, close: opened.close };
-    return await player.play(undefined);
+    return { range: { start: "now" }, tracks: [] };
   }
 
   /** The session a group's reader sends as: every track, to the group's address and ports. */
   #groupSession(
+    group: GroupState,
     member: Session,
     trackCount: number,
     ssrc: (trackIndex: number) => number | undefined,
   ): Session {
     const tracks = new Map(
       Array.from({ length: trackCount }, (_, trackIndex) => {
-        const g = this.multicast(member, trackIndex)!;
+        const g = this.#groupPorts(group, trackIndex);
         const own = member.tracks.get(trackIndex);
         return [trackIndex, {
           trackIndex,
@@ -427,6 +491,7 @@ export class MediaHub implements MediaController {
     if (group.reader) return stream.position(session.tracks.keys());
     // The group's reader stands for every track of the stream.
     const groupSession = this.#groupSession(
+      group,
       session,
       stream.description.tracks.length,
       (i) => stream.ssrc(i) ?? 0,
@@ -444,21 +509,34 @@ export class MediaHub implements MediaController {
     if (route) this.#received(route, route.relay && !route.rtcp ? payload.slice() : payload);
   }
 
+  /**
+   * RTCP from a reader. Any valid compound packet refreshes its session, even
+   * one with no report about our SSRCs (RFC 2326, 12.37: RTCP is a sign of
+   * life; RFC 3550, 6.4.2: a receiver that has received nothing yet sends an
+   * RR with no report block). Bytes that are not RTCP do not. What is kept is
+   * bounded whatever the client sends: one report per track
+   * ({@linkcode recordReceiverReports}).
+   */
   #receivedRtcp(sessionId: string, bytes: Uint8Array): void {
-    this.#options.touch(sessionId);
     const parsed = parseRtcpCompound(bytes);
+    if (!parsed.ok) return;
+    this.#options.touch(sessionId);
     const reader = this.readerOf(sessionId);
-    if (!parsed.ok || !reader) return;
-    for (const packet of parsed.packets) {
-      if (packet.type !== "rr" && packet.type !== "sr") continue;
-      for (const block of packet.reports) {
-        reader.reception.set(block.ssrc, {
-          fractionLost: block.fractionLost,
-          cumulativeLost: block.cumulativeLost,
-          jitter: block.jitter,
-        });
-      }
+    if (reader) recordReceiverReports(reader, parsed.packets, this.#sentSsrcs(reader));
+  }
+
+  /**
+   * The SSRC each of a reader's tracks is sent with: a shared stream's own
+   * (a relay sends its publisher's first SSRC, which a reader that set up
+   * before the first packet was not told), else the one given at SETUP.
+   */
+  #sentSsrcs(reader: Reader): Set<number> {
+    const stream = this.#options.library.shared(reader.session.path);
+    const sent = new Set<number>();
+    for (const track of reader.session.tracks.values()) {
+      sent.add(stream?.ssrc(track.trackIndex) ?? track.ssrc);
     }
+    return sent;
   }
 
   #readerFor(session: Session): Reader | undefined {

@@ -29,6 +29,8 @@ export interface Reader {
   readonly gate: DropGate;
   /** Latest receiver report per SSRC of ours. */
   readonly reception: Map<number, ReceptionStats>;
+  /** Report blocks the client sent about SSRCs we do not send it: counted, not kept. */
+  ignoredReportBlocks: number;
   /** Sends one frame, or drops it if the reader is too far behind. */
   deliver(delivery: FrameDelivery): void;
   /** Sends one RTCP compound packet for a track. */
@@ -62,6 +64,7 @@ export class TcpReader implements Reader {
   readonly session: Session;
   readonly gate: DropGate = new DropGate();
   readonly reception: Map<number, ReceptionStats> = new Map();
+  ignoredReportBlocks = 0;
   #writer: ConnectionWriter;
   #options: TcpReaderOptions;
   /** RTP channel per track index (RTCP is the next one). */
@@ -135,6 +138,7 @@ export class UdpReader implements Reader {
   readonly session: Session;
   readonly gate: DropGate = new DropGate();
   readonly reception: Map<number, ReceptionStats> = new Map();
+  ignoredReportBlocks = 0;
   #udp: UdpPair;
   /** Set while the cached GOP and the live frames behind it are being paced out. */
   #pacer: CatchUpPacer | undefined;
