@@ -17,6 +17,7 @@ import type { Reader, ReceptionStats } from "./reader.ts";
 class RecordingReader implements Reader {
   readonly gate = new DropGate();
   readonly reception = new Map<number, ReceptionStats>();
+  ignoredReportBlocks = 0;
   readonly frames: FrameDelivery[] = [];
   readonly rtcpSent: Array<{ trackIndex: number; bytes: Uint8Array }> = [];
   constructor(readonly session: Session) {}
