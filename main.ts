@@ -12,6 +12,9 @@ import { Logger } from "./_server/log.ts";
 import { createApp, TEST_STREAM_PATH } from "./_server/app.ts";
 import { loadConfig } from "./_server/config.ts";
 import { udpBackendProblem } from "./_server/udp_transport.ts";
+import { listenRtsps, type RtspsListener } from "./_server/rtsps_listener.ts";
+import { fitConnectionsToDescriptors } from "./_server/descriptor_budget.ts";
+import { readDescriptorLimit } from "./_server/descriptor_limit.ts";
 
 /** Exit code for a bad flag (as BSD sysexits EX_USAGE). */
 const EXIT_USAGE = 64;
@@ -39,6 +42,20 @@ async function main(args: string[]): Promise<number> {
     return EXIT_USAGE;
   }
   const log = new Logger(flags.logLevel);
+  // Past RLIMIT_NOFILE accepts fail (EMFILE): keep the connection limit below it.
+  const descriptorLimit = readDescriptorLimit();
+  if (descriptorLimit === undefined) {
+    log.debug("open file limit unknown (reading it needs --allow-ffi); connection limits kept");
+  }
+  const budget = fitConnectionsToDescriptors({
+    maxConnections: loaded.config.abuse.maxConnections,
+    explicit: loaded.config.explicitLimits.has("maxConnections"),
+    descriptorLimit,
+    // A reader of a file holds the file open too.
+    descriptorsPerConnection: flags.root === undefined ? 1 : 2,
+  });
+  if (budget.message) log.warn(budget.message);
+  const abuse = { ...loaded.config.abuse, maxConnections: budget.maxConnections };
   let listener: Deno.TcpListener;
   try {
     listener = Deno.listen({ port: flags.port, hostname: flags.hostname });
@@ -51,14 +68,16 @@ async function main(args: string[]): Promise<number> {
     log.error(`cannot listen on ${flags.hostname}:${flags.port}: ${why}`);
     return EXIT_LISTEN_FAILED;
   }
-  let tlsListener: Deno.TlsListener | undefined;
+  let tlsListener: RtspsListener | undefined;
   if (flags.tls) {
     try {
-      tlsListener = Deno.listenTls({
+      tlsListener = listenRtsps({
         port: flags.tls.port,
         hostname: flags.hostname,
         cert: Deno.readTextFileSync(flags.tls.certFile),
         key: Deno.readTextFileSync(flags.tls.keyFile),
+        // A handshake is part of getting the first request head: same deadline.
+        handshakeTimeoutMs: abuse.headTimeoutMs,
       });
     } catch (e) {
       listener.close();
@@ -91,7 +110,7 @@ async function main(args: string[]): Promise<number> {
     replacePublisher: flags.replacePublisher,
     waitForPublisherMs: flags.waitForPublisherMs,
     maxReaderLagMs: flags.maxReaderLagMs,
-    abuse: loaded.config.abuse,
+    abuse,
     auth: loaded.config.auth,
   });
   const server = app.server;

@@ -7,10 +7,11 @@
 import assert from "node:assert/strict";
 import { DEFAULT_ABUSE_LIMITS } from "./_server/abuse_limits.ts";
 import { ffmpegDecode, ffprobeStreams } from "./_testing/clients.ts";
+import { makeTestCertificate } from "./_testing/certificate.ts";
 import { startMain } from "./_testing/main_process.ts";
 import { RawClient } from "./_testing/raw_client.ts";
 import { startTestServer } from "./_testing/server.ts";
-import { requireTools, run } from "./_testing/tools.ts";
+import { requireTools } from "./_testing/tools.ts";
 
 const OPTIONS = (cseq: number) => `OPTIONS * RTSP/1.0\r\nCSeq: ${cseq}\r\n\r\n`;
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -161,34 +162,16 @@ Deno.test("idle connections without a session are closed; one with a session sta
 
 Deno.test("RTSPS: ffprobe and ffmpeg read rtsps:// with a certificate made for the test", async () => {
   if (!(await requireTools("rtsps", "openssl", "ffmpeg", "ffprobe"))) return;
-  const dir = await Deno.makeTempDir({ prefix: "rtsp_ts_tls_" });
-  const made = await run("openssl", [
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-days",
-    "1",
-    "-subj",
-    "/CN=127.0.0.1",
-    "-addext",
-    "subjectAltName=IP:127.0.0.1",
-    "-keyout",
-    `${dir}/key.pem`,
-    "-out",
-    `${dir}/cert.pem`,
-  ]);
-  assert.equal(made.code, 0, made.stderr);
+  const tls = await makeTestCertificate();
   await using server = await startMain([
     "--hostname",
     "127.0.0.1",
     "--rtp-ports",
     "0",
     "--tls-cert",
-    `${dir}/cert.pem`,
+    tls.certFile,
     "--tls-key",
-    `${dir}/key.pem`,
+    tls.keyFile,
     "--tls-port",
     "0",
   ]);

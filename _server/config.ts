@@ -15,6 +15,8 @@ export interface ServerConfig {
   /** Undefined when no user is configured: the server is open to all. */
   readonly auth?: AuthConfig;
   readonly abuse: AbuseLimits;
+  /** The limits the file or flags set (the others are defaults, which may be adjusted). */
+  readonly explicitLimits: ReadonlySet<keyof AbuseLimits>;
 }
 
 /** Checks a `limits` object: every key a limit, every value a number >= 0. */
@@ -86,6 +88,9 @@ export function loadConfig(options: {
   const limits = validateLimits(json.limits);
   if (!limits.ok) return limits;
   const abuse: AbuseLimits = { ...DEFAULT_ABUSE_LIMITS, ...limits.limits, ...options.abuse };
+  const explicitLimits = new Set(
+    Object.keys({ ...limits.limits, ...options.abuse }) as Array<keyof AbuseLimits>,
+  );
   const fileUsers = Array.isArray(json.users)
     ? json.users
     : json.users === undefined
@@ -96,12 +101,14 @@ export function loadConfig(options: {
     ...fileUsers,
     ...options.users.map((u) => ({ name: u.name, password: u.password })),
   ];
-  if (users.length === 0 && json.paths === undefined) return { ok: true, config: { abuse } };
+  if (users.length === 0 && json.paths === undefined) {
+    return { ok: true, config: { abuse, explicitLimits } };
+  }
   const validated = validateAuthConfig({
     ...json,
     users,
     anonymous: json.anonymous ?? { read: false, publish: false },
   });
   if (!validated.ok) return validated;
-  return { ok: true, config: { abuse, auth: validated.config } };
+  return { ok: true, config: { abuse, explicitLimits, auth: validated.config } };
 }

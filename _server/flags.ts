@@ -112,7 +112,8 @@ Options:
                       publishing need credentials
 
 Limits (503 with Retry-After, or the connection closed; 0 switches one off):
-  --max-connections N         in total (default ${DEFAULT_ABUSE_LIMITS.maxConnections})
+  --max-connections N         in total (default ${DEFAULT_ABUSE_LIMITS.maxConnections}, lowered at start
+                              to what the open file limit fits)
   --max-connections-per-ip N  from one address (default ${DEFAULT_ABUSE_LIMITS.maxConnectionsPerAddress} = none)
   --max-sessions N            in total (default ${DEFAULT_ABUSE_LIMITS.maxSessions})
   --max-sessions-per-ip N     held by one address (default ${DEFAULT_ABUSE_LIMITS.maxSessionsPerAddress})
@@ -121,9 +122,8 @@ Limits (503 with Retry-After, or the connection closed; 0 switches one off):
   DEFAULT_ABUSE_LIMITS.setupTimeoutMs / 1000
 })
   --max-request-rate N        requests per second per connection (default ${DEFAULT_ABUSE_LIMITS.maxRequestsPerSecond} = none)
-  --head-timeout S            seconds to finish a request head (default ${
-  DEFAULT_ABUSE_LIMITS.headTimeoutMs / 1000
-})
+  --head-timeout S            seconds to finish a request head, and an RTSPS
+                              TLS handshake (default ${DEFAULT_ABUSE_LIMITS.headTimeoutMs / 1000})
   --idle-timeout S            seconds a connection without a session may idle (default ${
   DEFAULT_ABUSE_LIMITS.idleTimeoutMs / 1000
 })

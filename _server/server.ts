@@ -4,6 +4,7 @@
  * @module
  */
 
+import { AcceptBackoff } from "./accept_backoff.ts";
 import type { MessageLimits } from "../_rtsp/limits.ts";
 import type { RtspResponder } from "../_rtsp/responder.ts";
 import { type AbuseLimits, ConnectionGuard, DEFAULT_ABUSE_LIMITS } from "./abuse_limits.ts";
@@ -42,6 +43,8 @@ export class RtspServer {
   #nextId = 1;
   #sweep: ReturnType<typeof setInterval>;
   #closed = false;
+  /** Resolved by close(), to cut short an accept loop's pause. */
+  #closing = Promise.withResolvers<void>();
   #abuse: AbuseLimits;
   #guard: ConnectionGuard;
 
@@ -62,22 +65,50 @@ export class RtspServer {
     return this.#conns.size;
   }
 
-  /** Accepts connections from `listener` until it or the server is closed. */
+  /**
+   * Accepts connections from `listener` until it or the server is closed. A
+   * failed accept (EMFILE when out of file descriptors) pauses accepting and
+   * is retried ({@linkcode AcceptBackoff}); it never ends the process.
+   */
   async serve(listener: Deno.Listener): Promise<void> {
     this.#listeners.add(listener);
+    const backoff = new AcceptBackoff();
     try {
-      for await (const conn of listener) {
+      while (!this.#closed) {
+        let conn: Deno.Conn;
+        try {
+          conn = await listener.accept();
+        } catch (e) {
+          if (
+            this.#closed || e instanceof Deno.errors.BadResource ||
+            e instanceof Deno.errors.Interrupted
+          ) break;
+          const { delayMs, message } = backoff.failed(e, Date.now());
+          if (message) this.#options.log.error(message);
+          await this.#pause(delayMs);
+          continue;
+        }
         if (this.#closed) {
           conn.close();
           break;
         }
+        const recovered = backoff.succeeded(Date.now());
+        if (recovered) this.#options.log.info(recovered);
         this.#accept(conn);
       }
-    } catch (e) {
-      if (!this.#closed && !(e instanceof Deno.errors.BadResource)) throw e;
     } finally {
       this.#listeners.delete(listener);
     }
+  }
+
+  /** Waits `ms`, or less when the server closes meanwhile. */
+  async #pause(ms: number): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      new Promise((r) => timer = setTimeout(r, ms)),
+      this.#closing.promise,
+    ]);
+    clearTimeout(timer);
   }
 
   #accept(conn: Deno.Conn): void {
@@ -126,6 +157,7 @@ export class RtspServer {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#closing.resolve();
     clearInterval(this.#sweep);
     for (const listener of this.#listeners) {
       try {

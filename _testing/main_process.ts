@@ -30,14 +30,21 @@ export async function startTaskArgs(): Promise<string[]> {
 /**
  * Spawns `deno run main.ts ARGS` and waits for its "listening on" line.
  * @param denoArgs what comes before main.ts (default: run with --allow-net and --allow-read)
+ * @param options.descriptorLimit run under `ulimit -n` of this (soft and hard)
  */
 export async function startMain(
   args: string[] = [],
   timeoutMs = 15_000,
   denoArgs: string[] = ["run", "--allow-net", "--allow-read"],
+  options: { descriptorLimit?: number } = {},
 ): Promise<MainProcess> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [...denoArgs, MAIN, "--port", "0", ...args],
+  const command = [Deno.execPath(), ...denoArgs, MAIN, "--port", "0", ...args];
+  // bash sets the limit and exec's deno, so the pid is the server's.
+  if (options.descriptorLimit !== undefined) {
+    command.unshift("bash", "-c", `ulimit -n ${options.descriptorLimit} && exec "$0" "$@"`);
+  }
+  const child = new Deno.Command(command[0], {
+    args: command.slice(1),
     stdout: "piped",
     stderr: "piped",
   }).spawn();
