@@ -195,7 +195,7 @@ Deno.test("per-path rules decide; 401 and 403 never tell whether a path exists",
   );
 });
 
-Deno.test("repeated failed logins lock the address out; a client from another address is still served", async () => {
+Deno.test("repeated failed logins lock that user out at the address; a client from another address is still served", async () => {
   await using srv = await startTestServer({
     listenHostname: "::",
     auth: authConfig({ users: USERS, schemes: ["basic", "digest-sha256", "digest-md5"] }),

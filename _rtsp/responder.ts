@@ -165,14 +165,23 @@ export interface RtspResponderOptions {
   readonly authFailures?: AuthFailureHooks;
 }
 
-/** What the responder reports about logins, so the shell can slow and lock out guessing. */
+/**
+ * What the responder reports about logins, so the shell can slow and lock out
+ * guessing. `user` is the name the credentials claim (Basic user-id or Digest
+ * `username`, "" when unreadable), known before they are checked, so a lockout
+ * can be per (address, user). Requests without credentials are never reported.
+ */
 export interface AuthFailureHooks {
-  /** Whether `address` is locked out now (its requests get 403). */
-  lockedOut(address: string): boolean;
-  /** Wrong credentials from `address`; returns how long to hold the answer (ms). */
-  failed(address: string): number;
-  /** Good credentials from `address`. */
-  succeeded(address: string): void;
+  /** Whether `user` is locked out at `address` now (its requests get 403, unverified). */
+  lockedOut(address: string, user: string): boolean;
+  /**
+   * Failed credentials from `address` claiming `user`; undefined: refused
+   * before verifying (past the PBKDF2 budget), no user to charge.
+   * Returns how long to hold the answer (ms).
+   */
+  failed(address: string, user: string | undefined): number;
+  /** Good credentials for `user` from `address`. */
+  succeeded(address: string, user: string): void;
 }
 
 /** A response plus what the shell must do after writing it. */
@@ -488,27 +497,49 @@ export class RtspResponder {
   ): Reply | undefined {
     const hooks = this.#authFailures;
     const address = connection.remoteAddress;
-    if (hooks?.lockedOut(address)) return reply(STATUS.Forbidden, cseq);
+    const authorization = request.headers.get("authorization");
+    // A first request without credentials is how every client starts: no user
+    // to check a lockout for, and never a failed login.
+    const claimed = authorization === undefined || authorization.trim() === ""
+      ? undefined
+      : this.#auth!.authenticator.claimedUser(authorization);
+    // Before verifying: a locked-out (address, user) learns nothing, not even
+    // with the right password, or guessing would go on through the lockout.
+    if (claimed !== undefined && hooks?.lockedOut(address, claimed)) {
+      return reply(STATUS.Forbidden, cseq);
+    }
     const { action, path } = served;
     const result = authorizeRequest(this.#auth!, {
       method: request.method,
       uri: request.uri,
       path,
-      authorization: request.headers.get("authorization"),
+      authorization,
       action,
+      client: address,
     });
     switch (result.verdict) {
       case "allow":
-        if (result.user !== undefined) hooks?.succeeded(address);
+        if (result.user !== undefined) hooks?.succeeded(address, result.user);
         return undefined;
       case "unauthorized": {
-        // A first request without credentials is how every client starts; only
-        // wrong credentials count as a failed login.
-        const delayMs = result.reason !== undefined && result.reason !== "stale"
-          ? hooks?.failed(address) ?? 0
-          : 0;
+        // A stale nonce with the right password (RFC 7616, 3.3) is no failure either.
+        const counted = claimed !== undefined && result.reason !== undefined &&
+          result.reason !== "missing" && result.reason !== "stale";
+        const delayMs = counted ? hooks?.failed(address, claimed) ?? 0 : 0;
         const answer = reply(STATUS.Unauthorized, cseq, {
           headers: { wwwAuthenticate: result.wwwAuthenticate },
+        });
+        return delayMs > 0 ? { ...answer, delayMs } : answer;
+      }
+      case "unavailable": {
+        // Past this address's PBKDF2 budget nothing was verified. 503 with
+        // Retry-After (RFC 2326, 11.5.4 and 12.31), not 401: a 401 would tell a
+        // client its password is wrong (it may ask its user again, or give up),
+        // and charging the claimed user would let whoever else shares the address
+        // lock that user out. It counts for the address's slow-down only.
+        const delayMs = hooks?.failed(address, undefined) ?? 0;
+        const answer = reply(STATUS.ServiceUnavailable, cseq, {
+          headers: { retryAfter: this.#retryAfter },
         });
         return delayMs > 0 ? { ...answer, delayMs } : answer;
       }

@@ -129,6 +129,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     ? createAuth(options.auth, {
       now: Date.now,
       random: (n) => crypto.getRandomValues(new Uint8Array(n)),
+      slowHashesPerSecond: abuse.pbkdf2PerAddressPerSecond,
     })
     : undefined;
   if (auth) {
@@ -140,18 +141,26 @@ export async function createApp(options: AppOptions): Promise<App> {
     log.info("no users configured: anyone may read and publish");
   }
   const failures = new AuthFailureTracker(abuse, Date.now);
+  // Claimed user names come from the network: quoted and cut short in logs.
+  const shown = (user: string) => JSON.stringify(user.slice(0, 64));
   const responder = new RtspResponder({
     auth,
     authFailures: {
-      lockedOut: (address) => failures.lockedOut(address),
-      failed: (address) => {
-        const delay = failures.failed(address);
-        if (failures.lockedOut(address)) {
-          log.warn(`${address}: locked out for ${abuse.lockoutMs / 1000} s after failed logins`);
-        } else log.warn(`${address}: failed login`);
+      lockedOut: (address, user) => failures.lockedOut(address, user),
+      failed: (address, user) => {
+        const delay = failures.failed(address, user);
+        if (user === undefined) {
+          log.warn(`${address}: PBKDF2 budget spent, answered 503 without verifying`);
+        } else if (failures.lockedOut(address, user)) {
+          log.warn(
+            `${address}: user ${shown(user)} locked out for ${
+              abuse.lockoutMs / 1000
+            } s after failed logins`,
+          );
+        } else log.warn(`${address}: failed login as ${shown(user)}`);
         return delay;
       },
-      succeeded: (address) => failures.succeeded(address),
+      succeeded: (address, user) => failures.succeeded(address, user),
     },
     catalogue: library,
     sessionTimeoutMs: options.sessionTimeoutMs,

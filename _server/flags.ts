@@ -26,6 +26,7 @@ const LIMIT_FLAGS: ReadonlyArray<readonly [string, keyof AbuseLimits, number]> =
   ["idle-timeout", "idleTimeoutMs", 1000],
   ["auth-lockout-after", "authFailuresBeforeLockout", 1],
   ["auth-lockout", "lockoutMs", 1000],
+  ["auth-pbkdf2-rate", "pbkdf2PerAddressPerSecond", 1],
 ];
 
 /** RFC 2326, 3.2: the default RTSP port. */
@@ -127,10 +128,13 @@ Limits (503 with Retry-After, or the connection closed; 0 switches one off):
   --idle-timeout S            seconds a connection without a session may idle (default ${
   DEFAULT_ABUSE_LIMITS.idleTimeoutMs / 1000
 })
-  --auth-lockout-after N      failed logins from one address before a lockout (default ${DEFAULT_ABUSE_LIMITS.authFailuresBeforeLockout})
+  --auth-lockout-after N      failed logins for one user from one address before that
+                              user is locked out there (default ${DEFAULT_ABUSE_LIMITS.authFailuresBeforeLockout})
   --auth-lockout S            lockout length in seconds (default ${
   DEFAULT_ABUSE_LIMITS.lockoutMs / 1000
 })
+  --auth-pbkdf2-rate N        PBKDF2 checks (Basic, stored hashes) per address per
+                              second, burst 2N; past it 503 (default ${DEFAULT_ABUSE_LIMITS.pbkdf2PerAddressPerSecond})
   -h, --help          show this help
 `;
 

@@ -24,7 +24,12 @@
  * @module
  */
 
-import { type Credentials, type DigestCredentials, parseAuthorization } from "./authorization.ts";
+import {
+  claimedUser,
+  type Credentials,
+  type DigestCredentials,
+  parseAuthorization,
+} from "./authorization.ts";
 import { timingSafeEqual } from "./constant_time.ts";
 import type { UserStore } from "./credentials.ts";
 import {
@@ -36,8 +41,9 @@ import {
 } from "./digest.ts";
 import { isHex, toHex } from "./encoding.ts";
 import { DEFAULT_NONCE_LIFETIME_MS, NonceIssuer } from "./nonce.ts";
+import { DEFAULT_SLOW_HASHES_PER_SECOND, SlowHashBudget } from "./slow_hash_budget.ts";
 
-export { DEFAULT_NONCE_LIFETIME_MS };
+export { DEFAULT_NONCE_LIFETIME_MS, DEFAULT_SLOW_HASHES_PER_SECOND };
 
 /** A challenge scheme this server can offer. */
 export type AuthScheme = "basic" | "digest-md5" | "digest-sha256";
@@ -66,7 +72,9 @@ export type AuthFailure =
   /** A nonce-count already used with this nonce. */
   | "replay"
   /** A scheme, algorithm or qop that is not offered. */
-  | "scheme-not-offered";
+  | "scheme-not-offered"
+  /** Not checked: the client's budget of PBKDF2 verifications is spent for now. */
+  | "throttled";
 
 /** The result of {@linkcode Authenticator.check}. */
 export type AuthResult =
@@ -92,6 +100,13 @@ export interface AuthenticatorOptions {
   random: (n: number) => Uint8Array;
   /** @default {DEFAULT_NONCE_LIFETIME_MS} */
   nonceLifetimeMs?: number;
+  /**
+   * PBKDF2 verifications (Basic against a stored `pbkdf2-sha256` hash) per
+   * client per second, burst twice that; 0: no limit. Applies when
+   * {@linkcode Authenticator.check} is told the client.
+   * @default {DEFAULT_SLOW_HASHES_PER_SECOND}
+   */
+  slowHashesPerSecond?: number;
 }
 
 const SCHEME_OF: Readonly<Record<DigestAlgorithm, AuthScheme>> = {
@@ -105,6 +120,7 @@ export class Authenticator {
   readonly #users: UserStore;
   readonly #schemes: readonly AuthScheme[];
   readonly #nonces: NonceIssuer;
+  readonly #slowHashes: SlowHashBudget;
   /** HA1 of a user that does not exist, so unknown users cost what known ones do. */
   readonly #dummyHa1: Readonly<Record<DigestAlgorithm, string>>;
 
@@ -125,6 +141,10 @@ export class Authenticator {
       random: options.random,
       lifetimeMs: options.nonceLifetimeMs,
     });
+    this.#slowHashes = new SlowHashBudget(
+      options.slowHashesPerSecond ?? DEFAULT_SLOW_HASHES_PER_SECOND,
+      options.now,
+    );
     const dummyPassword = toHex(options.random(16));
     this.#dummyHa1 = {
       "MD5": digestHa1("\0", options.realm, dummyPassword, "MD5"),
@@ -143,11 +163,26 @@ export class Authenticator {
   }
 
   /**
+   * The user name `authorization` claims, unchecked ("" when unreadable): what
+   * a lockout per (address, user) is keyed on, known before any hashing.
+   */
+  claimedUser(authorization: string): string {
+    return claimedUser(authorization);
+  }
+
+  /**
    * Checks the request's Authorization header for `method` (the RTSP method,
    * used in Digest A2 = method:uri). Never throws.
    * @param requestUri the Request-URI; when given, the Digest `uri` must name the same resource
+   * @param client who sent it (the remote address): PBKDF2 work is budgeted per
+   *   client ("throttled" past it); without it no budget applies
    */
-  check(method: string, authorization: string | undefined, requestUri?: string): AuthResult {
+  check(
+    method: string,
+    authorization: string | undefined,
+    requestUri?: string,
+    client?: string,
+  ): AuthResult {
     if (authorization === undefined || authorization.trim() === "") {
       return failure("missing", "no Authorization header");
     }
@@ -158,16 +193,28 @@ export class Authenticator {
         : "malformed";
       return failure(reason, parsed.error.message);
     }
-    return this.#checkCredentials(method, parsed.credentials, requestUri);
+    return this.#checkCredentials(method, parsed.credentials, requestUri, client);
   }
 
-  #checkCredentials(method: string, credentials: Credentials, requestUri?: string): AuthResult {
+  #checkCredentials(
+    method: string,
+    credentials: Credentials,
+    requestUri: string | undefined,
+    client: string | undefined,
+  ): AuthResult {
     if (credentials.scheme === "basic") {
       if (!this.#schemes.includes("basic")) return failure("scheme-not-offered", "Basic");
-      const verdict = this.#users.verifyBasic(credentials.user, credentials.password);
+      const budget = this.#slowHashes;
+      const verdict = this.#users.verifyBasic(
+        credentials.user,
+        credentials.password,
+        client === undefined ? undefined : () => budget.take(client),
+      );
       switch (verdict) {
         case "ok":
           return { ok: true, user: credentials.user, scheme: "basic" };
+        case "throttled":
+          return failure("throttled", "Basic: this client's PBKDF2 budget is spent");
         case "unknown-user":
           return failure("unknown-user", "Basic: unknown user");
         case "no-credential":

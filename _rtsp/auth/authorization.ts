@@ -89,6 +89,19 @@ export function parseAuthorization(value: string): AuthorizationResult {
   return fail("unsupported-scheme", `scheme ${scheme.slice(0, 20)}`);
 }
 
+/**
+ * The user name an `Authorization` header claims, before anything is checked:
+ * the Basic user-id (RFC 7617, 2) or the Digest `username` (RFC 7616, 3.4; as
+ * sent, so a `userhash` stays hashed). "" when the header cannot be read, which
+ * is never a configured name (names are non-empty). For lockouts per user.
+ */
+export function claimedUser(value: string): string {
+  const parsed = parseAuthorization(value);
+  if (!parsed.ok) return "";
+  const credentials = parsed.credentials;
+  return credentials.scheme === "basic" ? credentials.user : credentials.username;
+}
+
 /** Whether `text` has a CTL (RFC 5234, B.1), HTAB excepted when `allowTab`. */
 function hasControl(text: string, allowTab = false): boolean {
   for (let i = 0; i < text.length; i++) {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   type AuthorizationError,
+  claimedUser,
   type DigestCredentials,
   MAX_AUTHORIZATION_LENGTH,
   parseAuthorization,
@@ -150,4 +151,19 @@ Deno.test("parseAuthorization() survives random bytes without throwing", () => {
     const result = parseAuthorization(s);
     assert.equal(typeof result.ok, "boolean");
   }
+});
+
+Deno.test('claimedUser() reads the name credentials claim, or "" when it cannot', () => {
+  const cases: ReadonlyArray<[string, string]> = [
+    [`Basic ${btoa("alice:wrong")}`, "alice"],
+    [`basic ${btoa(":pw")}`, ""],
+    [`Digest username="bob", realm="r", nonce="n", uri="/x", response="00"`, "bob"],
+    [`Digest username*=UTF-8''J%C3%A4ger, realm="r", nonce="n", uri="/x", response="00"`, "Jäger"],
+    [`Digest username="${"m".repeat(300)}", nonce="n", uri="/x", response="00"`, "m".repeat(300)],
+    ["Basic !!!notbase64", ""],
+    ['Digest username="carol"', ""],
+    ["Bearer token", ""],
+    ["", ""],
+  ];
+  for (const [header, user] of cases) assert.equal(claimedUser(header), user, header);
 });

@@ -297,6 +297,8 @@ export interface AuthDependencies {
   /** `n` random bytes. */
   readonly random: (n: number) => Uint8Array;
   readonly nonceLifetimeMs?: number;
+  /** PBKDF2 verifications per client per second (`AuthenticatorOptions.slowHashesPerSecond`). */
+  readonly slowHashesPerSecond?: number;
 }
 
 /** The authenticator and permissions a validated config describes. */
@@ -312,6 +314,7 @@ export function createAuth(
     now: deps.now,
     random: deps.random,
     nonceLifetimeMs: deps.nonceLifetimeMs,
+    slowHashesPerSecond: deps.slowHashesPerSecond,
   });
   const permissions = new Permissions(config.paths, {
     anonymousRead: config.anonymous.read,

@@ -101,7 +101,25 @@ export type BasicVerdict =
   | "unknown-user"
   | "bad-password"
   /** The user exists but has no credential usable with Basic (only Digest HA1s). */
-  | "no-credential";
+  | "no-credential"
+  /** Not checked: a PBKDF2 was needed and `maySlowHash` said no. */
+  | "throttled";
+
+/** The PBKDF2 the store runs: {@linkcode pbkdf2Sha256}, or a spy in tests. */
+export type Pbkdf2Function = (
+  password: string,
+  salt: Uint8Array,
+  iterations: number,
+  length: number,
+) => Uint8Array;
+
+/** Options of {@linkcode UserStore}. */
+export interface UserStoreOptions {
+  /** @default {BASIC_CACHE_ENTRIES} */
+  readonly basicCacheEntries?: number;
+  /** @default {pbkdf2Sha256} */
+  readonly pbkdf2?: Pbkdf2Function;
+}
 
 interface StoredUser {
   readonly name: string;
@@ -124,6 +142,7 @@ export class UserStore {
   /** Work done for an unknown user, so that it costs what a wrong password does. */
   #dummySha = sha256("\0dummy-password");
   #dummyPbkdf2: Pbkdf2Hash | undefined;
+  readonly #pbkdf2: Pbkdf2Function;
 
   /**
    * @param users the configured users; names must be unique
@@ -133,9 +152,10 @@ export class UserStore {
   constructor(
     users: readonly UserRecord[],
     realm: string,
-    options: { readonly basicCacheEntries?: number } = {},
+    options: UserStoreOptions = {},
   ) {
     this.realm = realm;
+    this.#pbkdf2 = options.pbkdf2 ?? pbkdf2Sha256;
     this.#basicCache = new LruMap(options.basicCacheEntries ?? BASIC_CACHE_ENTRIES);
     let slowest = 0;
     for (const user of users) {
@@ -209,8 +229,11 @@ export class UserStore {
    * Checks a Basic user-id and password. An unknown user, or one without a
    * Basic credential, costs about what a wrong password costs (dummy PBKDF2 or
    * hash comparison), so timing does not tell which names exist.
+   * @param maySlowHash asked before each PBKDF2 (not for a cached success, nor
+   *   for plain passwords, which cost one SHA-256): false answers "throttled"
+   *   without hashing. Asked the same way for known and unknown users.
    */
-  verifyBasic(name: string, password: string): BasicVerdict {
+  verifyBasic(name: string, password: string, maySlowHash?: () => boolean): BasicVerdict {
     const user = this.#users.get(name);
     if (user?.passwordSha !== undefined) {
       return timingSafeEqual(sha256(password), user.passwordSha) ? "ok" : "bad-password";
@@ -219,7 +242,8 @@ export class UserStore {
       // The key binds the stored hash too: a changed config invalidates old entries.
       const key = sha256Hex(`${name}\0${user.basicText}\0${password}`);
       if (this.#basicCache.get(key)) return "ok";
-      const derived = pbkdf2Sha256(
+      if (maySlowHash !== undefined && !maySlowHash()) return "throttled";
+      const derived = this.#pbkdf2(
         password,
         user.basic.salt,
         user.basic.iterations,
@@ -229,6 +253,9 @@ export class UserStore {
       this.#basicCache.set(key, true);
       return "ok";
     }
+    if (this.#dummyPbkdf2 !== undefined && maySlowHash !== undefined && !maySlowHash()) {
+      return "throttled";
+    }
     this.#dummyWork(password);
     return user === undefined ? "unknown-user" : "no-credential";
   }
@@ -237,7 +264,7 @@ export class UserStore {
     const dummy = this.#dummyPbkdf2;
     if (dummy !== undefined) {
       timingSafeEqual(
-        pbkdf2Sha256(password, dummy.salt, dummy.iterations, PBKDF2_HASH_BYTES),
+        this.#pbkdf2(password, dummy.salt, dummy.iterations, PBKDF2_HASH_BYTES),
         dummy.hash,
       );
     } else {

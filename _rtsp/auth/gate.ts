@@ -11,10 +11,14 @@
  * - malformed `Authorization` (syntax, missing Digest fields, a `uri` naming
  *   another resource) → 400 (RFC 7616, 3.4.6 for the uri; retrying the same
  *   header cannot help);
- * - authenticated but not allowed, or a path nobody may use → 403 (RFC 2326, 11.4.4).
+ * - authenticated but not allowed, or a path nobody may use → 403 (RFC 2326, 11.4.4);
+ * - Basic credentials that need a PBKDF2 past the client's budget → 503, to be
+ *   answered with Retry-After (RFC 2326, 11.5.4 and 12.31): nothing was verified.
  *
- * Credentials that fail on a path anonymous clients may use are ignored: the
- * request goes on as anonymous.
+ * Permissions are decided first as for an anonymous client: on a path anyone
+ * may use (or nobody may) the answer cannot depend on the user, so credentials
+ * sent there are not checked at all (no PBKDF2 spent on them, nothing to count
+ * as a failure) and the request goes on as anonymous (user undefined).
  * @module
  */
 
@@ -32,6 +36,8 @@ export interface GateRequest {
   /** The `Authorization` header value, if any. */
   readonly authorization: string | undefined;
   readonly action: Action;
+  /** The client's address: PBKDF2 work is budgeted per client (see `Authenticator.check`). */
+  readonly client?: string;
 }
 
 /** The outcome of {@linkcode authorizeRequest}. */
@@ -46,6 +52,8 @@ export type GateResult =
     readonly reason: AuthFailure | undefined;
   }
   | { readonly verdict: "bad-request"; readonly status: 400; readonly detail: string }
+  /** The client's PBKDF2 budget is spent: nothing was verified. */
+  | { readonly verdict: "unavailable"; readonly status: 503 }
   | { readonly verdict: "forbidden"; readonly status: 403; readonly user: string | undefined };
 
 /**
@@ -73,14 +81,26 @@ export function authorizeRequest(
   auth: { readonly authenticator: Authenticator; readonly permissions: Permissions },
   request: GateRequest,
 ): GateResult {
-  const checked = request.authorization === undefined
-    ? undefined
-    : auth.authenticator.check(request.method, request.authorization, request.uri);
-  const user = checked?.ok ? checked.user : undefined;
-  const decision = auth.permissions.decide(request.action, request.path, user);
-  if (decision === "allow") return { verdict: "allow", user };
-  if (decision === "deny") return { verdict: "forbidden", status: 403, user };
+  // `decide` is monotonic in the user: "allow" for anonymous (a rule listing
+  // anonymous, or the anonymous default) is "allow" for every user, and "deny"
+  // for anonymous (an empty list) is "deny" for every user. So when the
+  // anonymous answer is one of those, credentials cannot change it.
+  const anonymous = auth.permissions.decide(request.action, request.path, undefined);
+  if (anonymous === "allow") return { verdict: "allow", user: undefined };
+  if (anonymous === "deny") return { verdict: "forbidden", status: 403, user: undefined };
+  const checked = request.authorization === undefined ? undefined : auth.authenticator.check(
+    request.method,
+    request.authorization,
+    request.uri,
+    request.client,
+  );
+  if (checked?.ok) {
+    const decision = auth.permissions.decide(request.action, request.path, checked.user);
+    if (decision === "allow") return { verdict: "allow", user: checked.user };
+    if (decision === "deny") return { verdict: "forbidden", status: 403, user: checked.user };
+  }
   const reason = checked === undefined || checked.ok ? undefined : checked.reason;
+  if (reason === "throttled") return { verdict: "unavailable", status: 503 };
   if (reason === "malformed" && checked !== undefined && !checked.ok) {
     return { verdict: "bad-request", status: 400, detail: checked.detail };
   }

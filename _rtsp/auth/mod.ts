@@ -13,6 +13,7 @@ export {
   type AuthResult,
   type AuthScheme,
   DEFAULT_AUTH_SCHEMES,
+  DEFAULT_SLOW_HASHES_PER_SECOND,
 } from "./authenticator.ts";
 export {
   type AuthConfig,
