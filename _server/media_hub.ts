@@ -123,6 +123,9 @@ export class MediaHub implements MediaController {
   #tcpRoutes = new Map<number, Map<number, Route>>();
   /** Publishing sessions and the path each feeds. */
   #publishing = new Map<string, RelayStream>();
+  /** Sessions whose file is being opened for PLAY, and those of them that ended meanwhile. */
+  #opening = new Set<string>();
+  #endedWhileOpening = new Set<string>();
   /** Multicast groups by stream path; a group goes when its last holder ends. */
   #groups = new Map<string, GroupState>();
   /** Addresses of `--multicast-range` not held by a group. */
@@ -225,6 +228,9 @@ export class MediaHub implements MediaController {
 
   record(session: Session): PublishVerdict {
     if (!session.announcement) return "busy";
+    // RECORD after PAUSE (RFC 2326, A.1: ready -> recording): the path is
+    // still this session's own; its relay, routes and readers carry on.
+    if (this.#publishing.get(session.id)?.publisherId === session.id) return "ok";
     const verdict = this.#sharedVerdict(session.path);
     if (verdict !== "ok") return verdict;
     const library = this.#options.library;
@@ -365,8 +371,20 @@ export class MediaHub implements MediaController {
   }
 
   async #playFile(session: Session, range: NptRange | undefined): Promise<PlayStart> {
-    const opened = await this.#options.library.openFile(session.path);
+    this.#opening.add(session.id);
+    let opened;
+    try {
+      opened = await this.#options.library.openFile(session.path);
+    } finally {
+      this.#opening.delete(session.id);
+    }
     if ("error" in opened) throw new Error(`cannot open ${session.path}: ${opened.error}`);
+    // A TEARDOWN, timeout or closed connection while the file opened ended the
+    // session: no player may start for it.
+    if (this.#endedWhileOpening.delete(session.id)) {
+      opened.close();
+      throw new Error(`session ${session.id} ended while ${session.path} was opening`);
+    }
     const reader = this.#readerFor(session);
     if (!reader) {
       opened.close();
@@ -385,6 +403,7 @@ export class MediaHub implements MediaController {
   }
 
   end(session: Session, reason: SessionEndReason): void {
+    if (this.#opening.has(session.id)) this.#endedWhileOpening.add(session.id);
     this.#removeRoutes(session);
     const relay = this.#publishing.get(session.id);
     if (relay) {
