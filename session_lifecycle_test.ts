@@ -108,7 +108,7 @@ Deno.test("a session that ends while its file opens for PLAY gets no player", as
     path: "/film.mp4",
     connectionId: 1,
     mode: "play",
-    state: "ready",
+    state: "ready-to-play",
     tracks: new Map([[0, {
       trackIndex: 0,
       transport: {

@@ -23,6 +23,8 @@ import { authorizeRequest } from "./auth/gate.ts";
 import type { Permissions } from "./auth/permissions.ts";
 import {
   type Announcement,
+  applyTransition,
+  initialSessionState,
   isInterleaved,
   nextSessionState,
   parseSessionHeader,
@@ -687,7 +689,7 @@ export class RtspResponder {
         connectionId: connection.id,
         mode,
         ...(announcement ? { announcement } : {}),
-        state: "init",
+        state: initialSessionState(mode),
         tracks: new Map(),
         lastActivityMs: now,
         timeoutMs: this.#unplayedTimeoutMs,
@@ -723,7 +725,7 @@ export class RtspResponder {
       initialTimestamp: this.#random32() >>> 0,
     };
     session.tracks.set(trackIndex, track);
-    session.state = "ready";
+    applyTransition(session, "SETUP");
     if (isNew) {
       this.sessions.add(session);
       this.#quota.add(session.id, connection.remoteAddress, connection.id);
@@ -847,9 +849,6 @@ export class RtspResponder {
     const found = this.#stateful(request, cseq, "PLAY", now);
     if ("response" in found) return found;
     const session = found.session;
-    if (session.mode !== "play") {
-      return reply(STATUS.MethodNotValidInThisState, cseq, { headers: { session: session.id } });
-    }
     if (session.tracks.size > 1 && target.path !== session.path) {
       // RFC 2326, 11.3.10: a multi-track session plays as a whole.
       return reply(STATUS.OnlyAggregateOperationAllowed, cseq, {
@@ -873,7 +872,7 @@ export class RtspResponder {
       // The media side could not start (a file vanished or is unreadable).
       return reply(STATUS.InternalServerError, cseq, { headers: { session: session.id } });
     }
-    session.state = "playing";
+    applyTransition(session, "PLAY");
     session.timeoutMs = this.#timeoutMs;
     // RTP-Info URLs are track URLs under the aggregate URL (RFC 2326, 12.33).
     const base = target.path === session.path
@@ -915,13 +914,10 @@ export class RtspResponder {
     if ("response" in found) return found;
     const session = found.session;
     const withSession = { headers: { session: session.id } };
-    if (session.mode !== "record") {
-      return reply(STATUS.MethodNotValidInThisState, cseq, withSession);
-    }
     if (session.state !== "recording" && (this.#media.record?.(session) ?? "ok") !== "ok") {
       return reply(STATUS.Forbidden, cseq, withSession);
     }
-    session.state = "recording";
+    applyTransition(session, "RECORD");
     session.timeoutMs = this.#timeoutMs;
     return reply(STATUS.Ok, cseq, withSession);
   }
@@ -929,7 +925,7 @@ export class RtspResponder {
   #pause(request: RtspRequest, cseq: string, now: number): Reply {
     const found = this.#stateful(request, cseq, "PAUSE", now);
     if ("response" in found) return found;
-    found.session.state = "ready";
+    applyTransition(found.session, "PAUSE");
     this.#media.pause?.(found.session);
     return reply(STATUS.Ok, cseq, { headers: { session: found.session.id } });
   }
@@ -938,7 +934,7 @@ export class RtspResponder {
     const found = this.#stateful(request, cseq, "TEARDOWN", now);
     if ("response" in found) return found;
     const session = found.session;
-    session.state = "init";
+    applyTransition(session, "TEARDOWN");
     this.sessions.delete(session.id);
     this.#forget(session);
     this.#media.end?.(session, "teardown");

@@ -1,12 +1,14 @@
 import assert from "node:assert/strict";
 import { StaticCatalogue, type StreamDescription } from "./catalogue.ts";
 import { MessageFramer } from "./framer.ts";
+import { type Method, METHODS } from "./method.ts";
 import {
   type ConnectionInfo,
   type MediaController,
   RtspResponder,
   type RtspResponderOptions,
 } from "./responder.ts";
+import { nextSessionState, type SessionState, STATE_METHODS, type StateMethod } from "./session.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -450,4 +452,106 @@ Deno.test("framing errors are answered with their status and CSeq, then close", 
   const reply = responder.frameError(frame);
   assert.equal(reply.close, true);
   assert.equal(dec.decode(responder.serialize(reply.response)), head("400 Bad Request", "7"));
+});
+
+Deno.test("every method in every session state answers as the RFC 2326 A.1 table says", async (t) => {
+  const sdp = "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=x\r\nt=0 0\r\n" +
+    "m=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:trackID=0\r\n";
+  const announce = (path: string, cseq: number) =>
+    `ANNOUNCE rtsp://h${path} RTSP/1.0\r\nCSeq: ${cseq}\r\nContent-Type: application/sdp\r\n` +
+    `Content-Length: ${sdp.length}\r\n\r\n${sdp}`;
+  const playing = (method: string, extra = "") =>
+    `${method} rtsp://h/test RTSP/1.0\r\nCSeq: 9\r\nSession: SESSION1\r\n${extra}\r\n`;
+  /** Requests that bring a fresh responder to each state, and how each method is sent there. */
+  const starts: ReadonlyArray<{
+    state: SessionState;
+    steps: string[];
+    request: (method: Method) => string;
+  }> = [
+    {
+      state: "ready-to-play",
+      steps: [
+        "SETUP rtsp://h/test/trackID=0 RTSP/1.0\r\nCSeq: 1\r\nTransport: RTP/AVP/TCP;interleaved=0-1\r\n\r\n",
+      ],
+      request: (m) =>
+        m === "SETUP"
+          ? "SETUP rtsp://h/test/trackID=1 RTSP/1.0\r\nCSeq: 9\r\nSession: SESSION1\r\n" +
+            "Transport: RTP/AVP/TCP;interleaved=2-3\r\n\r\n"
+          : m === "ANNOUNCE"
+          ? announce("/other", 9)
+          : playing(m),
+    },
+    {
+      state: "ready-to-record",
+      steps: [
+        announce("/pub", 1),
+        "SETUP rtsp://h/pub/trackID=0 RTSP/1.0\r\nCSeq: 2\r\n" +
+        "Transport: RTP/AVP/TCP;interleaved=0-1;mode=record\r\n\r\n",
+      ],
+      request: (m) =>
+        m === "SETUP"
+          ? "SETUP rtsp://h/pub/trackID=0 RTSP/1.0\r\nCSeq: 9\r\nSession: SESSION1\r\n" +
+            "Transport: RTP/AVP/TCP;interleaved=2-3;mode=record\r\n\r\n"
+          : m === "ANNOUNCE"
+          ? announce("/other", 9)
+          : m === "DESCRIBE"
+          ? playing(m)
+          : `${m} rtsp://h/pub RTSP/1.0\r\nCSeq: 9\r\nSession: SESSION1\r\n\r\n`,
+    },
+  ];
+  const follow: Partial<Record<SessionState, StateMethod>> = {
+    "ready-to-play": "PLAY",
+    "ready-to-record": "RECORD",
+  };
+  const states: Array<{ state: SessionState; steps: string[]; request: (m: Method) => string }> =
+    [];
+  for (const start of starts) {
+    states.push(start);
+    const method = follow[start.state]!;
+    states.push({
+      state: nextSessionState(start.state, method)!,
+      steps: [...start.steps, start.request(method)],
+      request: start.request,
+    });
+  }
+  for (const { state, steps, request } of states) {
+    for (const method of METHODS) {
+      await t.step(`${method} in ${state}`, async () => {
+        const { exchange, responder } = harness({
+          udpPorts: () => ({ rtp: 6970, rtcp: 6971 }),
+          canPublish: () => "ok",
+          record: () => "ok",
+        });
+        for (const step of steps) assert.match(await exchange(step), /^RTSP\/1\.0 200 /);
+        assert.equal(responder.sessions.get("SESSION1", T0)?.state, state);
+        const answer = await exchange(request(method));
+        const status = Number(answer.split(" ")[1]);
+        const after = responder.sessions.get("SESSION1", T0)?.state;
+        if (!(STATE_METHODS as readonly string[]).includes(method)) {
+          // OPTIONS, DESCRIBE, ANNOUNCE, GET_PARAMETER, SET_PARAMETER leave the state alone.
+          assert.equal(status, 200, answer);
+          assert.equal(after, state);
+          return;
+        }
+        const next = nextSessionState(state, method as StateMethod);
+        if (next === undefined) {
+          assert.equal(status, 455, answer);
+          assert.equal(after, state, "a refused method changes nothing");
+        } else {
+          assert.equal(status, 200, answer);
+          assert.equal(after, method === "TEARDOWN" ? undefined : next);
+        }
+      });
+    }
+  }
+  // Without a session, only SETUP makes one; the other state methods find none (454).
+  for (const method of STATE_METHODS) {
+    const { exchange } = harness();
+    const answer = await exchange(
+      method === "SETUP"
+        ? "SETUP rtsp://h/test/trackID=0 RTSP/1.0\r\nCSeq: 1\r\nTransport: RTP/AVP/TCP;interleaved=0-1\r\n\r\n"
+        : `${method} rtsp://h/test RTSP/1.0\r\nCSeq: 1\r\nSession: NONE\r\n\r\n`,
+    );
+    assert.match(answer, method === "SETUP" ? /^RTSP\/1\.0 200 / : /^RTSP\/1\.0 454 /, method);
+  }
 });

@@ -16,24 +16,61 @@ export interface Announcement {
   readonly tracks: readonly AnnouncedTrack[];
 }
 
-/** RFC 2326, A.1: the states of a server session. */
-export type SessionState = "init" | "ready" | "playing" | "recording";
+/**
+ * The states of a server session: RFC 2326, A.1's Init, Ready, Playing and
+ * Recording, with Ready split by what the session was set up for (as
+ * gortsplib's PrePlay and PreRecord): a session is made for playing or for
+ * recording by its first SETUP, and a method of the other kind is not valid
+ * in it. A session is born in `init` (to play) or `announced` (to record what
+ * its connection ANNOUNCEd) and leaves both with its first SETUP.
+ */
+export type SessionState =
+  | "init"
+  | "announced"
+  | "ready-to-play"
+  | "playing"
+  | "ready-to-record"
+  | "recording";
+
+/** Every state, in table order. */
+export const SESSION_STATES: readonly SessionState[] = [
+  "init",
+  "announced",
+  "ready-to-play",
+  "playing",
+  "ready-to-record",
+  "recording",
+];
 
 /** The methods that move a session between states (RFC 2326, A.1). */
 export type StateMethod = "SETUP" | "PLAY" | "PAUSE" | "RECORD" | "TEARDOWN";
 
+/** Every state method. */
+export const STATE_METHODS: readonly StateMethod[] = [
+  "SETUP",
+  "PLAY",
+  "PAUSE",
+  "RECORD",
+  "TEARDOWN",
+];
+
 /**
  * RFC 2326, A.1 transition table. A method missing from a state's row is
- * answered with 455 Method Not Valid in This State. SETUP while playing or
- * recording (a transport change) is refused with 455, which A.1 allows.
+ * answered with 455 Method Not Valid in This State: PLAY in a session set up
+ * to record and RECORD in one set up to play, PAUSE before PLAY or RECORD, and
+ * SETUP while playing or recording (a transport change, which A.1 allows a
+ * server to refuse). TEARDOWN ends the session (its state is then `init` and
+ * it is gone).
  */
 export const SESSION_TRANSITIONS: Readonly<
   Record<SessionState, Readonly<Partial<Record<StateMethod, SessionState>>>>
 > = {
-  init: { SETUP: "ready", TEARDOWN: "init" },
-  ready: { SETUP: "ready", PLAY: "playing", RECORD: "recording", TEARDOWN: "init" },
-  playing: { PLAY: "playing", PAUSE: "ready", TEARDOWN: "init" },
-  recording: { RECORD: "recording", PAUSE: "ready", TEARDOWN: "init" },
+  "init": { SETUP: "ready-to-play", TEARDOWN: "init" },
+  "announced": { SETUP: "ready-to-record", TEARDOWN: "init" },
+  "ready-to-play": { SETUP: "ready-to-play", PLAY: "playing", TEARDOWN: "init" },
+  "playing": { PLAY: "playing", PAUSE: "ready-to-play", TEARDOWN: "init" },
+  "ready-to-record": { SETUP: "ready-to-record", RECORD: "recording", TEARDOWN: "init" },
+  "recording": { RECORD: "recording", PAUSE: "ready-to-record", TEARDOWN: "init" },
 };
 
 /**
@@ -45,6 +82,28 @@ export function nextSessionState(
   method: StateMethod,
 ): SessionState | undefined {
   return SESSION_TRANSITIONS[state][method];
+}
+
+/**
+ * Moves `session` on by `method` through {@linkcode SESSION_TRANSITIONS}, the
+ * only way its state changes after birth. Returns false, changing nothing,
+ * when the method is not valid in its state.
+ */
+export function applyTransition(session: Session, method: StateMethod): boolean {
+  const next = nextSessionState(session.state, method);
+  if (next === undefined) return false;
+  session.state = next;
+  return true;
+}
+
+/** The state a new session is born in: `announced` when it publishes an announcement. */
+export function initialSessionState(mode: "play" | "record"): SessionState {
+  return mode === "record" ? "announced" : "init";
+}
+
+/** Whether a session is past SETUP and not yet playing or recording (RFC 2326, A.1 Ready). */
+export function isReady(state: SessionState): boolean {
+  return state === "ready-to-play" || state === "ready-to-record";
 }
 
 /** One track set up in a session. */

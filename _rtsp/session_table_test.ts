@@ -8,7 +8,7 @@ function session(id: string, at: number, connectionId = 1): Session {
     path: "/test",
     connectionId,
     mode: "play",
-    state: "ready",
+    state: "ready-to-play",
     tracks: new Map(),
     lastActivityMs: at,
     timeoutMs: 60_000,

@@ -48,7 +48,7 @@ function session(id: string): Session {
     path: "/test",
     connectionId: 1,
     mode: "play",
-    state: "ready",
+    state: "ready-to-play",
     tracks: new Map([[0, track(0)], [1, track(1)]]),
     lastActivityMs: 0,
     timeoutMs: 60_000,
