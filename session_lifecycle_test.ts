@@ -12,6 +12,7 @@ import type { FileLibrary, OpenedFile } from "./_server/file_library.ts";
 import { MediaLibrary } from "./_server/library.ts";
 import { Logger } from "./_server/log.ts";
 import { MediaHub } from "./_server/media_hub.ts";
+import { ManualScheduler } from "./_testing/manual_scheduler.ts";
 import { RawClient } from "./_testing/raw_client.ts";
 import { startTestServer } from "./_testing/server.ts";
 
@@ -99,7 +100,7 @@ Deno.test("a session that ends while its file opens for PLAY gets no player", as
     writers: new Map(),
     log: new Logger("error"),
     touch: () => {},
-    now: Date.now,
+    scheduler: new ManualScheduler(),
     graceMs: 1000,
     endSession: () => undefined,
   });

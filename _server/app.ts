@@ -4,6 +4,8 @@
  * @module
  */
 
+import type { Scheduler } from "../_rtsp/scheduler.ts";
+import { SYSTEM_SCHEDULER } from "./system_scheduler.ts";
 import { RtspResponder } from "../_rtsp/responder.ts";
 import type { MessageLimits } from "../_rtsp/limits.ts";
 import { LiveTestSource } from "../_rtsp/media/live_test_source.ts";
@@ -62,6 +64,8 @@ export interface AppOptions {
   readonly abuse?: AbuseLimits;
   /** Users and per-path rules; undefined: anyone may read and publish. */
   readonly auth?: AuthConfig;
+  /** The clock and timers of everything built. @default {SYSTEM_SCHEDULER} */
+  readonly scheduler?: Scheduler;
   /** Multicast groups for live streams; undefined disables multicast. */
   readonly multicast?: {
     readonly firstAddress: number;
@@ -91,16 +95,19 @@ function random32(): number {
 /** Builds the server. */
 export async function createApp(options: AppOptions): Promise<App> {
   const { log } = options;
+  const scheduler = options.scheduler ?? SYSTEM_SCHEDULER;
+  const now = () => scheduler.now();
   const library = new MediaLibrary(
     options.root ? new FileLibrary(options.root, log) : undefined,
     options.waitForPublisherMs ?? 0,
+    scheduler,
   );
   library.addShared(
     new LiveStream({
       path: TEST_STREAM_PATH,
       name: "rtsp.ts test pattern",
-      source: new LiveTestSource(Date.now()),
-      now: Date.now,
+      source: new LiveTestSource(scheduler.now()),
+      scheduler,
       random32,
       cname: "rtsp.ts",
     }),
@@ -127,7 +134,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const abuse = options.abuse ?? DEFAULT_ABUSE_LIMITS;
   const auth = options.auth
     ? createAuth(options.auth, {
-      now: Date.now,
+      now,
       random: (n) => crypto.getRandomValues(new Uint8Array(n)),
       slowHashesPerSecond: abuse.pbkdf2PerAddressPerSecond,
     })
@@ -140,7 +147,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   } else {
     log.info("no users configured: anyone may read and publish");
   }
-  const failures = new AuthFailureTracker(abuse, Date.now);
+  const failures = new AuthFailureTracker(abuse, now);
   // Claimed user names come from the network: quoted and cut short in logs.
   const shown = (user: string) => JSON.stringify(user.slice(0, 64));
   const responder = new RtspResponder({
@@ -163,6 +170,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       succeeded: (address, user) => failures.succeeded(address, user),
     },
     catalogue: library,
+    now,
     sessionTimeoutMs: options.sessionTimeoutMs,
     maxSessions: abuse.maxSessions,
     sessionCaps: {
@@ -175,6 +183,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const server = new RtspServer({
     responder,
     log,
+    scheduler,
     abuse,
     limits: options.limits,
     onInterleaved: (info, channel, payload) => hub.receivedInterleaved(info.id, channel, payload),
@@ -185,7 +194,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     udp,
     log,
     touch: (id) => responder.touchSession(id),
-    now: Date.now,
+    scheduler,
     loopFiles: options.loopFiles,
     graceMs: options.graceMs ?? DEFAULT_GRACE_MS,
     replacePublisher: pathMatcher(options.replacePublisher ?? []),

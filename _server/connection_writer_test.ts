@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { ManualScheduler } from "../_testing/manual_scheduler.ts";
 import { FrameDelivery, mediaFrame } from "../_rtsp/fanout/media_frame.ts";
 import type { Session } from "../_rtsp/session.ts";
 import { ConnectionWriter, type Writable } from "./connection_writer.ts";
@@ -70,7 +71,10 @@ Deno.test("a TCP reader behind a stuck peer drops whole frames until the next ke
   const conn = new StuckConn();
   const writer = new ConnectionWriter(conn, 1000);
   const session = stuckSession();
-  const reader = new TcpReader(session, writer, { now: () => 0, maxLagMs: 10_000 });
+  const reader = new TcpReader(session, writer, {
+    scheduler: new ManualScheduler(0),
+    maxLagMs: 10_000,
+  });
   const frame = (key: boolean, fill: number) =>
     new FrameDelivery(mediaFrame(0, [new Uint8Array(296).fill(fill)], true, key));
   reader.deliver(frame(true, 1)); // 300 bytes framed
@@ -98,19 +102,19 @@ Deno.test("a TCP reader behind a stuck peer drops whole frames until the next ke
 Deno.test("a TCP reader that stays behind past its lag limit is reported once, then disconnected", () => {
   const conn = new StuckConn();
   const writer = new ConnectionWriter(conn, 500);
-  const clock = { now: 0 };
+  const clock = new ManualScheduler(0);
   const events: string[] = [];
   const reader = new TcpReader(stuckSession(), writer, {
-    now: () => clock.now,
+    scheduler: clock,
     maxLagMs: 2000,
-    behind: () => events.push(`behind@${clock.now}`),
-    tooSlow: () => events.push(`too slow@${clock.now}`),
+    behind: () => events.push(`behind@${clock.now()}`),
+    tooSlow: () => events.push(`too slow@${clock.now()}`),
   });
   const frame = (key: boolean) =>
     new FrameDelivery(mediaFrame(0, [new Uint8Array(296)], true, key));
   reader.deliver(frame(true)); // fills the 500-byte queue with 300
   for (let t = 0; t <= 3000; t += 40) {
-    clock.now = t;
+    if (t > 0) clock.advance(40);
     reader.deliver(frame(t % 1000 === 0));
   }
   assert.deepEqual(events, ["behind@0", "too slow@2040"]);
@@ -137,12 +141,12 @@ function sequencesIn(write: Uint8Array): number[] {
 Deno.test("after dropping frames a TCP reader gets its own continuous sequence numbers; others keep the source's bytes", async () => {
   const slowConn = new StuckConn();
   const slow = new TcpReader(stuckSession(), new ConnectionWriter(slowConn, 200), {
-    now: () => 0,
+    scheduler: new ManualScheduler(0),
     maxLagMs: 10_000,
   });
   const fastConn = new StuckConn();
   const fast = new TcpReader(stuckSession(), new ConnectionWriter(fastConn, 100_000), {
-    now: () => 0,
+    scheduler: new ManualScheduler(0),
     maxLagMs: 10_000,
   });
   // Two packets per frame, numbered across the 16-bit wrap: 65530, 65531, ...

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { type Cancel, every, type Scheduler } from "../_rtsp/scheduler.ts";
 import { FrameDelivery, mediaFrame } from "../_rtsp/fanout/media_frame.ts";
 import type { FileCursor, FileMedia, TimedUnit } from "../_rtsp/media/file_media.ts";
 import type { NptRange } from "../_rtsp/range.ts";
@@ -36,7 +37,8 @@ export const SEEK_TOLERANCE_SECONDS = 0.05;
 export interface FilePlayerOptions {
   readonly media: FileMedia;
   readonly reader: Reader;
-  readonly now: () => number;
+  /** The clock and timers of the file's timeline. */
+  readonly scheduler: Scheduler;
   readonly log: Logger;
   readonly cname: string;
   /** Start again at the beginning when the file ends. */
@@ -66,8 +68,8 @@ export class FilePlayer {
   #loopSeconds = 0;
   #playing = false;
   #generation = 0;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #reportTimer: ReturnType<typeof setInterval> | undefined;
+  #cancelTimer: Cancel | undefined;
+  #cancelReports: Cancel | undefined;
   #ended = false;
 
   /** @param options see {@linkcode FilePlayerOptions} */
@@ -123,9 +125,13 @@ export class FilePlayer {
       begin: () => {
         if (generation !== this.#generation) return;
         this.#playing = true;
-        this.#wallStart = this.#options.now();
+        this.#wallStart = this.#options.scheduler.now();
         this.#sendReports();
-        this.#reportTimer = setInterval(() => this.#sendReports(), SENDER_REPORT_INTERVAL_MS);
+        this.#cancelReports = every(
+          this.#options.scheduler,
+          SENDER_REPORT_INTERVAL_MS,
+          () => this.#sendReports(),
+        );
         this.#pump(generation);
       },
     };
@@ -145,14 +151,14 @@ export class FilePlayer {
 
   /** File-timeline seconds being shown now. */
   #position(): number {
-    return this.#mediaStart + (this.#options.now() - this.#wallStart) / 1000;
+    return this.#mediaStart + (this.#options.scheduler.now() - this.#wallStart) / 1000;
   }
 
   #halt(): void {
     this.#generation++;
     this.#playing = false;
-    clearTimeout(this.#timer);
-    clearInterval(this.#reportTimer);
+    this.#cancelTimer?.();
+    this.#cancelReports?.();
   }
 
   async #pump(generation: number): Promise<void> {
@@ -165,11 +171,14 @@ export class FilePlayer {
           return;
         }
         const dueMs = this.#wallStart + (unit.sendSeconds - this.#mediaStart) * 1000;
-        const wait = dueMs - this.#options.now() - SEND_AHEAD_MS - BATCH_MS;
+        const wait = dueMs - this.#options.scheduler.now() - SEND_AHEAD_MS - BATCH_MS;
         if (wait > 0) {
           this.#pending = unit;
           // Wakes when this unit is SEND_AHEAD_MS from due, with BATCH_MS of units behind it.
-          this.#timer = setTimeout(() => this.#pump(generation), wait + BATCH_MS);
+          this.#cancelTimer = this.#options.scheduler.after(
+            wait + BATCH_MS,
+            () => this.#pump(generation),
+          );
           return;
         }
         this.#pending = undefined;
@@ -231,7 +240,7 @@ export class FilePlayer {
 
   /** RFC 3550, 6.4.1: maps now to each track's RTP clock. */
   #sendReports(): void {
-    const now = this.#options.now();
+    const now = this.#options.scheduler.now();
     const seconds = this.#position() + this.#options.media.timestampOffsetSeconds +
       this.#loopSeconds;
     for (const [trackIndex, t] of this.#tracks) {

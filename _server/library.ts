@@ -4,6 +4,8 @@
  * @module
  */
 
+import type { Scheduler } from "../_rtsp/scheduler.ts";
+import { SYSTEM_SCHEDULER } from "./system_scheduler.ts";
 import type { LookupFailure, MediaCatalogue, StreamDescription } from "../_rtsp/catalogue.ts";
 import type { PlayStart } from "../_rtsp/responder.ts";
 import type { FileLibrary, OpenedFile } from "./file_library.ts";
@@ -32,16 +34,23 @@ export class MediaLibrary implements MediaCatalogue {
   #shared = new Map<string, SharedStream>();
   #files: FileLibrary | undefined;
   #waitMs: number;
+  #scheduler: Scheduler;
   #waiting = new Map<string, Set<() => void>>();
   #waitingCount = 0;
 
   /**
    * @param files files under `--root`, if any
    * @param waitForPublisherMs how long a DESCRIBE of an empty path waits for a publisher
+   * @param scheduler the timer of that wait
    */
-  constructor(files?: FileLibrary, waitForPublisherMs = 0) {
+  constructor(
+    files?: FileLibrary,
+    waitForPublisherMs = 0,
+    scheduler: Scheduler = SYSTEM_SCHEDULER,
+  ) {
     this.#files = files;
     this.#waitMs = waitForPublisherMs;
+    this.#scheduler = scheduler;
   }
 
   /** Serves a shared stream at its path (a live source, or a path being published). */
@@ -58,13 +67,13 @@ export class MediaLibrary implements MediaCatalogue {
     const waiters = set;
     const done = Promise.withResolvers<void>();
     const wake = () => done.resolve();
-    const timer = setTimeout(wake, this.#waitMs);
+    const cancel = this.#scheduler.after(this.#waitMs, wake);
     waiters.add(wake);
     this.#waitingCount++;
     try {
       await done.promise;
     } finally {
-      clearTimeout(timer);
+      cancel();
       waiters.delete(wake);
       if (waiters.size === 0) this.#waiting.delete(path);
       this.#waitingCount--;

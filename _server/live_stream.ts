@@ -5,6 +5,7 @@
  * @module
  */
 
+import { type Cancel, every, type Scheduler } from "../_rtsp/scheduler.ts";
 import type { StreamDescription } from "../_rtsp/catalogue.ts";
 import { mediaFrame } from "../_rtsp/fanout/media_frame.ts";
 import type { LiveTestSource } from "../_rtsp/media/live_test_source.ts";
@@ -27,8 +28,8 @@ export interface LiveStreamOptions {
   readonly path: string;
   readonly name: string;
   readonly source: LiveTestSource;
-  /** Milliseconds since the epoch. */
-  readonly now: () => number;
+  /** The clock and timers of the timeline. */
+  readonly scheduler: Scheduler;
   /** A random unsigned 32-bit number. */
   readonly random32: () => number;
   /** RFC 3550, 6.5.1 CNAME of this server. */
@@ -46,8 +47,8 @@ export class LiveStream {
   #packetCounts: number[];
   #octetCounts: number[];
   #broadcast = new Broadcast();
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #reportTimer: ReturnType<typeof setInterval>;
+  #cancelTick: Cancel | undefined;
+  #cancelReports: Cancel;
   #closed = false;
 
   /** @param options see {@linkcode LiveStreamOptions} */
@@ -76,7 +77,11 @@ export class LiveStream {
         : new FramePacketizer({ ...common, codec: "pcmu", markFirstPacket: true });
     });
     this.#tick();
-    this.#reportTimer = setInterval(() => this.#sendReports(), SENDER_REPORT_INTERVAL_MS);
+    this.#cancelReports = every(
+      options.scheduler,
+      SENDER_REPORT_INTERVAL_MS,
+      () => this.#sendReports(),
+    );
   }
 
   /** Readers attached now. */
@@ -94,7 +99,7 @@ export class LiveStream {
    * PLAY answer is written sends Sender Reports and the current GOP, then live frames.
    */
   attach(reader: Reader): PlayStart {
-    const now = this.#options.now();
+    const now = this.#options.scheduler.now();
     const tracks = [...reader.session.tracks.keys()].map((trackIndex) => ({
       trackIndex,
       ...(this.#broadcast.cachedStart(trackIndex) ?? {
@@ -108,7 +113,7 @@ export class LiveStream {
       begin: () => {
         if (this.#closed) return;
         for (const trackIndex of reader.session.tracks.keys()) {
-          reader.rtcp(trackIndex, this.#senderReport(trackIndex, this.#options.now()));
+          reader.rtcp(trackIndex, this.#senderReport(trackIndex, this.#options.scheduler.now()));
         }
         this.#broadcast.attach(reader);
       },
@@ -117,7 +122,7 @@ export class LiveStream {
 
   /** Where the next packets of these tracks start, for RTP-Info (a multicast join). */
   position(trackIndices: Iterable<number>): PlayStart {
-    const now = this.#options.now();
+    const now = this.#options.scheduler.now();
     return {
       range: { start: 0 },
       tracks: [...trackIndices].map((trackIndex) => ({
@@ -136,8 +141,8 @@ export class LiveStream {
   /** Stops the timeline. */
   close(): void {
     this.#closed = true;
-    clearTimeout(this.#timer);
-    clearInterval(this.#reportTimer);
+    this.#cancelTick?.();
+    this.#cancelReports();
     this.#broadcast.clear();
   }
 
@@ -149,7 +154,7 @@ export class LiveStream {
   #tick(): void {
     if (this.#closed) return;
     const source = this.#options.source;
-    const now = this.#options.now();
+    const now = this.#options.scheduler.now();
     for (const { trackIndex, au } of source.due(now)) {
       const packets = this.#packetizers[trackIndex].packetize(au);
       const video = source.tracks[trackIndex].description.media === "video";
@@ -158,8 +163,8 @@ export class LiveStream {
       this.#octetCounts[trackIndex] += frame.bytes - packets.length * RTP_HEADER_SIZE;
       this.#broadcast.send(frame);
     }
-    const wait = Math.max(MIN_TICK_MS, source.nextDueMs() - this.#options.now());
-    this.#timer = setTimeout(() => this.#tick(), wait);
+    const wait = Math.max(MIN_TICK_MS, source.nextDueMs() - this.#options.scheduler.now());
+    this.#cancelTick = this.#options.scheduler.after(wait, () => this.#tick());
   }
 
   /** RFC 3550, 6.4.1 SR, with SDES CNAME as 6.1 requires in every compound packet. */
@@ -179,7 +184,7 @@ export class LiveStream {
 
   #sendReports(): void {
     if (this.#broadcast.readerCount === 0) return;
-    const now = this.#options.now();
+    const now = this.#options.scheduler.now();
     const reports = this.#ssrcs.map((_, i) => this.#senderReport(i, now));
     for (const reader of this.#broadcast.readers()) {
       for (const trackIndex of reader.session.tracks.keys()) {

@@ -10,6 +10,7 @@ import {
 } from "../_rtsp/rtp/rtcp.ts";
 import { parseRtpPacket } from "../_rtsp/rtp/rtp_packet.ts";
 import type { Session, SessionTrack } from "../_rtsp/session.ts";
+import { ManualScheduler } from "../_testing/manual_scheduler.ts";
 import { LiveStream } from "./live_stream.ts";
 import type { Reader, ReceptionStats } from "./reader.ts";
 
@@ -55,25 +56,24 @@ function session(id: string): Session {
   };
 }
 
-const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-Deno.test("LiveStream: Sender Reports map RTP time to the wall clock the frames were made on", async () => {
-  const start = Date.now();
+Deno.test("LiveStream: Sender Reports map RTP time to the wall clock the frames were made on", () => {
+  const clock = new ManualScheduler();
+  const start = clock.now();
   let r = 1;
   const stream = new LiveStream({
     path: "/test",
     name: "t",
     source: new LiveTestSource(start),
-    now: Date.now,
+    scheduler: clock,
     random32: () => (r = (r * 1103515245 + 12345) >>> 0),
     cname: "test",
   });
   try {
-    await wait(300);
+    clock.advance(300);
     const reader = new RecordingReader(session("A"));
     const play = stream.attach(reader);
     play.begin?.();
-    await wait(300);
+    clock.advance(300);
     // The SR sent at PLAY for each track.
     const reports = reader.rtcpSent.map((s) => {
       const parsed = parseRtcpCompound(s.bytes);
@@ -113,17 +113,18 @@ Deno.test("LiveStream: Sender Reports map RTP time to the wall clock the frames 
   }
 });
 
-Deno.test("LiveStream: RTP-Info names the first packet a new reader gets; detach sends BYE", async () => {
+Deno.test("LiveStream: RTP-Info names the first packet a new reader gets; detach sends BYE", () => {
+  const clock = new ManualScheduler();
   const stream = new LiveStream({
     path: "/test",
     name: "t",
-    source: new LiveTestSource(Date.now()),
-    now: Date.now,
+    source: new LiveTestSource(clock.now()),
+    scheduler: clock,
     random32: () => 0x12345678,
     cname: "test",
   });
   try {
-    await wait(100);
+    clock.advance(100);
     const reader = new RecordingReader(session("B"));
     const play = stream.attach(reader);
     play.begin?.();

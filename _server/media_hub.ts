@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { Scheduler } from "../_rtsp/scheduler.ts";
 import type {
   MediaController,
   MulticastGroup,
@@ -89,8 +90,8 @@ export interface MediaHubOptions {
   readonly multicast?: MulticastOptions;
   /** Start files again when they end. */
   readonly loopFiles?: boolean;
-  /** Milliseconds since the epoch. */
-  readonly now: () => number;
+  /** The clock and timers of streams, players and readers. */
+  readonly scheduler: Scheduler;
   /** How long readers of a published path wait for a new publisher. */
   readonly graceMs: number;
   /** How long a TCP reader may stay behind before it is disconnected. */
@@ -242,7 +243,7 @@ export class MediaHub implements MediaController {
         path: session.path,
         announcement: session.announcement,
         graceMs: this.#options.graceMs,
-        now: this.#options.now,
+        scheduler: this.#options.scheduler,
         cname: "rtsp.ts",
         onExpired: (r) => this.#expire(r),
       });
@@ -363,7 +364,7 @@ export class MediaHub implements MediaController {
     return new FilePlayer({
       media,
       reader,
-      now: this.#options.now,
+      scheduler: this.#options.scheduler,
       log: this.#options.log,
       cname: "rtsp.ts",
       loop: this.#options.loopFiles ?? false,
@@ -443,6 +444,7 @@ export class MediaHub implements MediaController {
             (i) => session.tracks.get(i)?.ssrc,
           ),
           sockets,
+          this.#options.scheduler,
         );
         const player = this.#filePlayer(opened.media, reader);
         group.members.add(session.id);
@@ -515,7 +517,7 @@ export class MediaHub implements MediaController {
       stream.description.tracks.length,
       (i) => stream.ssrc(i) ?? 0,
     );
-    group.reader = new UdpReader(groupSession, sockets);
+    group.reader = new UdpReader(groupSession, sockets, this.#options.scheduler);
     return stream.attach(group.reader);
   }
 
@@ -564,7 +566,7 @@ export class MediaHub implements MediaController {
       if (!writer) return undefined;
       const log = this.#options.log;
       return new TcpReader(session, writer, {
-        now: this.#options.now,
+        scheduler: this.#options.scheduler,
         maxLagMs: this.#options.maxReaderLagMs ?? DEFAULT_MAX_READER_LAG_MS,
         behind: (r) =>
           log.warn(`reader ${r.session.id} is behind: dropping frames until the next keyframe`),
@@ -577,7 +579,7 @@ export class MediaHub implements MediaController {
       });
     }
     const udp = this.#options.udp;
-    return udp ? new UdpReader(session, udp) : undefined;
+    return udp ? new UdpReader(session, udp, this.#options.scheduler) : undefined;
   }
 
   #stop(session: Session, bye: boolean): void {

@@ -4,13 +4,14 @@
  * @module
  */
 
+import type { Cancel, Scheduler } from "../_rtsp/scheduler.ts";
 import { DropGate } from "../_rtsp/fanout/drop_gate.ts";
 import type { FrameDelivery } from "../_rtsp/fanout/media_frame.ts";
 import { renumberInterleaved, renumberPacket } from "../_rtsp/fanout/renumber.ts";
 import { CatchUpPacer } from "../_rtsp/fanout/catch_up.ts";
 
 /** How often a UDP reader that is catching up sends its next share of the backlog. */
-const CATCH_UP_TICK_MS = 10;
+export const CATCH_UP_TICK_MS = 10;
 import type { Session } from "../_rtsp/session.ts";
 import type { ConnectionWriter } from "./connection_writer.ts";
 import { type DatagramTarget, datagramTarget, type UdpPair } from "./udp_transport.ts";
@@ -49,8 +50,8 @@ export const DEFAULT_MAX_READER_LAG_MS = 10_000;
 
 /** What a TCP reader needs beyond its session and writer. */
 export interface TcpReaderOptions {
-  /** Milliseconds, for how long the reader has been behind. */
-  readonly now: () => number;
+  /** The clock, for how long the reader has been behind. */
+  readonly scheduler: Scheduler;
   /** How long the reader may keep dropping before `tooSlow` is called. */
   readonly maxLagMs: number;
   /** The reader started dropping frames (once per streak). */
@@ -110,7 +111,7 @@ export class TcpReader implements Reader {
   }
 
   #stillBehind(): void {
-    const now = this.#options.now();
+    const now = this.#options.scheduler.now();
     if (this.#behindSince === undefined) {
       this.#behindSince = now;
       this.#options.behind?.(this);
@@ -142,7 +143,8 @@ export class UdpReader implements Reader {
   #udp: UdpPair;
   /** Set while the cached GOP and the live frames behind it are being paced out. */
   #pacer: CatchUpPacer | undefined;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #scheduler: Scheduler;
+  #cancelTick: Cancel | undefined;
   #lastTickMs = 0;
   /** RTP and RTCP destination per track index. */
   #targets = new Map<number, readonly [DatagramTarget, DatagramTarget]>();
@@ -150,10 +152,12 @@ export class UdpReader implements Reader {
   /**
    * @param session a session with UDP tracks
    * @param udp the sockets to send from
+   * @param scheduler the clock and timer that pace a catch-up
    */
-  constructor(session: Session, udp: UdpPair) {
+  constructor(session: Session, udp: UdpPair, scheduler: Scheduler) {
     this.session = session;
     this.#udp = udp;
+    this.#scheduler = scheduler;
     for (const track of session.tracks.values()) {
       const t = track.transport;
       const ports = t.delivery === "multicast" ? t.ports : t.clientPorts;
@@ -174,23 +178,24 @@ export class UdpReader implements Reader {
     for (const delivery of pacer.start(cached)) this.#send(delivery);
     if (!pacer.catchingUp) return;
     this.#pacer = pacer;
-    this.#lastTickMs = performance.now();
-    this.#timer = setTimeout(() => this.#tick(), CATCH_UP_TICK_MS);
+    this.#lastTickMs = this.#scheduler.now();
+    this.#cancelTick = this.#scheduler.after(CATCH_UP_TICK_MS, () => this.#tick());
   }
 
   #tick(): void {
     const pacer = this.#pacer;
     if (!pacer) return;
-    const now = performance.now();
+    const now = this.#scheduler.now();
     for (const delivery of pacer.take(now - this.#lastTickMs)) this.#send(delivery);
     this.#lastTickMs = now;
-    if (pacer.catchingUp) this.#timer = setTimeout(() => this.#tick(), CATCH_UP_TICK_MS);
-    else this.stop();
+    if (pacer.catchingUp) {
+      this.#cancelTick = this.#scheduler.after(CATCH_UP_TICK_MS, () => this.#tick());
+    } else this.stop();
   }
 
   stop(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#cancelTick?.();
+    this.#cancelTick = undefined;
     this.#pacer = undefined;
   }
 

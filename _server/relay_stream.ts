@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { Cancel, Scheduler } from "../_rtsp/scheduler.ts";
 import type { StreamDescription, TrackDescription } from "../_rtsp/catalogue.ts";
 import { RtpFrameAssembler } from "../_rtsp/fanout/rtp_frames.ts";
 import { parameterSetsInFrame } from "../_rtsp/fanout/rtp_frames.ts";
@@ -31,8 +32,8 @@ export interface RelayStreamOptions {
   readonly announcement: Announcement;
   /** How long readers wait for a new publisher after one leaves. */
   readonly graceMs: number;
-  /** Milliseconds since the epoch. */
-  readonly now: () => number;
+  /** The clock, and the timer of the grace period. */
+  readonly scheduler: Scheduler;
   /** RFC 3550, 6.5.1 CNAME of this server. */
   readonly cname: string;
   /** Called when the grace period ends with no publisher: the path is over. */
@@ -84,7 +85,7 @@ export class RelayStream {
   #tracks: RelayTrack[];
   #broadcast = new Broadcast();
   #publisher: string | undefined;
-  #graceTimer: ReturnType<typeof setTimeout> | undefined;
+  #cancelGrace: Cancel | undefined;
   #description: StreamDescription;
 
   /** @param options see {@linkcode RelayStreamOptions} */
@@ -127,8 +128,8 @@ export class RelayStream {
    * readers of the old one get what matches by index.
    */
   startPublisher(sessionId: string, announcement: Announcement): void {
-    clearTimeout(this.#graceTimer);
-    this.#graceTimer = undefined;
+    this.#cancelGrace?.();
+    this.#cancelGrace = undefined;
     this.#publisher = sessionId;
     const sameShape = announcement.tracks.length === this.#tracks.length &&
       announcement.tracks.every((t, i) =>
@@ -155,11 +156,11 @@ export class RelayStream {
   publisherLeft(sessionId: string): void {
     if (this.#publisher !== sessionId) return;
     this.#publisher = undefined;
-    clearTimeout(this.#graceTimer);
-    this.#graceTimer = setTimeout(() => {
-      this.#graceTimer = undefined;
+    this.#cancelGrace?.();
+    this.#cancelGrace = this.#options.scheduler.after(this.#options.graceMs, () => {
+      this.#cancelGrace = undefined;
       if (this.#publisher === undefined) this.#options.onExpired(this);
-    }, this.#options.graceMs);
+    });
   }
 
   /** The SSRC readers see for a track, once the publisher has sent on it. */
@@ -230,7 +231,7 @@ export class RelayStream {
 
   /** Ends the path. */
   close(): void {
-    clearTimeout(this.#graceTimer);
+    this.#cancelGrace?.();
     this.#broadcast.clear();
   }
 
@@ -253,7 +254,7 @@ export class RelayStream {
     const inSeq = (packet[2] << 8) | packet[3];
     const inTs = ((packet[4] << 24) | (packet[5] << 16) | (packet[6] << 8) | packet[7]) >>> 0;
     const inSsrc = ((packet[8] << 24) | (packet[9] << 16) | (packet[10] << 8) | packet[11]) >>> 0;
-    const now = this.#options.now();
+    const now = this.#options.scheduler.now();
     if (track.resync) {
       track.resync = false;
       track.sourceSsrc = inSsrc;

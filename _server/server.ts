@@ -4,6 +4,8 @@
  * @module
  */
 
+import { type Cancel, every, type Scheduler } from "../_rtsp/scheduler.ts";
+import { SYSTEM_SCHEDULER } from "./system_scheduler.ts";
 import { AcceptBackoff } from "./accept_backoff.ts";
 import type { MessageLimits } from "../_rtsp/limits.ts";
 import type { RtspResponder } from "../_rtsp/responder.ts";
@@ -21,6 +23,8 @@ export interface RtspServerOptions {
   readonly log: Logger;
   readonly limits?: Partial<MessageLimits>;
   readonly onInterleaved?: ConnectionContext["onInterleaved"];
+  /** The clock and the timer of the session sweep. @default {SYSTEM_SCHEDULER} */
+  readonly scheduler?: Scheduler;
   /** Connection counts, deadlines and rates. @default {DEFAULT_ABUSE_LIMITS} */
   readonly abuse?: AbuseLimits;
 }
@@ -41,7 +45,7 @@ export class RtspServer {
   readonly writers: Map<number, ConnectionWriter> = new Map();
   #tasks = new Set<Promise<void>>();
   #nextId = 1;
-  #sweep: ReturnType<typeof setInterval>;
+  #stopSweep: Cancel;
   #closed = false;
   /** Resolved by close(), to cut short an accept loop's pause. */
   #closing = Promise.withResolvers<void>();
@@ -53,11 +57,15 @@ export class RtspServer {
     this.#options = options;
     this.#abuse = options.abuse ?? DEFAULT_ABUSE_LIMITS;
     this.#guard = new ConnectionGuard(this.#abuse);
-    this.#sweep = setInterval(() => {
-      for (const s of options.responder.expireSessions()) {
-        options.log.info(`session ${s.id} ended: timeout`);
-      }
-    }, SESSION_SWEEP_INTERVAL_MS);
+    this.#stopSweep = every(
+      options.scheduler ?? SYSTEM_SCHEDULER,
+      SESSION_SWEEP_INTERVAL_MS,
+      () => {
+        for (const s of options.responder.expireSessions()) {
+          options.log.info(`session ${s.id} ended: timeout`);
+        }
+      },
+    );
   }
 
   /** Open connections. */
@@ -158,7 +166,7 @@ export class RtspServer {
     if (this.#closed) return;
     this.#closed = true;
     this.#closing.resolve();
-    clearInterval(this.#sweep);
+    this.#stopSweep();
     for (const listener of this.#listeners) {
       try {
         listener.close();

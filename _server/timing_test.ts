@@ -1,0 +1,156 @@
+/**
+ * Timers driven by a manual scheduler, without sleeping: a relay's grace
+ * period and takeover, a UDP reader's paced catch-up, and session expiry in a
+ * whole server.
+ */
+
+import assert from "node:assert/strict";
+import { FrameDelivery, mediaFrame } from "../_rtsp/fanout/media_frame.ts";
+import { announcedTracks, parseSdp } from "../_rtsp/sdp_parse.ts";
+import type { Session } from "../_rtsp/session.ts";
+import { ManualScheduler } from "../_testing/manual_scheduler.ts";
+import { RawClient } from "../_testing/raw_client.ts";
+import { startTestServer } from "../_testing/server.ts";
+import { CATCH_UP_TICK_MS, UdpReader } from "./reader.ts";
+import { RelayStream } from "./relay_stream.ts";
+import type { UdpPair } from "./udp_transport.ts";
+
+const SDP = "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=x\r\nt=0 0\r\n" +
+  "m=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:trackID=0\r\n";
+
+function relay(clock: ManualScheduler, expired: string[]): RelayStream {
+  const parsed = parseSdp(SDP);
+  assert.ok(parsed.ok);
+  return new RelayStream({
+    path: "/live",
+    announcement: { path: "/live", sdp: SDP, tracks: announcedTracks(parsed.sdp) },
+    graceMs: 10_000,
+    scheduler: clock,
+    cname: "test",
+    onExpired: (r) => expired.push(r.path),
+  });
+}
+
+Deno.test("a relay ends its path when the grace period passes with no publisher", () => {
+  const clock = new ManualScheduler();
+  const expired: string[] = [];
+  const stream = relay(clock, expired);
+  const parsed = parseSdp(SDP);
+  assert.ok(parsed.ok);
+  stream.startPublisher("A", { path: "/live", sdp: SDP, tracks: announcedTracks(parsed.sdp) });
+  stream.publisherLeft("A");
+  clock.advance(9_999);
+  assert.deepEqual(expired, []);
+  clock.advance(1);
+  assert.deepEqual(expired, ["/live"]);
+  clock.advance(60_000);
+  assert.deepEqual(expired, ["/live"], "once");
+});
+
+Deno.test("a publisher taking over within the grace period keeps the path", () => {
+  const clock = new ManualScheduler();
+  const expired: string[] = [];
+  const stream = relay(clock, expired);
+  const parsed = parseSdp(SDP);
+  assert.ok(parsed.ok);
+  const announcement = { path: "/live", sdp: SDP, tracks: announcedTracks(parsed.sdp) };
+  stream.startPublisher("A", announcement);
+  stream.publisherLeft("A");
+  clock.advance(9_000);
+  stream.startPublisher("B", announcement);
+  assert.equal(stream.publisherId, "B");
+  clock.advance(60_000);
+  assert.deepEqual(expired, []);
+  // A late "left" from the old publisher changes nothing.
+  stream.publisherLeft("A");
+  clock.advance(60_000);
+  assert.deepEqual(expired, []);
+  assert.equal(clock.pending, 0, "no timer left behind");
+  stream.close();
+});
+
+Deno.test("a UDP reader's catch-up leaves the keyframe at once and the rest on the scheduler's ticks", () => {
+  const clock = new ManualScheduler();
+  const sent: number[] = [];
+  const udp = {
+    hasRoomFor: () => true,
+    sendRtp: (bytes: Uint8Array) => sent.push(bytes.length),
+    sendRtcp: () => {},
+  } as unknown as UdpPair;
+  const session: Session = {
+    id: "S",
+    path: "/live",
+    connectionId: 1,
+    mode: "play",
+    state: "playing",
+    tracks: new Map([[0, {
+      trackIndex: 0,
+      transport: {
+        profile: "RTP/AVP",
+        lower: "UDP",
+        delivery: "unicast",
+        clientPorts: [5000, 5001] as const,
+      },
+      clientAddress: "127.0.0.1",
+      ssrc: 1,
+      initialSequenceNumber: 0,
+      initialTimestamp: 0,
+    }]]),
+    lastActivityMs: 0,
+    timeoutMs: 60_000,
+  };
+  const reader = new UdpReader(session, udp, clock);
+  const packet = () => {
+    const p = new Uint8Array(1200);
+    p.set([0x80, 96]);
+    return p;
+  };
+  // A GOP of 1 MB: a keyframe of 100 packets, then 49 frames of 15 packets.
+  const gop = [new FrameDelivery(mediaFrame(0, Array.from({ length: 100 }, packet), true, true))];
+  for (let i = 0; i < 49; i++) {
+    gop.push(new FrameDelivery(mediaFrame(0, Array.from({ length: 15 }, packet), true, false)));
+  }
+  reader.catchUp(gop);
+  assert.equal(sent.length, 100, "the keyframe at once");
+  let ticks = 0;
+  while (sent.length < 100 + 49 * 15 && ticks < 1000) {
+    const before = sent.length;
+    clock.advance(CATCH_UP_TICK_MS);
+    ticks++;
+    // No burst: at most what 2 MB/s allows per tick, plus one frame.
+    assert.ok((sent.length - before) * 1200 <= 2_000_000 * CATCH_UP_TICK_MS / 1000 + 15 * 1200);
+  }
+  assert.equal(sent.length, 100 + 49 * 15, `after ${ticks} ticks`);
+  // ~0.9 MB of backlog at >= 2 MB/s: about half a second of ticks.
+  assert.ok(ticks * CATCH_UP_TICK_MS <= 600, `${ticks} ticks`);
+  assert.equal(clock.pending, 0, "the pacer stops once caught up");
+});
+
+Deno.test("a whole server expires idle sessions on its scheduler, without sleeping", async () => {
+  const clock = new ManualScheduler(Date.now());
+  await using srv = await startTestServer({ scheduler: clock, sessionTimeoutMs: 60_000 });
+  const c = await RawClient.connect(srv.port);
+  try {
+    const setup = async (port: number, cseq: number) =>
+      await c.request(
+        `SETUP ${srv.url("/test")}/trackID=0 RTSP/1.0\r\nCSeq: ${cseq}\r\n` +
+          `Transport: RTP/AVP;unicast;client_port=${port}-${port + 1}\r\n\r\n`,
+      );
+    const played = await setup(45000, 1);
+    const id = played.headers.get("session")!.split(";")[0];
+    const play = await c.request(
+      `PLAY ${srv.url("/test")} RTSP/1.0\r\nCSeq: 2\r\nSession: ${id}\r\n\r\n`,
+    );
+    assert.equal(play.status, 200);
+    await setup(45002, 3);
+    assert.equal(srv.responder.sessions.size, 2);
+    // The one never played goes after the setup timeout (10 s), the other after 60 s.
+    clock.advance(11_000);
+    assert.equal(srv.responder.sessions.size, 1);
+    assert.ok(srv.responder.sessions.has(id));
+    clock.advance(50_000);
+    assert.equal(srv.responder.sessions.size, 0);
+  } finally {
+    c.close();
+  }
+});
