@@ -6,7 +6,10 @@
  * macroblocks; P pictures code only macroblocks that changed since the previous
  * picture and skip the rest (P_Skip with a zero motion vector copies the
  * co-located block). Deblocking is switched off so skipped and PCM blocks stay
- * exact. Profile: Constrained Baseline, CAVLC, one slice per picture.
+ * exact. Profile: Constrained Baseline, CAVLC. A picture that could exceed
+ * {@link MAX_SLICE_NAL_BYTES} (every IDR at 320×240: 300 I_PCM macroblocks are
+ * ~116 KB) is split into slices of whole macroblock rows, so no NAL unit is
+ * larger than that; small P pictures stay one slice.
  *
  * Picture: 75% colour bars, a band with a bar sweeping left to right, and a
  * black band with an HH:MM:SS:FF clock and a white box that flashes for the
@@ -134,8 +137,26 @@ const MAX_FS_ASPECT_FACTOR = 8;
  * mb_skip_run (≤ 2·log2(MBs)+1 bits), mb_type (9 bits) and ≤ 7 alignment bits.
  */
 const MB_OVERHEAD_BITS_MAX = 80;
-/** Generous bound on slice header + trailing bits of one picture. */
+/** Generous bound on slice header + trailing bits of one slice. */
 const SLICE_OVERHEAD_BITS_MAX = 256;
+
+// ---- Slices ---------------------------------------------------------------------
+
+/**
+ * Largest slice NAL unit this source emits, in bytes (NAL header and emulation
+ * prevention included). live555-based clients (openRTSP, older VLC) give each
+ * NAL unit a 100,000-byte buffer by default and truncate longer ones, which cut
+ * every one-slice I_PCM keyframe (~116 KB at 320×240) and broke the picture.
+ * 60,000 keeps a 40% margin under that default, while slices stay few (3 per
+ * IDR at 320×240). Slices are whole macroblock rows, balanced in size: at
+ * 320×240 a row of 20 I_PCM macroblocks is ~7.7 KB, 7 rows would fit, and 15
+ * rows split evenly as 3 slices of 5 rows (~38.6 KB each).
+ */
+export const MAX_SLICE_NAL_BYTES = 60_000;
+/** Upper bound on one coded macroblock's bytes in a slice NAL unit (samples + overhead). */
+const MB_BYTES_MAX = PCM_MB_BYTES + Math.ceil(MB_OVERHEAD_BITS_MAX / BITS_PER_BYTE);
+/** Upper bound on a slice NAL unit's bytes besides its macroblocks (NAL header, slice header, trailing bits). */
+const SLICE_BYTES_MAX = 1 + Math.ceil(SLICE_OVERHEAD_BITS_MAX / BITS_PER_BYTE);
 
 // ---- Picture ----------------------------------------------------------------
 
@@ -330,6 +351,12 @@ export class H264TestPattern {
 
   readonly #mbCols: number;
   readonly #mbCount: number;
+  /** Macroblocks per slice when a picture must be split (whole rows if a row fits). */
+  readonly #mbsPerSlice: number;
+  /** Slices of a split picture: ceil(#mbCount / #mbsPerSlice). */
+  readonly #slicesPerPicture: number;
+  /** 0, 1, …, #mbCount − 1: the coded macroblocks of an IDR picture. */
+  readonly #allMbs: Int32Array;
   readonly #palY: Uint8Array;
   readonly #palCb: Uint8Array;
   readonly #palCr: Uint8Array;
@@ -381,6 +408,9 @@ export class H264TestPattern {
     this.#mbBytes = new Uint8Array(this.#mbCount * PCM_MB_BYTES);
     this.#mbMarks = new Uint8Array(this.#mbCount);
     this.#changed = new Int32Array(this.#mbCount);
+    this.#allMbs = Int32Array.from({ length: this.#mbCount }, (_, i) => i);
+    this.#mbsPerSlice = H264TestPattern.#splitSliceMbs(this.#mbCols, this.#mbCount);
+    this.#slicesPerPicture = Math.ceil(this.#mbCount / this.#mbsPerSlice);
 
     this.levelIdc = this.#chooseLevel();
     this.sps = this.#buildSps();
@@ -393,8 +423,9 @@ export class H264TestPattern {
   }
 
   /**
-   * The access unit of frame `index` (≥ 0): [SPS, PPS, IDR slice] when
-   * index % gopFrames == 0, else [P slice].
+   * The access unit of frame `index` (≥ 0): [SPS, PPS, IDR slices…] when
+   * index % gopFrames == 0, else [P slice(s)]. No slice NAL unit is larger than
+   * {@link MAX_SLICE_NAL_BYTES}.
    */
   frame(index: number): AccessUnit {
     checkInteger("frame index", index, 0, Number.MAX_SAFE_INTEGER);
@@ -403,12 +434,13 @@ export class H264TestPattern {
     if (posInGop === 0) {
       this.#show(index);
       const idrPicId = Math.floor(index / this.gopFrames) % IDR_PIC_ID_MODULO;
-      return { timestamp, units: [this.sps, this.pps, this.#encodeIdr(idrPicId)], keyframe: true };
+      const slices = this.#encodePicture(idrPicId, 0, this.#allMbs);
+      return { timestamp, units: [this.sps, this.pps, ...slices], keyframe: true };
     }
     if (this.#shownIndex !== index - 1) this.#show(index - 1);
     const changed = this.#step(index);
     const frameNum = posInGop % (1 << LOG2_MAX_FRAME_NUM);
-    return { timestamp, units: [this.#encodeP(frameNum, changed)], keyframe: false };
+    return { timestamp, units: this.#encodePicture(undefined, frameNum, changed), keyframe: false };
   }
 
   /**
@@ -642,7 +674,8 @@ export class H264TestPattern {
     const cols = this.#mbCols;
     const rows = mbs / cols;
     const frameBits = (n: number) =>
-      n * (PCM_MB_BYTES * BITS_PER_BYTE + MB_OVERHEAD_BITS_MAX) + SLICE_OVERHEAD_BITS_MAX;
+      n * (PCM_MB_BYTES * BITS_PER_BYTE + MB_OVERHEAD_BITS_MAX) +
+      this.#slicesPerPicture * SLICE_OVERHEAD_BITS_MAX;
     // Worst P picture: every macroblock under an old or new overlay is coded.
     const { movingBar, clock, flashBox } = this.layout;
     const mbSpan = (from: number, size: number) =>
@@ -739,10 +772,37 @@ export class H264TestPattern {
     return rbspToNal(nalHeader(NAL_REF_IDC_HIGHEST, NAL_TYPE_PPS), w.finish());
   }
 
-  /** §7.3.3 slice_header for our single-slice pictures. */
-  #sliceHeader(w: BitWriter, idrPicId: number | undefined, frameNum: number): void {
+  /**
+   * Macroblocks per slice of a picture that must be split: the most whole rows
+   * that surely fit {@link MAX_SLICE_NAL_BYTES}, evened out over the picture
+   * (15 rows at 7 per slice → 3 slices of 5); part rows if one row is too big.
+   * A split picture averages over 76 macroblocks per slice (half of the 152 that
+   * fit, at worst), so it has fewer slices than A.3.3 allows the Main profile
+   * (constraint_set1_flag): MaxMBPS / (fps · SliceRate) ≥ mbCount / 60, as
+   * SliceRate ≤ 60 at every level that has one (Table A-4).
+   */
+  static #splitSliceMbs(mbCols: number, mbCount: number): number {
+    const fit = Math.floor((MAX_SLICE_NAL_BYTES - SLICE_BYTES_MAX) / MB_BYTES_MAX);
+    if (fit >= mbCols) {
+      const rows = mbCount / mbCols;
+      const slices = Math.ceil(rows / Math.floor(fit / mbCols));
+      return Math.ceil(rows / slices) * mbCols;
+    }
+    return Math.ceil(mbCount / Math.ceil(mbCount / fit));
+  }
+
+  /**
+   * §7.3.3 slice_header. frame_num, idr_pic_id and dec_ref_pic_marking are the
+   * same in every slice of a picture (§7.4.3); POC type 2 has no POC fields.
+   */
+  #sliceHeader(
+    w: BitWriter,
+    firstMb: number,
+    idrPicId: number | undefined,
+    frameNum: number,
+  ): void {
     const idr = idrPicId !== undefined;
-    w.ue(0) // first_mb_in_slice
+    w.ue(firstMb) // first_mb_in_slice
       .ue(idr ? SLICE_TYPE_I_ALL : SLICE_TYPE_P_ALL)
       .ue(PARAMETER_SET_ID)
       .u(LOG2_MAX_FRAME_NUM, frameNum);
@@ -763,33 +823,40 @@ export class H264TestPattern {
       .ue(DISABLE_DEBLOCKING_FILTER);
   }
 
-  #encodeIdr(idrPicId: number): Uint8Array {
-    const w = this.#writer.reset();
-    this.#sliceHeader(w, idrPicId, 0);
+  /**
+   * Codes one picture as slice NAL units: an IDR (I slices, `coded` is every
+   * macroblock) or a P picture (`coded` lists the changed macroblocks, ascending;
+   * the rest are P_Skip). One slice when its size bound fits
+   * {@link MAX_SLICE_NAL_BYTES}, else slices of #mbsPerSlice macroblocks.
+   */
+  #encodePicture(idrPicId: number | undefined, frameNum: number, coded: Int32Array): Uint8Array[] {
+    const idr = idrPicId !== undefined;
+    const header = idr
+      ? nalHeader(NAL_REF_IDC_HIGHEST, NAL_TYPE_SLICE_IDR)
+      : nalHeader(NAL_REF_IDC_REFERENCE, NAL_TYPE_SLICE_NON_IDR);
+    const mbType = idr ? MB_TYPE_I_PCM_I_SLICE : MB_TYPE_I_PCM_P_SLICE;
+    const oneSlice = SLICE_BYTES_MAX + coded.length * MB_BYTES_MAX <= MAX_SLICE_NAL_BYTES;
+    const step = oneSlice ? this.#mbCount : this.#mbsPerSlice;
     const bytes = this.#mbBytes;
-    for (let mb = 0; mb < this.#mbCount; mb++) {
-      const base = mb * PCM_MB_BYTES;
-      w.ue(MB_TYPE_I_PCM_I_SLICE).alignZero().bytes(bytes.subarray(base, base + PCM_MB_BYTES));
+    const units: Uint8Array[] = [];
+    let k = 0; // next entry of `coded`
+    for (let first = 0; first < this.#mbCount; first += step) {
+      const end = Math.min(first + step, this.#mbCount);
+      const w = this.#writer.reset();
+      this.#sliceHeader(w, first, idrPicId, frameNum);
+      let next = first; // first macroblock not yet covered by a skip run or a coded block
+      for (; k < coded.length && coded[k] < end; k++) {
+        const mb = coded[k];
+        const base = mb * PCM_MB_BYTES;
+        // mb_skip_run (P slices only): P_Skip blocks copy the reference (all vectors are 0).
+        if (!idr) w.ue(mb - next);
+        w.ue(mbType).alignZero().bytes(bytes.subarray(base, base + PCM_MB_BYTES));
+        next = mb + 1;
+      }
+      if (next < end) w.ue(end - next); // P slices: trailing skip run (IDR codes them all)
+      w.trailingBits();
+      units.push(rbspToNal(header, w.finish()));
     }
-    w.trailingBits();
-    return rbspToNal(nalHeader(NAL_REF_IDC_HIGHEST, NAL_TYPE_SLICE_IDR), w.finish());
-  }
-
-  #encodeP(frameNum: number, changed: Int32Array): Uint8Array {
-    const w = this.#writer.reset();
-    this.#sliceHeader(w, undefined, frameNum);
-    const bytes = this.#mbBytes;
-    let next = 0; // first macroblock not yet covered by a skip run or a coded block
-    for (const mb of changed) {
-      const base = mb * PCM_MB_BYTES;
-      w.ue(mb - next) // mb_skip_run: P_Skip blocks copy the reference (all vectors are 0)
-        .ue(MB_TYPE_I_PCM_P_SLICE)
-        .alignZero()
-        .bytes(bytes.subarray(base, base + PCM_MB_BYTES));
-      next = mb + 1;
-    }
-    if (next < this.#mbCount) w.ue(this.#mbCount - next);
-    w.trailingBits();
-    return rbspToNal(nalHeader(NAL_REF_IDC_REFERENCE, NAL_TYPE_SLICE_NON_IDR), w.finish());
+    return units;
   }
 }
