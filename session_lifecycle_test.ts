@@ -99,10 +99,9 @@ Deno.test("a session that ends while its file opens for PLAY gets no player", as
     library: new MediaLibrary(files),
     writers: new Map(),
     log: new Logger("error"),
-    touch: () => {},
     scheduler: new ManualScheduler(),
     graceMs: 1000,
-    endSession: () => undefined,
+    effects: () => {},
   });
   const session: Session = {
     id: "S1",

@@ -193,13 +193,25 @@ export async function createApp(options: AppOptions): Promise<App> {
     writers: server.writers,
     udp,
     log,
-    touch: (id) => responder.touchSession(id),
     scheduler,
     loopFiles: options.loopFiles,
     graceMs: options.graceMs ?? DEFAULT_GRACE_MS,
     replacePublisher: pathMatcher(options.replacePublisher ?? []),
     maxReaderLagMs: options.maxReaderLagMs,
-    endSession: (id, reason) => responder.endSession(id, reason),
+    // The engine's requests, carried out here: it never calls the responder itself.
+    effects: (effect) => {
+      switch (effect.kind) {
+        case "end-session":
+          responder.endSession(effect.sessionId, effect.reason);
+          break;
+        case "refresh-session":
+          responder.touchSession(effect.sessionId);
+          break;
+        case "close-connection":
+          server.writers.get(effect.connectionId)?.abort();
+          break;
+      }
+    },
     multicast: options.multicast && multicastSockets
       ? { ...options.multicast, firstPort: MULTICAST_FIRST_PORT, sockets: multicastSockets }
       : undefined,

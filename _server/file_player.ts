@@ -9,7 +9,7 @@ import { type Cancel, every, type Scheduler } from "../_rtsp/scheduler.ts";
 import { FrameDelivery, mediaFrame } from "../_rtsp/fanout/media_frame.ts";
 import type { FileCursor, FileMedia, TimedUnit } from "../_rtsp/media/file_media.ts";
 import type { NptRange } from "../_rtsp/range.ts";
-import type { PlayStart } from "../_rtsp/responder.ts";
+import type { PlayStart } from "../_rtsp/media_port.ts";
 import { createPacketizer } from "../_rtsp/rtp/create_packetizer.ts";
 import type { Packetizer } from "../_rtsp/rtp/packetizer.ts";
 import { buildBye, buildCompound, buildSdes, buildSenderReport } from "../_rtsp/rtp/rtcp.ts";

@@ -7,7 +7,7 @@
 import type { Scheduler } from "../_rtsp/scheduler.ts";
 import { SYSTEM_SCHEDULER } from "./system_scheduler.ts";
 import type { LookupFailure, MediaCatalogue, StreamDescription } from "../_rtsp/catalogue.ts";
-import type { PlayStart } from "../_rtsp/responder.ts";
+import type { PlayStart } from "../_rtsp/media_port.ts";
 import type { FileLibrary, OpenedFile } from "./file_library.ts";
 import type { Reader } from "./reader.ts";
 

@@ -7,12 +7,14 @@
 
 import type { Scheduler } from "../_rtsp/scheduler.ts";
 import type {
+  EngineEffect,
   MediaController,
   MulticastGroup,
   PlayStart,
+  PublishVerdict,
   SessionEndReason,
   UdpPorts,
-} from "../_rtsp/responder.ts";
+} from "../_rtsp/media_port.ts";
 import type { NptRange } from "../_rtsp/range.ts";
 import { isInterleaved, type Session } from "../_rtsp/session.ts";
 import { parseRtcpCompound } from "../_rtsp/rtp/rtcp.ts";
@@ -23,7 +25,6 @@ import { DEFAULT_MAX_READER_LAG_MS, type Reader, TcpReader, UdpReader } from "./
 import type { UdpPair } from "./udp_transport.ts";
 import { FilePlayer } from "./file_player.ts";
 import { RelayStream } from "./relay_stream.ts";
-import type { PublishVerdict } from "../_rtsp/responder.ts";
 import type { FileMedia } from "../_rtsp/media/file_media.ts";
 import { AddressPool } from "./address_pool.ts";
 import { recordReceiverReports } from "./receiver_reports.ts";
@@ -84,8 +85,6 @@ export interface MediaHubOptions {
   /** The server's UDP sockets; without them UDP SETUP is refused (461). */
   readonly udp?: UdpPair;
   readonly log: Logger;
-  /** Refreshes a session (RTCP received for it). */
-  readonly touch: (sessionId: string) => void;
   /** Multicast for live streams; without it multicast SETUP is refused (461). */
   readonly multicast?: MulticastOptions;
   /** Start files again when they end. */
@@ -96,8 +95,8 @@ export interface MediaHubOptions {
   readonly graceMs: number;
   /** How long a TCP reader may stay behind before it is disconnected. */
   readonly maxReaderLagMs?: number;
-  /** Ends a session from the media side (its publisher is gone for good, or replaced). */
-  readonly endSession: (sessionId: string, reason: SessionEndReason) => Session | undefined;
+  /** Carries out what the engine asks of the rest of the server (ending sessions, ...). */
+  readonly effects: (effect: EngineEffect) => void;
   /**
    * Whether a new publisher on `path` replaces the one publishing there
    * (`--replace-publisher`); otherwise it is refused (403). @default never
@@ -124,6 +123,8 @@ export class MediaHub implements MediaController {
   #tcpRoutes = new Map<number, Map<number, Route>>();
   /** Publishing sessions and the path each feeds. */
   #publishing = new Map<string, RelayStream>();
+  /** The sessions of those publishers. */
+  #publishers = new Map<string, Session>();
   /** Sessions whose file is being opened for PLAY, and those of them that ended meanwhile. */
   #opening = new Set<string>();
   #endedWhileOpening = new Set<string>();
@@ -251,6 +252,7 @@ export class MediaHub implements MediaController {
     }
     relay.startPublisher(session.id, session.announcement);
     this.#publishing.set(session.id, relay);
+    this.#publishers.set(session.id, session);
     this.#addRoutes(session, relay);
     this.#options.log.info(`${session.path}: publishing (session ${session.id})`);
     return "ok";
@@ -261,23 +263,28 @@ export class MediaHub implements MediaController {
    * connection, so it stops sending; readers stay, as in a takeover after a drop.
    */
   #replace(sessionId: string, by: Session): void {
-    const old = this.#options.endSession(sessionId, "replaced");
+    const old = this.#publishers.get(sessionId);
+    this.#endSession(sessionId, "replaced");
     this.#options.log.info(`${by.path}: publisher ${sessionId} replaced by ${by.id}`);
     // Not when the new publisher came on the same connection.
     if (old && old.connectionId !== by.connectionId) {
-      this.#options.writers.get(old.connectionId)?.abort();
+      this.#options.effects({ kind: "close-connection", connectionId: old.connectionId });
     }
+  }
+
+  #endSession(sessionId: string, reason: SessionEndReason): void {
+    this.#options.effects({ kind: "end-session", sessionId, reason });
   }
 
   /** Ends a path whose publisher did not come back: its readers' sessions end. */
   #expire(relay: RelayStream): void {
     this.#options.log.info(`${relay.path}: publisher gone; ending its readers`);
     for (const reader of [...relay.readers()]) {
-      this.#options.endSession(reader.session.id, "source-ended");
+      this.#endSession(reader.session.id, "source-ended");
     }
     const group = this.#groups.get(relay.path);
     // A copy: each session ended leaves the set (and the last one, the group).
-    for (const id of [...group?.members ?? []]) this.#options.endSession(id, "source-ended");
+    for (const id of [...group?.members ?? []]) this.#endSession(id, "source-ended");
     this.#options.library.removeShared(relay);
   }
 
@@ -327,7 +334,7 @@ export class MediaHub implements MediaController {
       return;
     }
     // A publisher's media keeps its session alive: some cameras send no RTCP.
-    this.#options.touch(route.sessionId);
+    this.#options.effects({ kind: "refresh-session", sessionId: route.sessionId });
     if (route.rtcp) route.relay.receiveRtcp(route.trackIndex, bytes);
     else route.relay.receiveRtp(route.trackIndex, bytes);
   }
@@ -409,6 +416,7 @@ export class MediaHub implements MediaController {
     const relay = this.#publishing.get(session.id);
     if (relay) {
       this.#publishing.delete(session.id);
+      this.#publishers.delete(session.id);
       relay.publisherLeft(session.id);
       this.#options.log.info(`${session.path}: publisher left (${reason})`);
       return;
@@ -541,7 +549,7 @@ export class MediaHub implements MediaController {
   #receivedRtcp(sessionId: string, bytes: Uint8Array): void {
     const parsed = parseRtcpCompound(bytes);
     if (!parsed.ok) return;
-    this.#options.touch(sessionId);
+    this.#options.effects({ kind: "refresh-session", sessionId });
     const reader = this.readerOf(sessionId);
     if (reader) recordReceiverReports(reader, parsed.packets, this.#sentSsrcs(reader));
   }

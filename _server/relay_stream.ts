@@ -11,7 +11,7 @@ import type { Cancel, Scheduler } from "../_rtsp/scheduler.ts";
 import type { StreamDescription, TrackDescription } from "../_rtsp/catalogue.ts";
 import { RtpFrameAssembler } from "../_rtsp/fanout/rtp_frames.ts";
 import { parameterSetsInFrame } from "../_rtsp/fanout/rtp_frames.ts";
-import type { PlayStart } from "../_rtsp/responder.ts";
+import type { PlayStart } from "../_rtsp/media_port.ts";
 import {
   buildCompound,
   buildSdes,
