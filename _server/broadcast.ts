@@ -40,15 +40,15 @@ export class Broadcast {
 
   /** Sends a frame to every reader and keeps it for readers yet to come. */
   send(frame: MediaFrame): void {
-    this.#gop.add(frame);
-    if (this.#readers.size === 0) return;
     const delivery = new FrameDelivery(frame);
+    this.#gop.add(delivery);
     for (const reader of this.#readers.values()) reader.deliver(delivery);
   }
 
   /** Where a new reader of `trackIndex` would start: the cached GOP's first packet, if any. */
   cachedStart(trackIndex: number): TrackPosition | undefined {
-    const first = this.#gop.frames().find((f) => f.trackIndex === trackIndex)?.packets[0];
+    const first = this.#gop.frames().find((d) => d.frame.trackIndex === trackIndex)?.frame
+      .packets[0];
     return first ? positionOf(first) : undefined;
   }
 
@@ -57,9 +57,9 @@ export class Broadcast {
    * for it), then adds it for live frames.
    */
   attach(reader: Reader): void {
-    const cached = this.#gop.frames().map((frame) => new FrameDelivery(frame));
-    if (reader.catchUp) reader.catchUp(cached);
-    else for (const delivery of cached) reader.deliver(delivery);
+    if (reader.catchUp) reader.catchUp(this.#gop.frames());
+    else if (reader.startAtGop) reader.startAtGop(this.#gop);
+    else for (const delivery of this.#gop.frames()) reader.deliver(delivery);
     this.#readers.set(reader.session.id, reader);
   }
 

@@ -93,24 +93,27 @@ export async function serveConnection(
   };
   // A slow client must finish each request head in time (slowloris).
   let headTimer: ReturnType<typeof setTimeout> | undefined;
-  // A connection with no session must not sit idle forever.
+  // A connection with no session must not sit idle forever. Reads only note
+  // the time; the one timer, when it fires, waits again for whatever is left.
+  // (A new timer per read cost more than a request's parsing.)
   let idleTimer: ReturnType<typeof setTimeout> | undefined;
-  const armIdle = () => {
-    if (!abuse || abuse.idleTimeoutMs <= 0) return;
-    clearTimeout(idleTimer);
+  let lastReadMs = now();
+  const waitIdle = (ms: number) => {
     idleTimer = setTimeout(() => {
-      if (responder.sessions.byConnection(info.id).length === 0) {
-        closeFor(`idle for ${abuse.idleTimeoutMs} ms without a session`);
-      } else armIdle();
-    }, abuse.idleTimeoutMs);
+      const left = lastReadMs + abuse!.idleTimeoutMs - now();
+      if (left > 0) waitIdle(left);
+      else if (responder.sessions.byConnection(info.id).length === 0) {
+        closeFor(`idle for ${abuse!.idleTimeoutMs} ms without a session`);
+      } else waitIdle(abuse!.idleTimeoutMs);
+    }, ms);
   };
   context.writers?.set(info.id, writer);
-  armIdle();
+  if (abuse && abuse.idleTimeoutMs > 0) waitIdle(abuse.idleTimeoutMs);
   try {
     while (true) {
       const n = await conn.read(buf);
       if (n === null) break;
-      armIdle();
+      lastReadMs = now();
       framer.push(buf.subarray(0, n));
       let completed = false;
       const after: Array<() => void> = [];

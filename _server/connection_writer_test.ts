@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import { ManualScheduler } from "../_testing/manual_scheduler.ts";
 import { FrameDelivery, mediaFrame } from "../_rtsp/fanout/media_frame.ts";
 import type { Session } from "../_rtsp/session.ts";
-import { ConnectionWriter, type Writable } from "./connection_writer.ts";
+import {
+  ConnectionWriter,
+  MAX_JOINED_CHUNK_BYTES,
+  MAX_WRITE_BATCH_BYTES,
+  type Writable,
+} from "./connection_writer.ts";
 import { TcpReader } from "./reader.ts";
 
 /** A connection whose peer reads only when told to. */
@@ -16,6 +21,16 @@ class StuckConn implements Writable {
         resolve(bytes.length);
       });
     });
+  }
+  /** Everything written, as the peer reads it (TCP keeps no write boundaries). */
+  stream(): Uint8Array {
+    const out = new Uint8Array(this.written.reduce((n, b) => n + b.length, 0));
+    let at = 0;
+    for (const b of this.written) {
+      out.set(b, at);
+      at += b.length;
+    }
+    return out;
   }
   /** Lets every pending write complete. */
   drainOnce(): void {
@@ -43,7 +58,32 @@ Deno.test("ConnectionWriter writes in order and bounds the media waiting behind 
   }
   await response;
   assert.equal(answered, true);
-  assert.deepEqual(conn.written.map((b) => b[0]), [1, 2, 9]);
+  assert.deepEqual(
+    conn.stream(),
+    new Uint8Array([...new Array(60).fill(1), ...new Array(30).fill(2), 9]),
+  );
+  assert.equal(writer.queuedBytes, 0);
+});
+
+Deno.test("ConnectionWriter joins small chunks queued in one task into one write, up to a bound", async () => {
+  const conn = new StuckConn();
+  const writer = new ConnectionWriter(conn, 4 * MAX_WRITE_BATCH_BYTES);
+  const small = MAX_JOINED_CHUNK_BYTES;
+  const sizes = [small, small, small, small, small, 2 * small, 10, 20];
+  sizes.forEach((size, i) => writer.offerMedia(new Uint8Array(size).fill(i)));
+  const response = writer.writeResponse(new Uint8Array([9]));
+  for (let i = 0; i < 6; i++) {
+    conn.drainOnce();
+    await tick();
+  }
+  await response;
+  // Four small ones fill a batch; the fifth starts the next; a large one goes alone.
+  assert.equal(4 * small, MAX_WRITE_BATCH_BYTES);
+  assert.deepEqual(conn.written.map((b) => b.length), [4 * small, small, 2 * small, 31]);
+  assert.deepEqual(
+    conn.stream(),
+    new Uint8Array([...sizes.flatMap((size, i) => new Array(size).fill(i)), 9]),
+  );
   assert.equal(writer.queuedBytes, 0);
 });
 
@@ -93,10 +133,12 @@ Deno.test("a TCP reader behind a stuck peer drops whole frames until the next ke
     conn.drainOnce();
     await tick();
   }
-  assert.deepEqual(conn.written.map((b) => b[4]), [1, 2, 3, 6, 7]);
+  // Each frame is 300 bytes: its 4-byte interleaved header, then the packet.
+  const stream = conn.stream();
+  const frames = Array.from({ length: stream.length / 300 }, (_, i) => stream[i * 300 + 4]);
+  assert.deepEqual(frames, [1, 2, 3, 6, 7]);
   assert.equal(reader.gate.droppedFrames, 2);
-  // Each written buffer is one frame with its 4-byte interleaved header.
-  assert.deepEqual([...conn.written[0].subarray(0, 4)], [0x24, 0, 1, 40]);
+  assert.deepEqual([...stream.subarray(0, 4)], [0x24, 0, 1, 40]);
 });
 
 Deno.test("a TCP reader that stays behind past its lag limit is reported once, then disconnected", () => {
@@ -127,7 +169,7 @@ function rtp(sequence: number, fill: number): Uint8Array {
   return p;
 }
 
-/** The sequence numbers of the packets in one interleaved write. */
+/** The sequence numbers of the interleaved packets in `write`. */
 function sequencesIn(write: Uint8Array): number[] {
   const out: number[] = [];
   for (let at = 0; at < write.length;) {
@@ -172,19 +214,19 @@ Deno.test("after dropping frames a TCP reader gets its own continuous sequence n
   for (const f of frames.slice(3)) slow.deliver(f);
   for (const f of frames) fast.deliver(f);
   await flush();
-  assert.deepEqual(slowConn.written.map(sequencesIn), [
-    [65530, 65531],
-    [65532, 65533],
+  assert.deepEqual(sequencesIn(slowConn.stream()), [
+    ...[65530, 65531],
+    ...[65532, 65533],
     // frames 2 and 3 (4 packets) were dropped; the keyframe follows on at once
-    [65534, 65535],
-    [0, 1],
+    ...[65534, 65535],
+    ...[0, 1],
   ]);
   assert.equal(slow.gate.sequenceShift(0), 4);
-  assert.deepEqual(fastConn.written.map(sequencesIn).flat(), [
+  assert.deepEqual(sequencesIn(fastConn.stream()), [
     ...[65530, 65531, 65532, 65533, 65534, 65535],
     ...[0, 1, 2, 3, 4, 5],
   ]);
   assert.equal(fast.gate.sequenceShift(0), 0);
-  // Payloads are untouched by the renumbering.
-  assert.deepEqual([...slowConn.written[2].subarray(16, 20)], [1, 1, 1, 1]);
+  // Payloads are untouched by the renumbering (the third frame, 72 bytes each).
+  assert.deepEqual([...slowConn.stream().subarray(2 * 72 + 16, 2 * 72 + 20)], [1, 1, 1, 1]);
 });

@@ -7,6 +7,7 @@
 import type { Cancel, Scheduler } from "../_rtsp/scheduler.ts";
 import { DropGate } from "../_rtsp/fanout/drop_gate.ts";
 import type { FrameDelivery } from "../_rtsp/fanout/media_frame.ts";
+import type { GopCache } from "../_rtsp/fanout/gop_cache.ts";
 import { renumberInterleaved, renumberPacket } from "../_rtsp/fanout/renumber.ts";
 import { CatchUpPacer } from "../_rtsp/fanout/catch_up.ts";
 
@@ -41,6 +42,12 @@ export interface Reader {
    * readers without it get them through {@linkcode deliver} at once.
    */
   catchUp?(cached: readonly FrameDelivery[]): void;
+  /**
+   * Takes a stream's cached GOP when it attaches, to send in one piece;
+   * readers without it (and without `catchUp`) get its frames through
+   * {@linkcode deliver}.
+   */
+  startAtGop?(gop: GopCache): void;
   /** Stops whatever the reader still does on its own (timers); called when it is detached. */
   stop?(): void;
 }
@@ -89,6 +96,20 @@ export class TcpReader implements Reader {
         this.#channels.set(track.trackIndex, track.transport.interleaved[0]);
       }
     }
+  }
+
+  /**
+   * The cached GOP as one buffer shared by every reader with the same channels:
+   * the bytes `deliver` would queue frame by frame, without a copy or a write
+   * per frame. Frame by frame when it does not fit the writer's bound (then
+   * frames are dropped as in `deliver`) or this reader renumbers.
+   */
+  startAtGop(gop: GopCache): void {
+    if (this.gate.droppedFrames === 0 && !this.#disconnected) {
+      const bytes = gop.interleaved(this.#channels);
+      if (bytes.length === 0 || this.#writer.offerMedia(bytes)) return;
+    }
+    for (const delivery of gop.frames()) this.deliver(delivery);
   }
 
   deliver(delivery: FrameDelivery): void {

@@ -2,24 +2,47 @@
  * `deno task bench`: OPTIONS throughput, latency and CPU of our server
  * (`main.ts`) next to a bare Deno TCP loop (`bare_options_server.ts`, the
  * ceiling) and, when it can run, gst-rtsp-server (a C reference), all in one
- * run so the ratios compare like with like. Then the `deno bench` files.
+ * run so the ratios compare like with like. Then session churn (CPU per
+ * DESCRIBE/SETUP/PLAY/TEARDOWN session, ours vs gst-rtsp-server, see
+ * `churn.ts`), then the `deno bench` files.
  *
  * The load comes from `rtspload` (../shared/perf/rtspload.c, or $RTSPLOAD_SRC),
  * built with gcc into bench/.cache/. Results: a markdown table on stdout and
  * bench/results/latest.json.
  *
- * Environment: RTSPLOAD_SRC, BENCH_SECONDS (per measurement), BENCH_REPEATS.
+ * Environment: RTSPLOAD_SRC, BENCH_SECONDS (per measurement), BENCH_REPEATS,
+ * BENCH_CHURN_SECONDS (per churn measurement).
  * @module
  */
 
 import { fileURLToPath } from "node:url";
 import { cpuMsBetween, CpuSampler, readCpuMs, readMachineBusyMs } from "./proc_stat.ts";
 import { eachLine } from "./fanout_proc.ts";
+import {
+  CHURN_RATE,
+  type ChurnMeasurement,
+  churnRounds,
+  type ChurnTarget,
+  startRtpFeed,
+  waitDescribable,
+} from "./churn.ts";
 
 /** Seconds of load per measurement (rtspload adds ~0.5 s of ramp-up before it). */
 const LOAD_SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? 4);
 /** Measurements per server and case; the table shows their median. */
 const REPEATS = Number(Deno.env.get("BENCH_REPEATS") ?? 3);
+/** Seconds of churn per measurement. */
+const CHURN_SECONDS = Number(Deno.env.get("BENCH_CHURN_SECONDS") ?? 6);
+/** `deno task start`'s permissions and flags (deno.json): churn measures the server as run. */
+const START_TASK_FLAGS = [
+  "--allow-net",
+  "--allow-read",
+  "--allow-ffi",
+  "--unstable-net",
+  "--v8-flags=--max-semi-space-size=4",
+] as const;
+/** Time gst-rtsp-server's live pipeline gets to become DESCRIBE-able. */
+const STREAM_READY_TIMEOUT_MS = 25_000;
 /** Seconds of untimed load per server first, so V8 has compiled the hot paths. */
 const WARMUP_SECONDS = 1;
 /** Connections × pipelined requests: one request in flight, and many. */
@@ -262,6 +285,127 @@ async function measure(
   };
 }
 
+/** The median and spread of each server's churn runs, with its ratio to gst-rtsp-server. */
+interface ChurnRow {
+  readonly server: string;
+  readonly msPerSession: number;
+  readonly minMs: number;
+  readonly maxMs: number;
+  readonly sessionsPerS: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly failed: number;
+  /** Per round: this server's figure / gst-rtsp-server's in the same round. */
+  readonly ratiosToGst?: number[];
+  readonly runs: ChurnMeasurement[];
+}
+
+/** Why gst-rtsp-server cannot be churned here (it needs a live feed), or undefined. */
+function churnGstUnavailable(gstSkip: string | undefined, clip: string, sdp: string) {
+  if (gstSkip !== undefined) return gstSkip;
+  if (!exists(clip) || !exists(sdp)) {
+    return `${clip} or its .sdp missing (run ../shared/perf/make_media.sh)`;
+  }
+  try {
+    new Deno.Command("ffmpeg", { args: ["-version"], stdout: "null", stderr: "null" })
+      .outputSync();
+  } catch {
+    return "ffmpeg not found (it feeds gst-rtsp-server's live pipeline)";
+  }
+  return undefined;
+}
+
+/**
+ * Session churn: ours (as `deno task start` runs it) and, when it can run,
+ * gst-rtsp-server with a live feed, each with one steady reader, in one run.
+ */
+async function churnScenario(
+  rtspload: string,
+  gstScript: string,
+  gstSkip: string | undefined,
+): Promise<{ rows: ChurnRow[]; gstSkip?: string; logs: Record<string, string[]> }> {
+  const mediaDir = `${gstScript.slice(0, gstScript.lastIndexOf("/anchors/"))}/media`;
+  const clip = `${mediaDir}/bench2m.mp4`;
+  const skip = churnGstUnavailable(gstSkip, clip, `${mediaDir}/bench2m.sdp`);
+  const listening = /listening on rtsp:\/\/[^/]+:(\d+)\//;
+  const servers: RunningServer[] = [];
+  const targets: ChurnTarget[] = [];
+  let feed: Deno.ChildProcess | undefined;
+  try {
+    const ours = await startServer("ours (main.ts)", Deno.execPath(), [
+      "run",
+      ...START_TASK_FLAGS,
+      "main.ts",
+      "--port",
+      "0",
+      // Churn runs over TCP; OS-chosen UDP ports keep clear of other servers' ranges.
+      "--rtp-ports",
+      "0",
+      // As `deno task start` runs it: session starts and ends are info lines.
+      "--log-level",
+      "info",
+    ], listening);
+    servers.push(ours);
+    targets.push({ name: ours.name, pid: ours.pid, url: `rtsp://127.0.0.1:${ours.port}/test` });
+    if (skip === undefined) {
+      const rtpIn = freeUdpPortPair();
+      const gst = await startServer("gst-rtsp-server", "/usr/bin/python3", [
+        gstScript,
+        ...["--port", `${freePort()}`, "--path", "/bench"],
+        ...["--sdp", `${mediaDir}/bench2m.sdp`, "--rtp-in", `${rtpIn}`],
+        ...["--max-seconds", "600"],
+      ], /gst-rtsp-server on rtsp:\/\/[^/]+:(\d+)\//);
+      servers.push(gst);
+      feed = startRtpFeed(clip, rtpIn);
+      const url = `rtsp://127.0.0.1:${gst.port}/bench`;
+      if (!await waitDescribable(rtspload, url, STREAM_READY_TIMEOUT_MS)) {
+        throw new Error(`gst-rtsp-server's stream never became DESCRIBE-able at ${url}`);
+      }
+      targets.push({ name: gst.name, pid: gst.pid, url });
+    }
+    const runs = await churnRounds(rtspload, targets, CHURN_SECONDS, REPEATS, console.error);
+    const gstRuns = skip === undefined ? runs.get("gst-rtsp-server") : undefined;
+    const rows = targets.map(({ name }): ChurnRow => {
+      const ms = runs.get(name)!;
+      const per = ms.map((m) => m.msPerSession);
+      return {
+        server: name,
+        msPerSession: median(per),
+        minMs: Math.min(...per),
+        maxMs: Math.max(...per),
+        sessionsPerS: median(ms.map((m) => m.sessionsPerS)),
+        p50Ms: median(ms.map((m) => m.p50Ms)),
+        p99Ms: median(ms.map((m) => m.p99Ms)),
+        failed: ms.reduce((a, m) => a + m.failed, 0),
+        ratiosToGst: gstRuns && name !== "gst-rtsp-server"
+          ? per.map((v, i) => v / gstRuns[i].msPerSession)
+          : undefined,
+        runs: ms,
+      };
+    });
+    const problem = /warn|error|exception|traceback|panic/i;
+    const logs = Object.fromEntries(
+      servers.map((s) => [s.name, s.log.filter((line) => problem.test(line))]),
+    );
+    return { rows, gstSkip: skip, logs };
+  } finally {
+    try {
+      feed?.kill("SIGKILL");
+      await feed?.status;
+    } catch { /* gone */ }
+    await Promise.all(servers.map((s) => s.stop()));
+  }
+}
+
+/**
+ * An even port for gst's RTP input (video on it and the next, audio on the two
+ * after): one the OS just gave out for TCP, so most likely free for UDP too
+ * (a small race, fine on loopback; a clash shows as a stream never ready).
+ */
+function freeUdpPortPair(): number {
+  return freePort() & ~1;
+}
+
 /** The parts of `deno bench --json` output used here. */
 interface DenoBenchReport {
   benches: { origin: string; name: string; results: { ok?: { avg: number } }[] }[];
@@ -426,6 +570,17 @@ async function main(): Promise<number> {
     servers.map((s) => [s.name, s.log.filter((line) => problem.test(line))]),
   );
 
+  let churn: Awaited<ReturnType<typeof churnScenario>>;
+  try {
+    churn = await churnScenario(rtspload, gstScript, gstSkip);
+  } catch (e) {
+    console.error(`error: churn: ${e instanceof Error ? e.message : e}`);
+    return EXIT_FAILED;
+  }
+  for (const [name, log] of Object.entries(churn.logs)) {
+    if (log.length > 0) serverLogs[`${name}, churn`] = log;
+  }
+
   const benches = await denoBench();
 
   const [ours, bare, gst] = servers.map((s) => s.name);
@@ -480,6 +635,34 @@ async function main(): Promise<number> {
         LIVE555_PUBLISHED["32x8"]
       } at 32×8 — not measured here (live555 is not packaged for Debian).`,
   );
+  console.log(
+    `\n## Session churn (${CHURN_RATE} sessions/s, one steady reader; median of ${REPEATS} × ` +
+      `${CHURN_SECONDS} s)\n`,
+  );
+  console.log(
+    "| server | CPU ms-core /session | min–max | sessions/s | PLAY p50 ms | PLAY p99 ms | " +
+      "failed | vs gst (median, min–max of rounds) |\n|---|--:|--:|--:|--:|--:|--:|--:|",
+  );
+  for (const r of churn.rows) {
+    const vsGst = r.ratiosToGst
+      ? `${fmt(median(r.ratiosToGst), 2)}× (${fmt(Math.min(...r.ratiosToGst), 2)}–` +
+        `${fmt(Math.max(...r.ratiosToGst), 2)})`
+      : "—";
+    console.log(
+      `| ${r.server} | ${fmt(r.msPerSession, 3)} | ${fmt(r.minMs, 3)}–${fmt(r.maxMs, 3)} | ` +
+        `${fmt(r.sessionsPerS, 1)} | ${fmt(r.p50Ms, 2)} | ${fmt(r.p99Ms, 2)} | ${r.failed} | ` +
+        `${vsGst} |`,
+    );
+  }
+  console.log(
+    "\nEach session: connect, DESCRIBE, SETUP of every track, PLAY, TEARDOWN (rtspload churn); " +
+      "ours serves /test as `deno task start` runs it, gst-rtsp-server a shared live pipeline " +
+      "fed the benchmark clip by ffmpeg. Rounds alternate between the servers; ratios are " +
+      "per round." +
+      `\ngst-rtsp-server: ${
+        churn.gstSkip === undefined ? "measured" : `skipped (${churn.gstSkip})`
+      }.`,
+  );
   if (benches.length > 0) {
     console.log("\n## deno bench\n\n| file | bench | ns/iter | MB/s |\n|---|---|--:|--:|");
     for (const b of benches) {
@@ -517,6 +700,34 @@ async function main(): Promise<number> {
       ...toJson(r),
       runs: r.runs.map(toJson),
     })),
+    churn: {
+      rate_per_s: CHURN_RATE,
+      seconds: CHURN_SECONDS,
+      background_readers: 1,
+      rows: churn.rows.map((r) => ({
+        server: r.server,
+        cpu_ms_core_per_session: round(r.msPerSession),
+        min_cpu_ms_core_per_session: round(r.minMs),
+        max_cpu_ms_core_per_session: round(r.maxMs),
+        sessions_per_s: r.sessionsPerS,
+        play_p50_ms: r.p50Ms,
+        play_p99_ms: r.p99Ms,
+        failed: r.failed,
+        ratio_to_gst: r.ratiosToGst ? round(median(r.ratiosToGst)) : null,
+        ratio_to_gst_per_round: r.ratiosToGst?.map((x) => round(x)) ?? null,
+        runs: r.runs.map((m) => ({
+          cpu_ms_core_per_session: round(m.msPerSession),
+          sessions_per_s: m.sessionsPerS,
+          play_p50_ms: m.p50Ms,
+          play_p99_ms: m.p99Ms,
+          server_cores: round(m.serverCores),
+          failed: m.failed,
+        })),
+      })),
+      gst: churn.gstSkip === undefined
+        ? { measured: true }
+        : { measured: false, reason: churn.gstSkip },
+    },
     gst: gstSkip === undefined ? { measured: true } : { measured: false, reason: gstSkip },
     live555_published_rps: {
       ...LIVE555_PUBLISHED,
@@ -533,7 +744,7 @@ async function main(): Promise<number> {
   };
   Deno.writeTextFileSync(resultsFile, JSON.stringify(result, null, 2) + "\n");
   console.log(`wrote ${resultsFile.slice(repoDir.length)}`);
-  return rows.some((r) => r.errors > 0) ? EXIT_FAILED : 0;
+  return rows.some((r) => r.errors > 0) || churn.rows.some((r) => r.failed > 0) ? EXIT_FAILED : 0;
 }
 
 if (import.meta.main) Deno.exit(await main());

@@ -24,29 +24,61 @@ Deno.test("FrameDelivery builds the interleaved form once per channel", () => {
 
 Deno.test("GopCache keeps every track's frames since the last video keyframe", () => {
   const cache = new GopCache();
-  cache.add(a());
-  cache.add(v(false));
+  const d = (frame: ReturnType<typeof v>) => new FrameDelivery(frame);
+  cache.add(d(a()));
+  cache.add(d(v(false)));
   assert.equal(cache.frames().length, 0, "nothing before the first keyframe");
-  const key = v(true);
+  const key = d(v(true));
   cache.add(key);
-  cache.add(a());
-  cache.add(v(false));
+  cache.add(d(a()));
+  cache.add(d(v(false)));
   assert.equal(cache.frames().length, 3);
-  assert.equal(cache.frames()[0], key);
-  cache.add(v(true));
+  assert.equal(cache.frames()[0], key, "the delivery itself, interleaved forms and all");
+  cache.add(d(v(true)));
   assert.equal(cache.frames().length, 1);
 });
 
 Deno.test("GopCache forgets a GOP past its byte bound until the next keyframe", () => {
   const cache = new GopCache(100);
-  cache.add(v(true, 60));
-  cache.add(v(false, 60));
+  const d = (frame: ReturnType<typeof v>) => new FrameDelivery(frame);
+  cache.add(d(v(true, 60)));
+  cache.add(d(v(false, 60)));
   assert.equal(cache.frames().length, 0);
   assert.equal(cache.bytes, 0);
-  cache.add(v(false, 10));
+  cache.add(d(v(false, 10)));
   assert.equal(cache.frames().length, 0);
-  cache.add(v(true, 10));
+  cache.add(d(v(true, 10)));
   assert.equal(cache.frames().length, 1);
+});
+
+Deno.test("GopCache.interleaved() is the layout's frames back to back, kept up to date; views stay valid", () => {
+  const cache = new GopCache();
+  const d = (frame: ReturnType<typeof v>) => new FrameDelivery(frame);
+  const layout = new Map([[0, 2], [1, 4]]);
+  const frames = [d(v(true, 5)), d(a()), d(v(false, 7))];
+  cache.add(frames[0]);
+  const early = cache.interleaved(layout);
+  assert.deepEqual(early, frames[0].interleaved(2));
+  cache.add(frames[1]);
+  cache.add(frames[2]);
+  const joined = cache.interleaved(layout);
+  assert.deepEqual(
+    joined,
+    new Uint8Array([
+      ...frames[0].interleaved(2),
+      ...frames[1].interleaved(4),
+      ...frames[2].interleaved(2),
+    ]),
+  );
+  assert.deepEqual(early, frames[0].interleaved(2), "an earlier view is unchanged");
+  assert.deepEqual(
+    cache.interleaved(new Map([[1, 0]])),
+    frames[1].interleaved(0),
+    "video not set up",
+  );
+  cache.add(d(v(true, 3)));
+  assert.equal(cache.interleaved(layout).length, 4 + 3, "a keyframe starts it again");
+  assert.deepEqual(joined.length, 4 + 5 + 4 + 4 + 4 + 7, "and the old view keeps its bytes");
 });
 
 Deno.test("DropGate drops whole video frames until the next keyframe, audio one by one", () => {
