@@ -9,12 +9,12 @@ import { validateAuthConfig } from "./_rtsp/auth/config.ts";
 import { digestHa1 } from "./_rtsp/auth/digest.ts";
 import { DEFAULT_ABUSE_LIMITS } from "./_server/abuse_limits.ts";
 import { ffmpegDecode, ffprobeStreams, gstRun } from "./_testing/clients.ts";
-import { testMedia } from "./_testing/media.ts";
+import { MEDIA_NEEDS, testMedia } from "./_testing/media.ts";
 import { ffmpegPublish } from "./_testing/publisher.ts";
 import { RawClient } from "./_testing/raw_client.ts";
 import { startRecordingProxy } from "./_testing/recording_proxy.ts";
 import { startTestServer } from "./_testing/server.ts";
-import { requireTools, run } from "./_testing/tools.ts";
+import { run, toolTest } from "./_testing/tools.ts";
 
 function authConfig(json: Record<string, unknown>) {
   const result = validateAuthConfig(json);
@@ -44,110 +44,122 @@ async function describe(port: number, path: string, authorization?: string) {
   }
 }
 
-Deno.test("ffmpeg reads with Digest credentials in the URL, and with a stored HA1 only; wrong ones fail", async () => {
-  if (!(await requireTools("digest", "ffprobe"))) return;
-  await using srv = await startTestServer({ auth: authConfig({ users: USERS }) });
-  const url = (auth: string) => `rtsp://${auth}@127.0.0.1:${srv.port}/test`;
-  const codecs = async (u: string) =>
-    (await ffprobeStreams(u, ["-rtsp_transport", "tcp"])).map((s) => s.codec_name);
-  assert.deepEqual(await codecs(url("alice:wonderland")), ["h264", "pcm_mulaw"]);
-  assert.deepEqual(await codecs(url("carol:tea%20party")), ["h264", "pcm_mulaw"]);
-  await assert.rejects(codecs(url("alice:wrong")), /401 Unauthorized/);
-  await assert.rejects(codecs(`rtsp://127.0.0.1:${srv.port}/test`), /401 Unauthorized/);
-});
+await toolTest(
+  "ffmpeg reads with Digest credentials in the URL, and with a stored HA1 only; wrong ones fail",
+  ["ffprobe"],
+  async () => {
+    await using srv = await startTestServer({ auth: authConfig({ users: USERS }) });
+    const url = (auth: string) => `rtsp://${auth}@127.0.0.1:${srv.port}/test`;
+    const codecs = async (u: string) =>
+      (await ffprobeStreams(u, ["-rtsp_transport", "tcp"])).map((s) => s.codec_name);
+    assert.deepEqual(await codecs(url("alice:wonderland")), ["h264", "pcm_mulaw"]);
+    assert.deepEqual(await codecs(url("carol:tea%20party")), ["h264", "pcm_mulaw"]);
+    await assert.rejects(codecs(url("alice:wrong")), /401 Unauthorized/);
+    await assert.rejects(codecs(`rtsp://127.0.0.1:${srv.port}/test`), /401 Unauthorized/);
+  },
+);
 
-Deno.test("ffmpeg reads with Basic when only Basic is offered; GStreamer reads with user-id/user-pw", async () => {
-  if (!(await requireTools("basic", "ffmpeg", "gst-launch-1.0"))) return;
-  // carol has only a Digest HA1, which Basic cannot use: she is left out here.
-  await using srv = await startTestServer({
-    auth: authConfig({ users: USERS.slice(0, 2), schemes: ["basic"] }),
-  });
-  const r = await ffmpegDecode(`rtsp://bob:builder@127.0.0.1:${srv.port}/test`, 2, [
-    "-rtsp_transport",
-    "tcp",
-  ]);
-  assert.equal(r.errors, "");
-  assert.ok(r.frames >= 45, `${r.frames} frames`);
-  await using digest = await startTestServer({ auth: authConfig({ users: USERS }) });
-  for (const protocol of ["tcp", "udp"]) {
-    const g = await gstRun(
-      `rtspsrc location=rtsp://127.0.0.1:${digest.port}/test protocols=${protocol} user-id=alice user-pw=wonderland ! decodebin ! fakesink silent=false`,
-      4,
+await toolTest(
+  "ffmpeg reads with Basic when only Basic is offered; GStreamer reads with user-id/user-pw",
+  ["ffmpeg", "gst-launch-1.0"],
+  async () => {
+    // carol has only a Digest HA1, which Basic cannot use: she is left out here.
+    await using srv = await startTestServer({
+      auth: authConfig({ users: USERS.slice(0, 2), schemes: ["basic"] }),
+    });
+    const r = await ffmpegDecode(`rtsp://bob:builder@127.0.0.1:${srv.port}/test`, 2, [
+      "-rtsp_transport",
+      "tcp",
+    ]);
+    assert.equal(r.errors, "");
+    assert.ok(r.frames >= 45, `${r.frames} frames`);
+    await using digest = await startTestServer({ auth: authConfig({ users: USERS }) });
+    for (const protocol of ["tcp", "udp"]) {
+      const g = await gstRun(
+        `rtspsrc location=rtsp://127.0.0.1:${digest.port}/test protocols=${protocol} user-id=alice user-pw=wonderland ! decodebin ! fakesink silent=false`,
+        4,
+      );
+      assert.deepEqual(g.problems, [], protocol);
+      assert.ok(g.buffers > 60, `${protocol}: ${g.buffers} buffers`);
+    }
+  },
+);
+
+await toolTest(
+  "ffmpeg publishes with credentials; reading it back needs them too",
+  MEDIA_NEEDS,
+  async () => {
+    const dir = await testMedia();
+    await using srv = await startTestServer({
+      auth: authConfig({
+        users: USERS,
+        schemes: ["basic", "digest-sha256", "digest-md5"],
+        paths: [{ pattern: "/cam/**", read: ["*any*"], publish: ["bob"] }],
+      }),
+    });
+    // alice may read but not publish: her RECORD attempt fails.
+    const refused = await run("ffmpeg", [
+      "-v",
+      "error",
+      "-re",
+      "-i",
+      `${dir}/clip.mp4`,
+      "-t",
+      "1",
+      "-c",
+      "copy",
+      "-f",
+      "rtsp",
+      "-rtsp_transport",
+      "tcp",
+      `rtsp://alice:wonderland@127.0.0.1:${srv.port}/cam/1`,
+    ], { timeoutMs: 20_000 });
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /403 Forbidden/);
+    await using _pub = ffmpegPublish(
+      `rtsp://bob:builder@127.0.0.1:${srv.port}/cam/1`,
+      `${dir}/clip.mp4`,
+      "tcp",
     );
-    assert.deepEqual(g.problems, [], protocol);
-    assert.ok(g.buffers > 60, `${protocol}: ${g.buffers} buffers`);
-  }
-});
+    let status = 0;
+    for (let i = 0; i < 50 && status !== 200; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      status = (await describe(srv.port, "/cam/1", basic("alice", "wonderland"))).status;
+    }
+    assert.equal(status, 200, "published with credentials");
+    assert.equal((await describe(srv.port, "/cam/1")).status, 401, "reading needs credentials");
+    const r = await ffmpegDecode(`rtsp://alice:wonderland@127.0.0.1:${srv.port}/cam/1`, 2, [
+      "-rtsp_transport",
+      "tcp",
+    ]);
+    assert.equal(r.errors, "");
+    assert.ok(r.frames >= 45, `${r.frames} frames`);
+  },
+);
 
-Deno.test("ffmpeg publishes with credentials; reading it back needs them too", async () => {
-  if (!(await requireTools("publish auth", "ffmpeg"))) return;
-  const dir = await testMedia();
-  await using srv = await startTestServer({
-    auth: authConfig({
-      users: USERS,
-      schemes: ["basic", "digest-sha256", "digest-md5"],
-      paths: [{ pattern: "/cam/**", read: ["*any*"], publish: ["bob"] }],
-    }),
-  });
-  // alice may read but not publish: her RECORD attempt fails.
-  const refused = await run("ffmpeg", [
-    "-v",
-    "error",
-    "-re",
-    "-i",
-    `${dir}/clip.mp4`,
-    "-t",
-    "1",
-    "-c",
-    "copy",
-    "-f",
-    "rtsp",
-    "-rtsp_transport",
-    "tcp",
-    `rtsp://alice:wonderland@127.0.0.1:${srv.port}/cam/1`,
-  ], { timeoutMs: 20_000 });
-  assert.notEqual(refused.code, 0);
-  assert.match(refused.stderr, /403 Forbidden/);
-  await using _pub = ffmpegPublish(
-    `rtsp://bob:builder@127.0.0.1:${srv.port}/cam/1`,
-    `${dir}/clip.mp4`,
-    "tcp",
-  );
-  let status = 0;
-  for (let i = 0; i < 50 && status !== 200; i++) {
-    await new Promise((r) => setTimeout(r, 100));
-    status = (await describe(srv.port, "/cam/1", basic("alice", "wonderland"))).status;
-  }
-  assert.equal(status, 200, "published with credentials");
-  assert.equal((await describe(srv.port, "/cam/1")).status, 401, "reading needs credentials");
-  const r = await ffmpegDecode(`rtsp://alice:wonderland@127.0.0.1:${srv.port}/cam/1`, 2, [
-    "-rtsp_transport",
-    "tcp",
-  ]);
-  assert.equal(r.errors, "");
-  assert.ok(r.frames >= 45, `${r.frames} frames`);
-});
-
-Deno.test("ffmpeg publishes with Basic credentials when only Basic is offered", async () => {
-  if (!(await requireTools("publish basic", "ffmpeg"))) return;
-  const dir = await testMedia();
-  await using srv = await startTestServer({
-    auth: authConfig({ users: USERS.slice(0, 2), schemes: ["basic"] }),
-  });
-  await using proxy = startRecordingProxy(srv.port);
-  await using _pub = ffmpegPublish(
-    `rtsp://bob:builder@127.0.0.1:${proxy.port}/basic`,
-    `${dir}/clip.mp4`,
-    "tcp",
-  );
-  let status = 0;
-  for (let i = 0; i < 50 && status !== 200; i++) {
-    await new Promise((r) => setTimeout(r, 100));
-    status = (await describe(srv.port, "/basic", basic("alice", "wonderland"))).status;
-  }
-  assert.equal(status, 200, "published");
-  assert.match(proxy.sent(), /ANNOUNCE [^\r]*\r\n(?:[^\r]*\r\n)*Authorization: Basic /);
-});
+await toolTest(
+  "ffmpeg publishes with Basic credentials when only Basic is offered",
+  MEDIA_NEEDS,
+  async () => {
+    const dir = await testMedia();
+    await using srv = await startTestServer({
+      auth: authConfig({ users: USERS.slice(0, 2), schemes: ["basic"] }),
+    });
+    await using proxy = startRecordingProxy(srv.port);
+    await using _pub = ffmpegPublish(
+      `rtsp://bob:builder@127.0.0.1:${proxy.port}/basic`,
+      `${dir}/clip.mp4`,
+      "tcp",
+    );
+    let status = 0;
+    for (let i = 0; i < 50 && status !== 200; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      status = (await describe(srv.port, "/basic", basic("alice", "wonderland"))).status;
+    }
+    assert.equal(status, 200, "published");
+    assert.match(proxy.sent(), /ANNOUNCE [^\r]*\r\n(?:[^\r]*\r\n)*Authorization: Basic /);
+  },
+);
 
 Deno.test("per-path rules decide; 401 and 403 never tell whether a path exists", async () => {
   await using srv = await startTestServer({
@@ -243,32 +255,35 @@ async function chosenScheme(
   return `Digest ${/algorithm="?([\w-]+)/.exec(answer[2])?.[1] ?? "MD5 (no algorithm)"}`;
 }
 
-Deno.test("which challenge ffmpeg and GStreamer pick when offered Basic, Digest SHA-256 and Digest MD5", async () => {
-  if (!(await requireTools("challenge matrix", "ffprobe", "gst-launch-1.0"))) return;
-  const matrix: Record<string, string> = {};
-  matrix.ffmpeg = await chosenScheme((
-    url,
-  ) => ["ffprobe", ["-v", "error", "-rtsp_transport", "tcp", url]]);
-  matrix.gstreamer = await chosenScheme((url) => [
-    "timeout",
-    [
-      "-s",
-      "INT",
-      "4",
-      "gst-launch-1.0",
-      "rtspsrc",
-      `location=${url.replace("alice:wonderland@", "")}`,
-      "user-id=alice",
-      "user-pw=wonderland",
-      "protocols=tcp",
-      "!",
-      "fakesink",
-    ],
-  ]);
-  // VLC is left out: Debian's VLC has no live555 RTSP client (its satip module
-  // sends a bare SETUP), so it cannot be tested here.
-  console.log(`challenge picked: ${JSON.stringify(matrix)}`);
-  // Both answer the Digest MD5 challenge (offered last), neither Basic nor SHA-256:
-  // the README's matrix says so, and this test keeps it true.
-  assert.deepEqual(matrix, { ffmpeg: "Digest MD5", gstreamer: "Digest MD5 (no algorithm)" });
-});
+await toolTest(
+  "which challenge ffmpeg and GStreamer pick when offered Basic, Digest SHA-256 and Digest MD5",
+  ["ffprobe", "gst-launch-1.0"],
+  async () => {
+    const matrix: Record<string, string> = {};
+    matrix.ffmpeg = await chosenScheme((
+      url,
+    ) => ["ffprobe", ["-v", "error", "-rtsp_transport", "tcp", url]]);
+    matrix.gstreamer = await chosenScheme((url) => [
+      "timeout",
+      [
+        "-s",
+        "INT",
+        "4",
+        "gst-launch-1.0",
+        "rtspsrc",
+        `location=${url.replace("alice:wonderland@", "")}`,
+        "user-id=alice",
+        "user-pw=wonderland",
+        "protocols=tcp",
+        "!",
+        "fakesink",
+      ],
+    ]);
+    // VLC is left out: Debian's VLC has no live555 RTSP client (its satip module
+    // sends a bare SETUP), so it cannot be tested here.
+    console.log(`challenge picked: ${JSON.stringify(matrix)}`);
+    // Both answer the Digest MD5 challenge (offered last), neither Basic nor SHA-256:
+    // the README's matrix says so, and this test keeps it true.
+    assert.deepEqual(matrix, { ffmpeg: "Digest MD5", gstreamer: "Digest MD5 (no algorithm)" });
+  },
+);

@@ -9,8 +9,8 @@ import { RawClient } from "./_testing/raw_client.ts";
 import { startTestServer } from "./_testing/server.ts";
 import { buildReceiverReport, parseRtcpCompound } from "./_rtsp/rtp/rtcp.ts";
 import { parseRtpPacket } from "./_rtsp/rtp/rtp_packet.ts";
-import { testMedia } from "./_testing/media.ts";
-import { requireTools } from "./_testing/tools.ts";
+import { MEDIA_NEEDS, testMedia } from "./_testing/media.ts";
+import { toolTest } from "./_testing/tools.ts";
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -19,9 +19,18 @@ async function udpListener(options: { port?: number; group?: string } = {}) {
   const socket = dgram.createSocket({ type: "udp4", reuseAddr: true });
   const received: Uint8Array[] = [];
   socket.on("message", (msg: Uint8Array) => received.push(new Uint8Array(msg)));
-  await new Promise<void>((resolve) =>
-    socket.bind(options.port ?? 0, options.group ? undefined : "127.0.0.1", resolve)
-  );
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once("error", reject);
+      socket.bind(options.port ?? 0, options.group ? undefined : "127.0.0.1", () => {
+        socket.off("error", reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    socket.close();
+    throw error;
+  }
   if (options.group) socket.addMembership(options.group, "127.0.0.1");
   return {
     port: socket.address().port,
@@ -29,6 +38,25 @@ async function udpListener(options: { port?: number; group?: string } = {}) {
     socket,
     close: () => socket.close(),
   };
+}
+
+/**
+ * Two listeners on neighbouring ports, RTP and RTCP, as `client_port=N-N+1` names
+ * them. The port above a free one may be taken: then another pair is tried, a
+ * bounded number of times, and failing that the test fails rather than pass unproven.
+ */
+async function udpPortPair(tries = 20) {
+  const refusals: string[] = [];
+  for (let i = 0; i < tries; i++) {
+    const rtp = await udpListener();
+    try {
+      return { rtp, rtcp: await udpListener({ port: rtp.port + 1 }) };
+    } catch (error) {
+      rtp.close();
+      refusals.push(`${rtp.port + 1}: ${error instanceof Error ? error.message : error}`);
+    }
+  }
+  throw new Error(`no two neighbouring UDP ports free in ${tries} tries (${refusals.join("; ")})`);
 }
 
 function setup(url: string, cseq: number, transport: string, session?: string): string {
@@ -117,12 +145,7 @@ for (const backend of ["auto", "mmsg", "deno", "node"] as const) {
   Deno.test(`UDP unicast (${backend}): RTP to client_port, SRs to the RTCP port, and receiver reports keep the session alive`, async () => {
     await using srv = await startTestServer({ sessionTimeoutMs: 1500, udpBackend: backend });
     assert.equal(srv.app.udp?.backend, UDP_BACKEND_NAMES[backend]);
-    const rtp = await udpListener();
-    const rtcp = await udpListener({ port: rtp.port + 1 }).catch(() => undefined);
-    if (!rtcp) {
-      rtp.close();
-      return; // the odd neighbour port was taken; nothing to prove on this run
-    }
+    const { rtp, rtcp } = await udpPortPair();
     const c = await RawClient.connect(srv.port);
     try {
       const s = await c.request(
@@ -205,69 +228,75 @@ Deno.test("a multicast reader joined on 127.0.0.1 receives the live stream's pac
   }
 });
 
-Deno.test("a file played to a multicast group: one timeline for every member, BYE when the last leaves", async () => {
-  if (!(await requireTools("file multicast", "ffmpeg"))) return;
-  const root = await testMedia();
-  assert.ok(root);
-  await using srv = await startTestServer({
-    root,
-    loopFiles: true,
-    multicast: { firstAddress: 0xefff2b00, addressCount: 16, ttl: 1 },
-  });
-  const url = srv.url("/clip.mp4");
-  const join = async (c: RawClient) => {
-    const s = await c.request(setup(`${url}/trackID=0`, 1, "RTP/AVP;multicast"));
-    assert.equal(s.status, 200, "a file may be set up for multicast");
-    const m = /destination=(239\.255\.43\.\d+);port=(\d+)-(\d+);ttl=1/.exec(
-      s.headers.get("transport")!,
-    );
-    assert.ok(m, s.headers.get("transport"));
-    const session = s.headers.get("session")!.split(";")[0];
-    const play = await c.request(`PLAY ${url} RTSP/1.0\r\nCSeq: 2\r\nSession: ${session}\r\n\r\n`);
-    assert.equal(play.status, 200);
-    return { session, group: m[1], rtp: Number(m[2]), rtcp: Number(m[3]) };
-  };
-  const a = await RawClient.connect(srv.port);
-  const b = await RawClient.connect(srv.port);
-  try {
-    const first = await join(a);
-    const rtp = await udpListener({ port: first.rtp, group: first.group });
-    const rtcp = await udpListener({ port: first.rtcp, group: first.group });
+await toolTest(
+  "a file played to a multicast group: one timeline for every member, BYE when the last leaves",
+  MEDIA_NEEDS,
+  async () => {
+    const root = await testMedia();
+    await using srv = await startTestServer({
+      root,
+      loopFiles: true,
+      multicast: { firstAddress: 0xefff2b00, addressCount: 16, ttl: 1 },
+    });
+    const url = srv.url("/clip.mp4");
+    const join = async (c: RawClient) => {
+      const s = await c.request(setup(`${url}/trackID=0`, 1, "RTP/AVP;multicast"));
+      assert.equal(s.status, 200, "a file may be set up for multicast");
+      const m = /destination=(239\.255\.43\.\d+);port=(\d+)-(\d+);ttl=1/.exec(
+        s.headers.get("transport")!,
+      );
+      assert.ok(m, s.headers.get("transport"));
+      const session = s.headers.get("session")!.split(";")[0];
+      const play = await c.request(
+        `PLAY ${url} RTSP/1.0\r\nCSeq: 2\r\nSession: ${session}\r\n\r\n`,
+      );
+      assert.equal(play.status, 200);
+      return { session, group: m[1], rtp: Number(m[2]), rtcp: Number(m[3]) };
+    };
+    const a = await RawClient.connect(srv.port);
+    const b = await RawClient.connect(srv.port);
     try {
-      for (let i = 0; i < 30 && rtp.received.length < 20; i++) await wait(100);
-      assert.ok(rtp.received.length >= 20, `${rtp.received.length} multicast packets`);
-      const second = await join(b);
-      assert.deepEqual([second.group, second.rtp], [first.group, first.rtp], "the same group");
-      await a.request(`TEARDOWN ${url} RTSP/1.0\r\nCSeq: 3\r\nSession: ${first.session}\r\n\r\n`);
-      const before = rtp.received.length;
-      for (let i = 0; i < 30 && rtp.received.length <= before; i++) await wait(100);
-      assert.ok(rtp.received.length > before, "the group plays on for the member left");
-      const ssrcs = new Set(rtp.received.map((p) => {
-        const parsed = parseRtpPacket(p);
-        assert.ok(parsed.ok);
-        return parsed.packet.header.ssrc;
-      }));
-      assert.equal(ssrcs.size, 1, "one timeline, one SSRC");
-      await b.request(`TEARDOWN ${url} RTSP/1.0\r\nCSeq: 3\r\nSession: ${second.session}\r\n\r\n`);
-      // Generous on a loaded machine: the BYE leaves at once, the datagram may take a while.
-      for (let i = 0; i < 100; i++) {
-        if (rtcp.received.some((r) => isBye(r))) break;
-        await wait(50);
+      const first = await join(a);
+      const rtp = await udpListener({ port: first.rtp, group: first.group });
+      const rtcp = await udpListener({ port: first.rtcp, group: first.group });
+      try {
+        for (let i = 0; i < 30 && rtp.received.length < 20; i++) await wait(100);
+        assert.ok(rtp.received.length >= 20, `${rtp.received.length} multicast packets`);
+        const second = await join(b);
+        assert.deepEqual([second.group, second.rtp], [first.group, first.rtp], "the same group");
+        await a.request(`TEARDOWN ${url} RTSP/1.0\r\nCSeq: 3\r\nSession: ${first.session}\r\n\r\n`);
+        const before = rtp.received.length;
+        for (let i = 0; i < 30 && rtp.received.length <= before; i++) await wait(100);
+        assert.ok(rtp.received.length > before, "the group plays on for the member left");
+        const ssrcs = new Set(rtp.received.map((p) => {
+          const parsed = parseRtpPacket(p);
+          assert.ok(parsed.ok);
+          return parsed.packet.header.ssrc;
+        }));
+        assert.equal(ssrcs.size, 1, "one timeline, one SSRC");
+        await b.request(
+          `TEARDOWN ${url} RTSP/1.0\r\nCSeq: 3\r\nSession: ${second.session}\r\n\r\n`,
+        );
+        // Generous on a loaded machine: the BYE leaves at once, the datagram may take a while.
+        for (let i = 0; i < 100; i++) {
+          if (rtcp.received.some((r) => isBye(r))) break;
+          await wait(50);
+        }
+        assert.ok(rtcp.received.some((r) => isBye(r)), "BYE to the group after the last member");
+        await wait(200);
+        const after = rtp.received.length;
+        await wait(500);
+        assert.equal(rtp.received.length, after, "nothing is sent to an empty group");
+      } finally {
+        rtp.close();
+        rtcp.close();
       }
-      assert.ok(rtcp.received.some((r) => isBye(r)), "BYE to the group after the last member");
-      await wait(200);
-      const after = rtp.received.length;
-      await wait(500);
-      assert.equal(rtp.received.length, after, "nothing is sent to an empty group");
     } finally {
-      rtp.close();
-      rtcp.close();
+      a.close();
+      b.close();
     }
-  } finally {
-    a.close();
-    b.close();
-  }
-});
+  },
+);
 
 function isBye(bytes: Uint8Array): boolean {
   const parsed = parseRtcpCompound(bytes);

@@ -15,7 +15,7 @@ import { parseOpenFilesLimit, readDescriptorLimit } from "./_server/descriptor_l
 import { makeTestCertificate } from "./_testing/certificate.ts";
 import { type MainProcess, startMain, startTaskArgs } from "./_testing/main_process.ts";
 import { RawClient } from "./_testing/raw_client.ts";
-import { requireTools } from "./_testing/tools.ts";
+import { toolTest } from "./_testing/tools.ts";
 
 const OPTIONS = (cseq: number) => `OPTIONS * RTSP/1.0\r\nCSeq: ${cseq}\r\n\r\n`;
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -257,12 +257,10 @@ Deno.test({
   },
 });
 
-Deno.test({
-  name:
-    "RTSPS: half TLS handshakes are really closed at the handshake deadline (descriptors back to baseline); real clients are served meanwhile",
-  ignore: Deno.build.os !== "linux",
-  async fn() {
-    if (!(await requireTools("half handshakes", "openssl"))) return;
+await toolTest(
+  "RTSPS: half TLS handshakes are really closed at the handshake deadline (descriptors back to baseline); real clients are served meanwhile",
+  ["openssl"],
+  async () => {
     const tls = await makeTestCertificate();
     await using server = await startMain([
       "--hostname",
@@ -317,7 +315,8 @@ Deno.test({
       for (const c of half) c.close();
     }
   },
-});
+  { ignore: Deno.build.os !== "linux" },
+);
 
 Deno.test({
   name: "without --allow-ffi the descriptor limit is unknown: the server starts with its defaults",

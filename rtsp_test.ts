@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { RawClient } from "./_testing/raw_client.ts";
 import { startTestServer } from "./_testing/server.ts";
-import { requireTools, run } from "./_testing/tools.ts";
+import { run, toolTest } from "./_testing/tools.ts";
 
 const OPTIONS = (cseq: number | string) => `OPTIONS * RTSP/1.0\r\nCSeq: ${cseq}\r\n\r\n`;
 
@@ -147,8 +147,7 @@ Deno.test("a TCP-interleaved session ends when its connection closes", async () 
   assert.equal(srv.responder.sessions.size, 0);
 });
 
-Deno.test("ffprobe sees OPTIONS and DESCRIBE answered", async () => {
-  if (!(await requireTools("ffprobe interop", "ffprobe"))) return;
+await toolTest("ffprobe sees OPTIONS and DESCRIBE answered", ["ffprobe"], async () => {
   await using srv = await startTestServer();
   const url = `rtsp://127.0.0.1:${srv.port}/test`;
   const args = ["-rtsp_transport", "tcp", "-analyzeduration", "500000", "-timeout", "3000000", url];

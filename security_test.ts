@@ -11,7 +11,7 @@ import { makeTestCertificate } from "./_testing/certificate.ts";
 import { startMain } from "./_testing/main_process.ts";
 import { RawClient } from "./_testing/raw_client.ts";
 import { startTestServer } from "./_testing/server.ts";
-import { requireTools } from "./_testing/tools.ts";
+import { toolTest } from "./_testing/tools.ts";
 
 const OPTIONS = (cseq: number) => `OPTIONS * RTSP/1.0\r\nCSeq: ${cseq}\r\n\r\n`;
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -160,8 +160,11 @@ Deno.test("idle connections without a session are closed; one with a session sta
   }
 });
 
-Deno.test("RTSPS: ffprobe and ffmpeg read rtsps:// with a certificate made for the test", async () => {
-  if (!(await requireTools("rtsps", "openssl", "ffmpeg", "ffprobe"))) return;
+await toolTest("RTSPS: ffprobe and ffmpeg read rtsps:// with a certificate made for the test", [
+  "openssl",
+  "ffmpeg",
+  "ffprobe",
+], async () => {
   const tls = await makeTestCertificate();
   await using server = await startMain([
     "--hostname",

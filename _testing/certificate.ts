@@ -15,7 +15,8 @@ export interface TestCertificate {
 /**
  * Makes a certificate valid for one day for IP 127.0.0.1 in a new temporary
  * directory. It is marked as not a CA, so rustls (`Deno.connectTls`) accepts
- * it as its own trust anchor. Needs `openssl` (check with `requireTools`).
+ * it as its own trust anchor. Needs `openssl`: register the test with
+ * `toolTest(name, ["openssl"], ...)`.
  */
 export async function makeTestCertificate(): Promise<TestCertificate> {
   const dir = await Deno.makeTempDir({ prefix: "rtsp_ts_tls_" });

@@ -1,14 +1,26 @@
 /**
  * Test media made once per test process with ffmpeg: 25 fps, a keyframe every
- * second unless said otherwise. Returns undefined when ffmpeg is missing.
+ * second unless said otherwise. Tests using it are registered with
+ * `toolTest(name, MEDIA_NEEDS, ...)`, so they are ignored where ffmpeg cannot make it.
  */
 
-import { hasTool, run } from "./tools.ts";
+import { hasTool, type Requirement, run } from "./tools.ts";
 
-let made: Promise<string | undefined> | undefined;
+/** What {@linkcode testMedia} needs: ffmpeg with the encoders it uses. */
+export const MEDIA_NEEDS: readonly Requirement[] = [
+  "ffmpeg",
+  "ffmpeg:libx264",
+  "ffmpeg:libx265",
+  "ffmpeg:libopus",
+];
 
-/** The directory holding the test media, made on first use. */
-export function testMedia(): Promise<string | undefined> {
+let made: Promise<string> | undefined;
+
+/**
+ * The directory holding the test media, made on first use.
+ * @throws Error when ffmpeg is missing or fails (register the test with MEDIA_NEEDS)
+ */
+export function testMedia(): Promise<string> {
   made ??= makeMedia();
   return made;
 }
@@ -27,8 +39,8 @@ function toAnnexB(mp4: string, format: "h264" | "hevc", out: string): string[] {
   return ["-i", mp4, "-c", "copy", "-bsf:v", `${format}_mp4toannexb`, "-f", format, out];
 }
 
-async function makeMedia(): Promise<string | undefined> {
-  if (!(await hasTool("ffmpeg"))) return undefined;
+async function makeMedia(): Promise<string> {
+  if (!(await hasTool("ffmpeg"))) throw new Error("test media: ffmpeg is not installed");
   const dir = await Deno.makeTempDir({ prefix: "rtsp_ts_media_" });
   const video = ["-f", "lavfi", "-i", "testsrc=size=320x240:rate=25"];
   const audio = ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"];

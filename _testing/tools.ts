@@ -1,8 +1,10 @@
 /**
- * Test helpers for tests that spawn real programs (ffmpeg, ffprobe, gst-launch-1.0).
+ * Test helpers for tests that spawn real programs (ffmpeg, ffprobe, gst-launch-1.0, openssl).
  *
- * A test that needs a missing tool fails loudly in CI (`CI=true`) and is skipped
- * elsewhere with a printed reason.
+ * Register such a test with {@linkcode toolTest}: what it needs is looked up when
+ * the test module loads, and a test whose tool is missing is reported by Deno as
+ * ignored, the missing tool named in the test's name. Under CI (`CI=true`) it is
+ * never ignored for that reason: it runs and fails, naming the tool.
  */
 
 const found = new Map<string, boolean>();
@@ -26,24 +28,89 @@ export async function hasTool(name: string): Promise<boolean> {
   return ok;
 }
 
+let encoders: Promise<Set<string>> | undefined;
+
+/** The encoders this ffmpeg was built with (`ffmpeg -encoders`); empty without ffmpeg. */
+function ffmpegEncoders(): Promise<Set<string>> {
+  encoders ??= (async () => {
+    if (!(await hasTool("ffmpeg"))) return new Set<string>();
+    const out = await run("ffmpeg", ["-hide_banner", "-encoders"], { timeoutMs: 20_000 });
+    if (out.code !== 0) throw new Error(`ffmpeg -encoders failed: ${out.stderr}`);
+    // Lines like " V....D libx264   libx264 H.264 / AVC ..." after a "------" line.
+    const names = new TextDecoder().decode(out.stdout).split("\n")
+      .map((line) => /^\s*[VASFXBD.]{6}\s+(\S+)/.exec(line)?.[1])
+      .filter((name): name is string => name !== undefined && name !== "=");
+    return new Set(names);
+  })();
+  return encoders;
+}
+
+/**
+ * What a test needs: a program on PATH (`"ffprobe"`), or an ffmpeg built with an
+ * encoder (`"ffmpeg:libx265"`; libx265 and libopus are optional in ffmpeg builds).
+ */
+export type Requirement = string;
+
+/** The requirements of `needs` that this machine does not meet, in order. */
+export async function missingTools(needs: readonly Requirement[]): Promise<Requirement[]> {
+  const missing: Requirement[] = [];
+  for (const need of needs) {
+    const [tool, encoder] = need.split(":");
+    if (!(await hasTool(tool))) {
+      // Without the program its encoders are not worth naming: the program is.
+      if (!missing.includes(tool)) missing.push(tool);
+    } else if (encoder !== undefined) {
+      const built = tool === "ffmpeg" && (await ffmpegEncoders()).has(encoder);
+      if (!built && !missing.includes(need)) missing.push(need);
+    }
+  }
+  return missing;
+}
+
+/** How a missing requirement reads in a test name or an error. */
+function describeMissing(missing: readonly Requirement[]): string {
+  return missing.map((need) => {
+    const [tool, encoder] = need.split(":");
+    return encoder === undefined ? `${tool} not installed` : `${tool} lacks encoder ${encoder}`;
+  }).join(", ");
+}
+
 /** True when running under CI, where a missing tool is a failure, not a skip. */
 export function inCi(): boolean {
   return Deno.env.get("CI") === "true";
 }
 
+/** Everything `Deno.test` takes besides the name and the body (`ignore`, sanitizers...). */
+export type ToolTestOptions = Omit<Deno.TestDefinition, "name" | "fn">;
+
 /**
- * Returns true when every tool is present. When one is missing: throws under CI,
- * otherwise prints why the test is skipped and returns false.
+ * Registers a test that needs real programs. Call it at the top level of a test
+ * module (`await toolTest(...)`): the requirements are checked now, at load.
+ *
+ * When one is missing, the test is registered as ignored and its name says which
+ * one ("... [ignored: ffmpeg not installed]"), so Deno's summary counts it as
+ * ignored, not passed. Under CI (`CI=true`) it is registered as usual and fails
+ * at once, naming what is missing: CI must install it.
  */
-export async function requireTools(testName: string, ...names: string[]): Promise<boolean> {
-  for (const name of names) {
-    if (await hasTool(name)) continue;
-    const reason = `${testName}: ${name} is not installed`;
-    if (inCi()) throw new Error(`${reason} (CI=true: .ci/run must install it)`);
-    console.log(`SKIP ${reason}`);
-    return false;
-  }
-  return true;
+export async function toolTest(
+  name: string,
+  needs: readonly Requirement[],
+  fn: (t: Deno.TestContext) => void | Promise<void>,
+  options: ToolTestOptions = {},
+): Promise<void> {
+  const missing = await missingTools(needs);
+  const skip = missing.length > 0 && !inCi();
+  Deno.test({
+    ...options,
+    name: skip ? `${name} [ignored: ${describeMissing(missing)}]` : name,
+    ignore: (options.ignore ?? false) || skip,
+    fn: async (t) => {
+      if (missing.length > 0) {
+        throw new Error(`${describeMissing(missing)} (CI=true: .ci/run must install it)`);
+      }
+      await fn(t);
+    },
+  });
 }
 
 /** Runs a program to completion and returns its exit code and decoded output. */

@@ -9,6 +9,7 @@ import {
   UserStore,
 } from "./credentials.ts";
 import { toBase64 } from "./encoding.ts";
+import { pbkdf2Sha256 } from "./pbkdf2.ts";
 
 const REALM = "rtsp.ts";
 const SALT = new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]);
@@ -106,20 +107,35 @@ Deno.test("UserStore refuses unusable records", () => {
 });
 
 Deno.test("UserStore caches successful PBKDF2 checks, bounded, keyed by the stored hash", () => {
+  // Counts PBKDF2 runs (the real function, spied on) rather than timing them.
+  let runs = 0;
   const store = new UserStore(
-    [{ name: "dave", basic: hashPasswordForConfig("pw", SALT, 20_000) }],
+    ["dave", "erin", "fay"].map((name) => ({
+      name,
+      basic: hashPasswordForConfig("pw", SALT, 1000),
+    })),
     REALM,
-    { basicCacheEntries: 2 },
+    {
+      basicCacheEntries: 2,
+      pbkdf2: (...args) => {
+        runs++;
+        return pbkdf2Sha256(...args);
+      },
+    },
   );
-  const time = (f: () => void) => {
-    const start = performance.now();
+  const ran = (f: () => void) => {
+    const before = runs;
     f();
-    return performance.now() - start;
+    return runs - before;
   };
-  const first = time(() => assert.equal(store.verifyBasic("dave", "pw"), "ok"));
-  const cached = time(() => assert.equal(store.verifyBasic("dave", "pw"), "ok"));
-  assert.ok(cached < first, `cached ${cached}ms, first ${first}ms`);
+  assert.equal(ran(() => assert.equal(store.verifyBasic("dave", "pw"), "ok")), 1);
+  assert.equal(ran(() => assert.equal(store.verifyBasic("dave", "pw"), "ok")), 0, "cached");
   // A wrong password is never cached as good.
-  assert.equal(store.verifyBasic("dave", "px"), "bad-password");
-  assert.equal(store.verifyBasic("dave", "px"), "bad-password");
+  assert.equal(ran(() => assert.equal(store.verifyBasic("dave", "px"), "bad-password")), 1);
+  assert.equal(ran(() => assert.equal(store.verifyBasic("dave", "px"), "bad-password")), 1);
+  // Two entries: a third success evicts the least recently used (dave).
+  assert.equal(ran(() => assert.equal(store.verifyBasic("erin", "pw"), "ok")), 1);
+  assert.equal(ran(() => assert.equal(store.verifyBasic("fay", "pw"), "ok")), 1);
+  assert.equal(ran(() => assert.equal(store.verifyBasic("fay", "pw"), "ok")), 0);
+  assert.equal(ran(() => assert.equal(store.verifyBasic("dave", "pw"), "ok")), 1, "evicted");
 });

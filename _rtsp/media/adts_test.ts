@@ -9,7 +9,7 @@ import {
   parseAdtsHeader,
 } from "./adts.ts";
 import { BitWriter } from "./bit_writer.ts";
-import { requireTools, run } from "../../_testing/tools.ts";
+import { run, toolTest } from "../../_testing/tools.ts";
 import { concatBytes as concat } from "../bytes.ts";
 
 interface FrameSpec {
@@ -284,8 +284,7 @@ Deno.test("AdtsReader survives random bytes in random chunks", () => {
   }
 });
 
-Deno.test("AdtsReader on real ffmpeg AAC matches ffprobe", async () => {
-  if (!await requireTools("adts real streams", "ffmpeg", "ffprobe")) return;
+await toolTest("AdtsReader on real ffmpeg AAC matches ffprobe", ["ffmpeg", "ffprobe"], async () => {
   const dir = await Deno.makeTempDir({ prefix: "adts_test_" });
   try {
     const cases = [

@@ -14,7 +14,7 @@ import type { AccessUnit } from "./access_unit.ts";
 import type { SourceTrack } from "./source_track.ts";
 import { createDepacketizer, createPacketizer } from "../rtp/create_packetizer.ts";
 import { parseRtpPacket } from "../rtp/rtp_packet.ts";
-import { requireTools, run } from "../../_testing/tools.ts";
+import { run, toolTest } from "../../_testing/tools.ts";
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -90,16 +90,6 @@ async function ffprobe(path: string): Promise<Probe> {
   ]);
   assertEquals(result.code, 0, result.stderr);
   return JSON.parse(new TextDecoder().decode(result.stdout));
-}
-
-/** Whether this ffmpeg has every named encoder (libx265 and libopus are optional builds). */
-async function hasEncoders(...names: string[]): Promise<boolean> {
-  const listed = new TextDecoder().decode(
-    (await run("ffmpeg", ["-hide_banner", "-encoders"])).stdout,
-  );
-  const missing = names.filter((n) => !listed.includes(n));
-  if (missing.length > 0) console.log(`SKIP: ffmpeg lacks ${missing.join(", ")}`);
-  return missing.length === 0;
 }
 
 const VIDEO_SOURCE = ["-f", "lavfi", "-i", `testsrc=size=320x240:rate=${FPS}`];
@@ -545,8 +535,7 @@ Deno.test("file_media: cut and flipped raw streams never throw or hang", async (
 // Real files made by ffmpeg
 // ---------------------------------------------------------------------------
 
-Deno.test("file_media real: MP4 H.264 baseline + AAC", async () => {
-  if (!await requireTools("file_media MP4 H.264", "ffmpeg", "ffprobe")) return;
+await toolTest("file_media real: MP4 H.264 baseline + AAC", ["ffmpeg", "ffprobe"], async () => {
   await withTempDir(async (dir) => {
     const path = `${dir}/baseline.mp4`;
     await ffmpeg([
@@ -621,53 +610,60 @@ Deno.test("file_media real: MP4 H.264 baseline + AAC", async () => {
   });
 });
 
-Deno.test("file_media real: MP4 with B-frames sends in decode order", async () => {
-  if (!await requireTools("file_media MP4 B-frames", "ffmpeg", "ffprobe")) return;
-  await withTempDir(async (dir) => {
-    const path = `${dir}/high.m4v`;
-    await ffmpeg([
-      ...VIDEO_SOURCE,
-      ...TEN_SECONDS,
-      ...X264,
-      "-profile:v",
-      "high",
-      "-bf",
-      "2",
-      "-f",
-      "mp4",
-      path,
-    ]);
-    const probe = await ffprobe(path);
-    const f = await openFile(path);
-    try {
-      const media = await openOk(path, f.readAt, f.size);
-      assertEquals(media.tracks.length, 1);
-      assert(media.tracks[0].description.fmtp?.includes("profile-level-id=64"));
-      const all = await drain(await media.cursor(0));
-      assertSendOrder(all, 1);
-      compareWithProbe(media, all, probe, true);
-      // Decode order is not presentation order, yet presentation times cover
-      // every frame slot exactly once.
-      const pts = all.map((u) => u.au.timestamp);
-      assert(pts.some((t, i) => i > 0 && t < pts[i - 1]), "B-frames reorder");
-      const offset = Math.round(media.timestampOffsetSeconds * 90000);
-      assertEquals(
-        [...pts].sort((a, b) => a - b),
-        Array.from({ length: 250 }, (_, i) => offset + i * 3600),
-      );
-      // Decoding starts before presentation: the first units are sent before 0.
-      assert(all[0].sendSeconds < 0);
-      await checkVideoSeek(media, all, 0);
-      roundTrip(media.tracks[0], all.map((u) => u.au));
-    } finally {
-      f.close();
-    }
-  });
-});
+await toolTest(
+  "file_media real: MP4 with B-frames sends in decode order",
+  ["ffmpeg", "ffprobe"],
+  async () => {
+    await withTempDir(async (dir) => {
+      const path = `${dir}/high.m4v`;
+      await ffmpeg([
+        ...VIDEO_SOURCE,
+        ...TEN_SECONDS,
+        ...X264,
+        "-profile:v",
+        "high",
+        "-bf",
+        "2",
+        "-f",
+        "mp4",
+        path,
+      ]);
+      const probe = await ffprobe(path);
+      const f = await openFile(path);
+      try {
+        const media = await openOk(path, f.readAt, f.size);
+        assertEquals(media.tracks.length, 1);
+        assert(media.tracks[0].description.fmtp?.includes("profile-level-id=64"));
+        const all = await drain(await media.cursor(0));
+        assertSendOrder(all, 1);
+        compareWithProbe(media, all, probe, true);
+        // Decode order is not presentation order, yet presentation times cover
+        // every frame slot exactly once.
+        const pts = all.map((u) => u.au.timestamp);
+        assert(pts.some((t, i) => i > 0 && t < pts[i - 1]), "B-frames reorder");
+        const offset = Math.round(media.timestampOffsetSeconds * 90000);
+        assertEquals(
+          [...pts].sort((a, b) => a - b),
+          Array.from({ length: 250 }, (_, i) => offset + i * 3600),
+        );
+        // Decoding starts before presentation: the first units are sent before 0.
+        assert(all[0].sendSeconds < 0);
+        await checkVideoSeek(media, all, 0);
+        roundTrip(media.tracks[0], all.map((u) => u.au));
+      } finally {
+        f.close();
+      }
+    });
+  },
+);
 
-Deno.test("file_media real: MP4 H.265 + Opus", async () => {
-  if (!await requireTools("file_media MP4 H.265", "ffmpeg", "ffprobe")) return;
-  if (!await hasEncoders("libx265", "libopus")) return;
+// libx265 and libopus are optional in ffmpeg builds: without them these are ignored.
+await toolTest("file_media real: MP4 H.265 + Opus", [
+  "ffmpeg",
+  "ffprobe",
+  "ffmpeg:libx265",
+  "ffmpeg:libopus",
+], async () => {
   await withTempDir(async (dir) => {
     const path = `${dir}/hevc.mp4`;
     await ffmpeg([
@@ -720,9 +716,8 @@ Deno.test("file_media real: MP4 H.265 + Opus", async () => {
 });
 
 for (const codec of ["H264", "H265"] as const) {
-  Deno.test(`file_media real: Annex-B ${codec}`, async () => {
-    if (!await requireTools(`file_media Annex-B ${codec}`, "ffmpeg", "ffprobe")) return;
-    if (codec === "H265" && !await hasEncoders("libx265")) return;
+  const needs = codec === "H265" ? ["ffmpeg:libx265"] : [];
+  await toolTest(`file_media real: Annex-B ${codec}`, ["ffmpeg", "ffprobe", ...needs], async () => {
     await withTempDir(async (dir) => {
       const path = `${dir}/clip.${codec === "H264" ? "264" : "hevc"}`;
       await ffmpeg([
@@ -775,8 +770,7 @@ for (const codec of ["H264", "H265"] as const) {
   });
 }
 
-Deno.test("file_media real: ADTS AAC", async () => {
-  if (!await requireTools("file_media ADTS", "ffmpeg", "ffprobe")) return;
+await toolTest("file_media real: ADTS AAC", ["ffmpeg", "ffprobe"], async () => {
   await withTempDir(async (dir) => {
     const path = `${dir}/tone.aac`;
     await ffmpeg([...AUDIO_SOURCE, ...TEN_SECONDS, "-c:a", "aac", "-f", "adts", path]);
@@ -811,8 +805,10 @@ Deno.test("file_media real: ADTS AAC", async () => {
   });
 });
 
-Deno.test("file_media real: truncated files give errors, not exceptions", async () => {
-  if (!await requireTools("file_media truncated", "ffmpeg", "ffprobe")) return;
+await toolTest("file_media real: truncated files give errors, not exceptions", [
+  "ffmpeg",
+  "ffprobe",
+], async () => {
   await withTempDir(async (dir) => {
     const tail = `${dir}/tail.mp4`;
     const fast = `${dir}/fast.mp4`;
@@ -872,14 +868,17 @@ Deno.test("file_media real: truncated files give errors, not exceptions", async 
   });
 });
 
-Deno.test("file_media real: a file with only unsupported tracks is unsupported", async () => {
-  if (!await requireTools("file_media unsupported", "ffmpeg")) return;
-  await withTempDir(async (dir) => {
-    const path = `${dir}/mpeg4.mp4`;
-    await ffmpeg([...VIDEO_SOURCE, "-t", "1", "-c:v", "mpeg4", path]);
-    const bytes = await Deno.readFile(path);
-    const result = await openMediaFile(path, memoryReadAt(bytes).readAt, bytes.length);
-    assertEquals(result.ok, false);
-    assertEquals((result as { kind: string }).kind, "unsupported");
-  });
-});
+await toolTest(
+  "file_media real: a file with only unsupported tracks is unsupported",
+  ["ffmpeg"],
+  async () => {
+    await withTempDir(async (dir) => {
+      const path = `${dir}/mpeg4.mp4`;
+      await ffmpeg([...VIDEO_SOURCE, "-t", "1", "-c:v", "mpeg4", path]);
+      const bytes = await Deno.readFile(path);
+      const result = await openMediaFile(path, memoryReadAt(bytes).readAt, bytes.length);
+      assertEquals(result.ok, false);
+      assertEquals((result as { kind: string }).kind, "unsupported");
+    });
+  },
+);

@@ -10,7 +10,7 @@ import {
   splitLengthPrefixed,
 } from "./mp4.ts";
 import { MAX_TOP_LEVEL_BOXES } from "./mp4_boxes.ts";
-import { requireTools, run } from "../../_testing/tools.ts";
+import { run, toolTest } from "../../_testing/tools.ts";
 import { concatBytes as concat } from "../bytes.ts";
 
 // ---------------------------------------------------------------------------
@@ -1135,8 +1135,7 @@ async function compareWithFfprobe(path: string, file: Mp4File) {
 const h264NalType = (n: Uint8Array) => n[0] & 0x1f;
 const h265NalType = (n: Uint8Array) => (n[0] >> 1) & 0x3f;
 
-Deno.test("mp4 real: H.264 + AAC with moov at the end", async () => {
-  if (!await requireTools("mp4 real H.264", "ffmpeg", "ffprobe")) return;
+await toolTest("mp4 real: H.264 + AAC with moov at the end", ["ffmpeg", "ffprobe"], async () => {
   const dir = await Deno.makeTempDir();
   try {
     const path = `${dir}/tail.mp4`;
@@ -1196,8 +1195,10 @@ Deno.test("mp4 real: H.264 + AAC with moov at the end", async () => {
   }
 });
 
-Deno.test("mp4 real: faststart file reads only headers, moov and one sample", async () => {
-  if (!await requireTools("mp4 real faststart", "ffmpeg", "ffprobe")) return;
+await toolTest("mp4 real: faststart file reads only headers, moov and one sample", [
+  "ffmpeg",
+  "ffprobe",
+], async () => {
   const dir = await Deno.makeTempDir();
   try {
     const path = `${dir}/fast.mp4`;
@@ -1237,16 +1238,13 @@ Deno.test("mp4 real: faststart file reads only headers, moov and one sample", as
   }
 });
 
-Deno.test("mp4 real: H.265 + Opus", async () => {
-  if (!await requireTools("mp4 real H.265", "ffmpeg", "ffprobe")) return;
-  const encoders = await run("ffmpeg", ["-hide_banner", "-encoders"]);
-  const text = new TextDecoder().decode(encoders.stdout);
-  for (const encoder of ["libx265", "libopus"]) {
-    if (!text.includes(encoder)) {
-      console.log(`SKIP mp4 real H.265: ffmpeg lacks ${encoder}`);
-      return;
-    }
-  }
+// libx265 and libopus are optional in ffmpeg builds: without them this is ignored.
+await toolTest("mp4 real: H.265 + Opus", [
+  "ffmpeg",
+  "ffprobe",
+  "ffmpeg:libx265",
+  "ffmpeg:libopus",
+], async () => {
   const dir = await Deno.makeTempDir();
   try {
     const path = `${dir}/hevc.mp4`;

@@ -1,6 +1,6 @@
 import { deepStrictEqual as assertEquals, ok as assert, throws } from "node:assert/strict";
 import { linearToPcmu, PcmuTone } from "./pcmu_tone.ts";
-import { requireTools, run } from "../../_testing/tools.ts";
+import { run, toolTest } from "../../_testing/tools.ts";
 import { concatBytes } from "../bytes.ts";
 
 /** G.711 µ-law decoder written independently from the encoder, from the spec's formula. */
@@ -100,8 +100,9 @@ Deno.test("PcmuTone rejects options that do not give whole samples", () => {
   throws(() => new PcmuTone({ sampleRate: 0 }), RangeError);
 });
 
-Deno.test("PcmuTone decodes with ffmpeg to a 1 kHz, −6 dBFS beep and digital silence", async () => {
-  if (!(await requireTools("pcmu_tone ffmpeg decode", "ffmpeg"))) return;
+await toolTest("PcmuTone decodes with ffmpeg to a 1 kHz, −6 dBFS beep and digital silence", [
+  "ffmpeg",
+], async () => {
   const tone = new PcmuTone();
   const seconds = 2;
   const frames = seconds * 50;

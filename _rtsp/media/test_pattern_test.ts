@@ -1,7 +1,7 @@
 import { deepStrictEqual as assertEquals, ok as assert, throws } from "node:assert/strict";
 import { H264TestPattern } from "./test_pattern.ts";
 import { FONT_CHARS, FONT_HEIGHT, FONT_WIDTH, glyph } from "./font.ts";
-import { requireTools, run } from "../../_testing/tools.ts";
+import { run, toolTest } from "../../_testing/tools.ts";
 
 // ---- A minimal, independent H.264 reader for checking our parameter sets ----------
 
@@ -517,8 +517,10 @@ async function checkDecodesExactly(
   return decoded;
 }
 
-Deno.test("ffmpeg decodes 2 s of the pattern without errors, pixel-exact", async () => {
-  if (!(await requireTools("test_pattern ffmpeg decode", "ffmpeg", "ffprobe"))) return;
+await toolTest("ffmpeg decodes 2 s of the pattern without errors, pixel-exact", [
+  "ffmpeg",
+  "ffprobe",
+], async () => {
   const dir = await Deno.makeTempDir({ prefix: "test_pattern_" });
   try {
     const tp = new H264TestPattern();
@@ -564,8 +566,10 @@ Deno.test("ffmpeg decodes 2 s of the pattern without errors, pixel-exact", async
   }
 });
 
-Deno.test("ffmpeg decodes a stream joined at a later IDR, and other sizes", async () => {
-  if (!(await requireTools("test_pattern ffmpeg join", "ffmpeg", "ffprobe"))) return;
+await toolTest("ffmpeg decodes a stream joined at a later IDR, and other sizes", [
+  "ffmpeg",
+  "ffprobe",
+], async () => {
   const dir = await Deno.makeTempDir({ prefix: "test_pattern_" });
   try {
     // A live client joins at the second IDR (frame 25) of a running stream.
@@ -586,8 +590,10 @@ Deno.test("ffmpeg decodes a stream joined at a later IDR, and other sizes", asyn
   }
 });
 
-Deno.test("ffmpeg decodes pictures split into many slices pixel-exact, P pictures too", async () => {
-  if (!(await requireTools("test_pattern ffmpeg slices", "ffmpeg", "ffprobe"))) return;
+await toolTest("ffmpeg decodes pictures split into many slices pixel-exact, P pictures too", [
+  "ffmpeg",
+  "ffprobe",
+], async () => {
   const dir = await Deno.makeTempDir({ prefix: "test_pattern_" });
   try {
     // 51 slices of (up to) 151 macroblocks that start and end mid-row; frame 3 (the

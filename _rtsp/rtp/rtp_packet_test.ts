@@ -1,4 +1,4 @@
-import { deepEqual } from "node:assert/strict";
+import { deepEqual, ok } from "node:assert/strict";
 import { hex, pseudoRandom, pseudoRandomBytes, toHex } from "./_test_helpers.ts";
 import {
   buildRtpPacket,
@@ -62,8 +62,7 @@ Deno.test("parseRtpPacket reads CSRCs, extension and padding", () => {
       "00 00 03",
   );
   const result = parseRtpPacket(bytes);
-  deepEqual(result.ok, true);
-  if (!result.ok) return;
+  ok(result.ok, result.ok ? "" : result.error);
   const { header, csrcs, extension, payload } = result.packet;
   deepEqual(header, { payloadType: 8, marker: false, sequenceNumber: 7, timestamp: 9, ssrc: 1 });
   deepEqual(csrcs, [2, 3]);
