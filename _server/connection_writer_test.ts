@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { FrameDelivery, mediaFrame } from "../_rtsp/fanout/media_frame.ts";
+import { interleavedLength } from "../_rtsp/interleaved.ts";
 import type { Session } from "../_rtsp/session.ts";
 import { ConnectionWriter, type Writable } from "./connection_writer.ts";
 import { TcpReader } from "./reader.ts";
@@ -127,7 +128,7 @@ function rtp(sequence: number, fill: number): Uint8Array {
 function sequencesIn(write: Uint8Array): number[] {
   const out: number[] = [];
   for (let at = 0; at < write.length;) {
-    const length = (write[at + 2] << 8) | write[at + 3];
+    const length = interleavedLength(write, at);
     out.push((write[at + 6] << 8) | write[at + 7]);
     at += 4 + length;
   }

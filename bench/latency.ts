@@ -12,6 +12,7 @@
 import { parseArgs } from "node:util";
 import { RawClient } from "../_testing/raw_client.ts";
 import { startTaskArgs } from "../_testing/main_process.ts";
+import { writeInterleavedHeader } from "../_rtsp/interleaved.ts";
 
 /** RTP packets per second sent, each its own frame (marker set), about 2 Mbit/s. */
 const PACKETS_PER_SECOND = 200;
@@ -85,7 +86,7 @@ async function publish(port: number, path: string): Promise<{ stop: () => void }
   const timer = setInterval(() => {
     const frame = new Uint8Array(4 + 12 + PAYLOAD_BYTES);
     const view = new DataView(frame.buffer);
-    frame.set([0x24, 0, (12 + PAYLOAD_BYTES) >> 8, (12 + PAYLOAD_BYTES) & 0xff]);
+    writeInterleavedHeader(frame, 0, 0, 12 + PAYLOAD_BYTES);
     frame[4] = 0x80;
     frame[5] = 0x80 | 96; // marker: each packet is a whole frame
     view.setUint16(6, seq++ & 0xffff);

@@ -6,8 +6,8 @@
  * @module
  */
 
-/** RFC 2326, 10.12: `$`, channel, 16-bit length before each packet. */
-const INTERLEAVED_HEADER_BYTES = 4;
+import { INTERLEAVED_HEADER_BYTES, interleavedLength } from "../interleaved.ts";
+
 /** RFC 3550, 5.1: the sequence number is bytes 2–3 of the fixed header. */
 const SEQUENCE_OFFSET = 2;
 /** The fixed RTP header: anything shorter is not RTP and is left alone. */
@@ -46,7 +46,7 @@ export function renumberInterleaved(interleaved: Uint8Array, shift: number): Uin
   const copy = interleaved.slice();
   let at = 0;
   while (at + INTERLEAVED_HEADER_BYTES <= copy.length) {
-    const length = (copy[at + 2] << 8) | copy[at + 3];
+    const length = interleavedLength(copy, at);
     const packet = at + INTERLEAVED_HEADER_BYTES;
     if (length >= RTP_HEADER_BYTES && packet + length <= copy.length) {
       lowerSequence(copy, packet + SEQUENCE_OFFSET, shift);
