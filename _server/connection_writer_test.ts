@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { FrameDelivery, mediaFrame } from "../_rtsp/fanout/media_frame.ts";
-import { interleavedLength } from "../_rtsp/interleaved.ts";
+import { INTERLEAVED_HEADER_BYTES, interleavedLength } from "../_rtsp/interleaved.ts";
+import { RtpHeaderView } from "../_rtsp/rtp/rtp_header_view.ts";
 import type { Session } from "../_rtsp/session.ts";
 import { ConnectionWriter, type Writable } from "./connection_writer.ts";
 import { TcpReader } from "./reader.ts";
@@ -129,8 +130,8 @@ function sequencesIn(write: Uint8Array): number[] {
   const out: number[] = [];
   for (let at = 0; at < write.length;) {
     const length = interleavedLength(write, at);
-    out.push((write[at + 6] << 8) | write[at + 7]);
-    at += 4 + length;
+    out.push(new RtpHeaderView(write, at + INTERLEAVED_HEADER_BYTES).sequenceNumber);
+    at += INTERLEAVED_HEADER_BYTES + length;
   }
   return out;
 }
