@@ -7,7 +7,7 @@
 
 import { GopCache } from "../_rtsp/fanout/gop_cache.ts";
 import { FrameDelivery, type MediaFrame } from "../_rtsp/fanout/media_frame.ts";
-import { buildBye } from "../_rtsp/rtp/rtcp.ts";
+import { RtcpSender } from "../_rtsp/rtp/rtcp_sender.ts";
 import { RtpHeaderView } from "../_rtsp/rtp/rtp_header_view.ts";
 import type { Reader } from "./reader.ts";
 
@@ -76,7 +76,7 @@ export class Broadcast {
     if (reader && byeSsrc) {
       for (const trackIndex of reader.session.tracks.keys()) {
         const ssrc = byeSsrc(trackIndex);
-        if (ssrc !== undefined) reader.rtcp(trackIndex, buildBye([ssrc]));
+        if (ssrc !== undefined) reader.rtcp(trackIndex, RtcpSender.bye(ssrc));
       }
     }
     return reader;

@@ -11,12 +11,8 @@ import type { StreamDescription, TrackDescription } from "../_rtsp/catalogue.ts"
 import { RtpFrameAssembler } from "../_rtsp/fanout/rtp_frames.ts";
 import { parameterSetsInFrame } from "../_rtsp/fanout/rtp_frames.ts";
 import type { PlayStart } from "../_rtsp/responder.ts";
-import {
-  buildCompound,
-  buildSdes,
-  buildSenderReport,
-  parseRtcpCompound,
-} from "../_rtsp/rtp/rtcp.ts";
+import { parseRtcpCompound } from "../_rtsp/rtp/rtcp.ts";
+import { RtcpSender } from "../_rtsp/rtp/rtcp_sender.ts";
 import { RTP_HEADER_SIZE, RtpHeaderView } from "../_rtsp/rtp/rtp_header_view.ts";
 import { withH264ParameterSets, withH265ParameterSets } from "../_rtsp/sdp_parse.ts";
 import type { Announcement } from "../_rtsp/session.ts";
@@ -87,6 +83,7 @@ export class RelayStream {
   #publisher: string | undefined;
   #graceTimer: ReturnType<typeof setTimeout> | undefined;
   #description: StreamDescription;
+  #rtcp: RtcpSender;
 
   /** @param options see {@linkcode RelayStreamOptions} */
   constructor(options: RelayStreamOptions) {
@@ -94,6 +91,7 @@ export class RelayStream {
     this.path = options.path;
     this.#tracks = options.announcement.tracks.map(trackOf);
     this.#description = this.#describe();
+    this.#rtcp = new RtcpSender(options.cname);
   }
 
   /** What readers are told in DESCRIBE: the publisher's tracks, parameter sets added when seen in-band. */
@@ -187,16 +185,9 @@ export class RelayStream {
     if (!parsed.ok) return;
     for (const packet of parsed.packets) {
       if (packet.type !== "sr") continue;
-      const report = buildCompound(
-        buildSenderReport({
-          ssrc: track.ssrc,
-          ntpTimeMs: packet.ntpTimeMs,
-          rtpTimestamp: (packet.rtpTimestamp + track.tsOffset) >>> 0,
-          packetCount: packet.packetCount,
-          octetCount: packet.octetCount,
-        }),
-        buildSdes(track.ssrc, this.#options.cname),
-      );
+      // Shifted like the packets, so the report maps the readers' timestamps.
+      const rtpTimestamp = (packet.rtpTimestamp + track.tsOffset) >>> 0;
+      const report = this.#rtcp.report(track.ssrc, packet.ntpTimeMs, rtpTimestamp, packet);
       for (const reader of this.#broadcast.readers()) reader.rtcp(trackIndex, report);
     }
   }
