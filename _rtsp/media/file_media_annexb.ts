@@ -11,7 +11,6 @@ import type { CursorStep, FileCursor, FileMedia, OpenMediaResult, ReadAt } from 
 import {
   ChunkedUnits,
   corrupt,
-  INITIAL_INDEX_CAPACITY,
   lastAtOrBefore,
   NumberList,
   readChunk,
@@ -30,124 +29,6 @@ import { h264Track, h265Track, type SourceTrack } from "./source_track.ts";
  * and giving up spares scanning a misnamed multi-gigabyte file to its end.
  */
 export const MAX_BYTES_BEFORE_SPS = 16 * 1024 * 1024;
-
-/** A start code is `00 00 01` (H.264 / H.265 B.1.1): two zero bytes, then this one. */
-const START_CODE_LAST_BYTE = 1;
-/** Zero bytes in front of {@link START_CODE_LAST_BYTE} in a start code. */
-const START_CODE_ZEROS = 2;
-
-/**
- * Zero bytes immediately before `chunk[end]`, counting the `carried` zeros that
- * ended the previous chunk, capped at {@link START_CODE_ZEROS} (all that matters).
- */
-function zerosBefore(chunk: Uint8Array, end: number, carried: number): number {
-  let zeros = 0;
-  for (let k = end - 1; k >= 0 && zeros < START_CODE_ZEROS; k--) {
-    if (chunk[k] !== 0) return zeros;
-    zeros++;
-  }
-  return Math.min(START_CODE_ZEROS, zeros + carried);
-}
-
-/**
- * Finds the byte offsets of the start codes of non-empty NAL units, with the
- * same rules as {@link AnnexBAccessUnitReader} (`00 00 01`; a NAL unit of only
- * zero bytes does not count), so the n-th offset found is where the reader's
- * n-th NAL unit begins. Offsets wait in a queue until the caller has matched
- * them to access units.
- */
-class NalStartScanner {
-  #zeros = 0;
-  /** Offset of the current NAL unit's start code, -1 before the first. */
-  #current = -1;
-  /** Whether the current NAL unit has a non-zero byte (true before the first: see scan). */
-  #nonEmpty = true;
-  /** Offsets of NAL units numbered #first, #first + 1, ... in #queue[#head, #tail). */
-  #queue = new Float64Array(INITIAL_INDEX_CAPACITY);
-  #head = 0;
-  #tail = 0;
-  #first = 0;
-
-  /** Scans `chunk`, which sits at file offset `base`. */
-  scan(chunk: Uint8Array, base: number): void {
-    const carried = this.#zeros;
-    let current = this.#current;
-    let nonEmpty = this.#nonEmpty;
-    let i = 0;
-    while (i < chunk.length) {
-      let one: number;
-      if (nonEmpty) {
-        // Only a start code can change anything now: jump to the next 0x01
-        // with the engine's native search instead of looking at every byte.
-        one = chunk.indexOf(START_CODE_LAST_BYTE, i);
-        if (one < 0) break;
-      } else {
-        // Just after a start code: step until the first byte that is not zero,
-        // which decides whether this NAL unit is empty.
-        const byte = chunk[i];
-        if (byte === 0) {
-          i++;
-          continue;
-        }
-        if (byte !== START_CODE_LAST_BYTE) {
-          nonEmpty = true;
-          i++;
-          continue;
-        }
-        one = i;
-      }
-      if (zerosBefore(chunk, one, carried) >= START_CODE_ZEROS) {
-        if (current >= 0 && nonEmpty) this.#enqueue(current);
-        current = base + one - START_CODE_ZEROS;
-        nonEmpty = false;
-      } else {
-        nonEmpty = true;
-      }
-      i = one + 1;
-    }
-    this.#zeros = zerosBefore(chunk, chunk.length, carried);
-    this.#current = current;
-    // Before the first start code there is no NAL unit to be empty; jumping
-    // straight to start codes is right there too.
-    this.#nonEmpty = current < 0 || nonEmpty;
-  }
-
-  /** The stream ended: the last NAL unit is complete. */
-  end(): void {
-    if (this.#current >= 0 && this.#nonEmpty) this.#enqueue(this.#current);
-    this.#current = -1;
-  }
-
-  /** Offset of NAL unit number `n`, if found and not yet dropped. */
-  offsetOf(n: number): number | undefined {
-    const at = this.#head + n - this.#first;
-    return n >= this.#first && at < this.#tail ? this.#queue[at] : undefined;
-  }
-
-  /** Forgets NAL units numbered below `n`. */
-  dropBefore(n: number): void {
-    const drop = Math.min(Math.max(0, n - this.#first), this.#tail - this.#head);
-    this.#head += drop;
-    this.#first += drop;
-  }
-
-  #enqueue(offset: number): void {
-    if (this.#tail === this.#queue.length) {
-      const live = this.#tail - this.#head;
-      // Compact when at least half is dead, else grow: amortised O(1).
-      if (live <= this.#queue.length / 2) {
-        this.#queue.copyWithin(0, this.#head, this.#tail);
-      } else {
-        const grown = new Float64Array(this.#queue.length * 2);
-        grown.set(this.#queue.subarray(this.#head, this.#tail), 0);
-        this.#queue = grown;
-      }
-      this.#head = 0;
-      this.#tail = live;
-    }
-    this.#queue[this.#tail++] = offset;
-  }
-}
 
 /** What one scan of an Annex-B file learns. */
 interface AnnexBIndex {
@@ -174,58 +55,51 @@ async function indexAnnexB(
   size: number,
 ): Promise<{ ok: true; index: AnnexBIndex } | { ok: false; error: string }> {
   const reader = new AnnexBAccessUnitReader(codec);
-  const scanner = new NalStartScanner();
   const keyOffsets = new NumberList();
   const keyUnits = new NumberList();
   const order = codec === "H264" ? new H264PictureOrderCount() : new H265PictureOrderCount();
   const shifts = new PresentationShifts();
   let accessUnits = 0;
-  let nalCount = 0;
   let frameRate: number | undefined;
   let vps: Uint8Array | undefined;
   let sps: Uint8Array | undefined;
   let pps: Uint8Array | undefined;
 
-  const consume = (): string | undefined => {
+  const consume = (): void => {
     // The getters return the latest parameter sets; taking them at the first
     // chance keeps the first ones of the file, as the SDP should announce.
     vps ??= reader.vps;
     sps ??= reader.sps;
     pps ??= reader.pps;
-    for (const au of reader.takeAccessUnits()) {
+    // The reader's own scan says where each unit's start code is: a cursor
+    // reading from a keyframe's offset starts at that unit.
+    const { units, offsets } = reader.takeAccessUnitsWithOffsets();
+    for (let k = 0; k < units.length; k++) {
+      const au = units[k];
       frameRate ??= reader.frameRate;
       if (au.keyframe) {
-        const offset = scanner.offsetOf(nalCount);
-        if (offset === undefined) return `lost track of NAL unit ${nalCount}`;
-        keyOffsets.push(offset);
+        keyOffsets.push(offsets[k]);
         keyUnits.push(accessUnits);
       }
       shifts.add(order.push(au.units));
-      nalCount += au.units.length;
       accessUnits++;
     }
-    scanner.dropBefore(nalCount);
-    return undefined;
   };
 
   for (let offset = 0; offset < size;) {
     const chunk = await readChunk(readAt, offset, size);
-    scanner.scan(chunk, offset);
     offset += chunk.length;
     const pushed = reader.push(chunk);
     if (!pushed.ok) return { ok: false, error: pushed.error };
-    const lost = consume();
-    if (lost) return { ok: false, error: lost };
+    consume();
     if (sps === undefined && offset >= MAX_BYTES_BEFORE_SPS) {
       // Not a raw stream of this codec (a misnamed file): stop before scanning all of it.
       return { ok: false, error: `no sequence parameter set in the first ${offset} bytes` };
     }
   }
-  scanner.end();
   const ended = reader.end();
   if (!ended.ok) return { ok: false, error: ended.error };
-  const lost = consume();
-  if (lost) return { ok: false, error: lost };
+  consume();
   return {
     ok: true,
     index: {
