@@ -13,25 +13,14 @@
 import { AnnexBAccessUnitReader, splitAnnexB } from "../_rtsp/media/annexb.ts";
 import { openMediaFile, READ_CHUNK_BYTES } from "../_rtsp/media/file_media.ts";
 import { H264TestPattern } from "../_rtsp/media/test_pattern.ts";
+import { concatBytes } from "../_rtsp/bytes.ts";
+import { pseudoRandomBytes } from "../_rtsp/rtp/_test_helpers.ts";
 
 const PICTURES = 250;
 const IDR_DATA_BYTES = 60_000;
 const P_DATA_BYTES = 8_000;
 /** Bytes of each real slice NAL unit kept before the random data: header and slice header. */
 const SLICE_HEADER_BYTES = 8;
-
-/** A deterministic xorshift32 byte source. */
-function randomBytes(size: number, seed: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let x = seed | 1;
-  for (let i = 0; i < size; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
 
 /** H.264 7.4.1: an emulation prevention byte after two zeros and before 0..3. */
 function escape(bytes: Uint8Array): Uint8Array {
@@ -61,17 +50,10 @@ function buildStream(): Uint8Array {
         continue;
       }
       const size = au.keyframe ? IDR_DATA_BYTES : P_DATA_BYTES;
-      parts.push(nal.subarray(0, SLICE_HEADER_BYTES), escape(randomBytes(size, i + 1)));
+      parts.push(nal.subarray(0, SLICE_HEADER_BYTES), escape(pseudoRandomBytes(size, i + 1)));
     }
   }
-  const total = parts.reduce((sum, p) => sum + p.length, 0);
-  const stream = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    stream.set(p, at);
-    at += p.length;
-  }
-  return stream;
+  return concatBytes(...parts);
 }
 
 const stream = buildStream();
