@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { RawClient, type RawResponse } from "./_testing/raw_client.ts";
 import { startTestServer } from "./_testing/server.ts";
+import { interleavedFrame } from "./_rtsp/interleaved.ts";
 import { buildReceiverReport, type ReportBlock } from "./_rtsp/rtp/rtcp.ts";
 import { validateAuthConfig } from "./_rtsp/auth/config.ts";
 import { Logger } from "./_server/log.ts";
@@ -193,14 +194,6 @@ function block(ssrc: number, fractionLost = 0, jitter = 0): ReportBlock {
   };
 }
 
-/** `payload` as an interleaved frame on `channel` (RFC 2326, 10.12). */
-function interleaved(channel: number, payload: Uint8Array): Uint8Array {
-  const out = new Uint8Array(4 + payload.length);
-  out.set([0x24, channel, payload.length >> 8, payload.length & 0xff]);
-  out.set(payload, 4);
-  return out;
-}
-
 Deno.test("receiver reports about SSRCs we do not send are counted and dropped; ours are kept", async () => {
   // The reader never reads media while reports are sent: it must not be cut off as slow.
   await using srv = await startTestServer({ maxReaderLagMs: 600_000 });
@@ -234,7 +227,7 @@ Deno.test("receiver reports about SSRCs we do not send are counted and dropped; 
       const blocks = [...random.subarray(p * BLOCKS, (p + 1) * BLOCKS)]
         .map((ssrc) => block(ours.includes(ssrc) ? ssrc ^ 1 : ssrc));
       const rr = buildReceiverReport({ ssrc: 0x5eed, reports: blocks });
-      frames.push(interleaved(p % 2 === 0 ? 1 : 3, rr));
+      frames.push(interleavedFrame(p % 2 === 0 ? 1 : 3, rr));
     }
     const flood = new Uint8Array(frames.reduce((n, f) => n + f.length, 0));
     frames.reduce((at, f) => (flood.set(f, at), at + f.length), 0);
@@ -245,7 +238,7 @@ Deno.test("receiver reports about SSRCs we do not send are counted and dropped; 
     assert.equal(reader.ignoredReportBlocks, PACKETS * BLOCKS);
 
     // A real report about our video SSRC, among one about someone else's.
-    await c.send(interleaved(
+    await c.send(interleavedFrame(
       1,
       buildReceiverReport({
         ssrc: 0x5eed,

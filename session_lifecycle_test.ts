@@ -6,6 +6,7 @@
 
 import assert from "node:assert/strict";
 import type { LookupFailure } from "./_rtsp/catalogue.ts";
+import { interleavedFrame } from "./_rtsp/interleaved.ts";
 import { buildRtpPacket, parseRtpPacket } from "./_rtsp/rtp/rtp_packet.ts";
 import type { Session } from "./_rtsp/session.ts";
 import type { FileLibrary, OpenedFile } from "./_server/file_library.ts";
@@ -27,10 +28,7 @@ function interleavedIdr(sequenceNumber: number, timestamp: number): Uint8Array {
     { payloadType: 96, sequenceNumber, timestamp, ssrc: 0x1234, marker: true },
     nal,
   );
-  const framed = new Uint8Array(4 + rtp.length);
-  framed.set([0x24, 0, rtp.length >> 8, rtp.length & 0xff]);
-  framed.set(rtp, 4);
-  return framed;
+  return interleavedFrame(0, rtp);
 }
 
 Deno.test("a publisher may RECORD again after PAUSE; its readers carry on", async () => {

@@ -6,14 +6,11 @@
  */
 
 import { RtspHeaders } from "./headers.ts";
+import { INTERLEAVED_HEADER_BYTES, INTERLEAVED_MAGIC, interleavedLength } from "./interleaved.ts";
 import { DEFAULT_LIMITS, type MessageLimits } from "./limits.ts";
 import type { RtspRequest } from "./message.ts";
 import { STATUS, type StatusCode } from "./status.ts";
 
-/** RFC 2326, 10.12: an interleaved frame starts with ASCII `$`. */
-const INTERLEAVED_MAGIC = 0x24;
-/** `$`, channel byte, 16-bit length (RFC 2326, 10.12). */
-const INTERLEAVED_HEADER_BYTES = 4;
 const CR = 0x0d;
 const LF = 0x0a;
 const SPACE = 0x20;
@@ -138,7 +135,7 @@ export class MessageFramer {
     if (this.#end - this.#start < INTERLEAVED_HEADER_BYTES) return undefined;
     const buf = this.#buf;
     const channel = buf[this.#start + 1];
-    const length = (buf[this.#start + 2] << 8) | buf[this.#start + 3];
+    const length = interleavedLength(buf, this.#start);
     const total = INTERLEAVED_HEADER_BYTES + length;
     if (this.#end - this.#start < total) return undefined;
     const payload = buf.subarray(this.#start + INTERLEAVED_HEADER_BYTES, this.#start + total);

@@ -7,7 +7,8 @@
 
 import { GopCache } from "../_rtsp/fanout/gop_cache.ts";
 import { FrameDelivery, type MediaFrame } from "../_rtsp/fanout/media_frame.ts";
-import { buildBye } from "../_rtsp/rtp/rtcp.ts";
+import { RtcpSender } from "../_rtsp/rtp/rtcp_sender.ts";
+import { RtpHeaderView } from "../_rtsp/rtp/rtp_header_view.ts";
 import type { Reader } from "./reader.ts";
 
 /** Where a new reader's first packet of a track is: sequence number and RTP timestamp. */
@@ -17,10 +18,8 @@ export interface TrackPosition {
 }
 
 function positionOf(packet: Uint8Array): TrackPosition {
-  return {
-    sequenceNumber: (packet[2] << 8) | packet[3],
-    rtpTime: ((packet[4] << 24) | (packet[5] << 16) | (packet[6] << 8) | packet[7]) >>> 0,
-  };
+  const header = new RtpHeaderView(packet);
+  return { sequenceNumber: header.sequenceNumber, rtpTime: header.timestamp };
 }
 
 /** Fans frames out to readers. */
@@ -77,7 +76,7 @@ export class Broadcast {
     if (reader && byeSsrc) {
       for (const trackIndex of reader.session.tracks.keys()) {
         const ssrc = byeSsrc(trackIndex);
-        if (ssrc !== undefined) reader.rtcp(trackIndex, buildBye([ssrc]));
+        if (ssrc !== undefined) reader.rtcp(trackIndex, RtcpSender.bye(ssrc));
       }
     }
     return reader;

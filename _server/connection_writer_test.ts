@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { ManualScheduler } from "../_testing/manual_scheduler.ts";
 import { FrameDelivery, mediaFrame } from "../_rtsp/fanout/media_frame.ts";
+import { INTERLEAVED_HEADER_BYTES, interleavedLength } from "../_rtsp/interleaved.ts";
+import { RtpHeaderView } from "../_rtsp/rtp/rtp_header_view.ts";
 import type { Session } from "../_rtsp/session.ts";
 import {
   ConnectionWriter,
@@ -173,9 +175,9 @@ function rtp(sequence: number, fill: number): Uint8Array {
 function sequencesIn(write: Uint8Array): number[] {
   const out: number[] = [];
   for (let at = 0; at < write.length;) {
-    const length = (write[at + 2] << 8) | write[at + 3];
-    out.push((write[at + 6] << 8) | write[at + 7]);
-    at += 4 + length;
+    const length = interleavedLength(write, at);
+    out.push(new RtpHeaderView(write, at + INTERLEAVED_HEADER_BYTES).sequenceNumber);
+    at += INTERLEAVED_HEADER_BYTES + length;
   }
   return out;
 }

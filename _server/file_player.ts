@@ -12,8 +12,7 @@ import type { NptRange } from "../_rtsp/range.ts";
 import type { PlayStart } from "../_rtsp/media_port.ts";
 import { createPacketizer } from "../_rtsp/rtp/create_packetizer.ts";
 import type { Packetizer } from "../_rtsp/rtp/packetizer.ts";
-import { buildBye, buildCompound, buildSdes, buildSenderReport } from "../_rtsp/rtp/rtcp.ts";
-import { RTP_HEADER_SIZE } from "../_rtsp/rtp/rtp_packet.ts";
+import { RtcpSender, SentCounts } from "../_rtsp/rtp/rtcp_sender.ts";
 import { SENDER_REPORT_INTERVAL_MS } from "./live_stream.ts";
 import type { Logger } from "./log.ts";
 import type { Reader } from "./reader.ts";
@@ -51,14 +50,14 @@ interface TrackState {
   readonly initialTimestamp: number;
   readonly ssrc: number;
   readonly video: boolean;
-  packets: number;
-  octets: number;
+  readonly sent: SentCounts;
 }
 
 /** One session's playback of one file. */
 export class FilePlayer {
   #options: FilePlayerOptions;
   #tracks = new Map<number, TrackState>();
+  #rtcp: RtcpSender;
   #cursor: FileCursor | undefined;
   #pending: TimedUnit | undefined;
   /** File-timeline second shown at `#wallStart`. */
@@ -75,6 +74,7 @@ export class FilePlayer {
   /** @param options see {@linkcode FilePlayerOptions} */
   constructor(options: FilePlayerOptions) {
     this.#options = options;
+    this.#rtcp = new RtcpSender(options.cname);
     for (const track of options.reader.session.tracks.values()) {
       const source = options.media.tracks[track.trackIndex];
       if (!source) continue;
@@ -88,8 +88,7 @@ export class FilePlayer {
         initialTimestamp: track.initialTimestamp,
         ssrc: track.ssrc,
         video: source.description.media === "video",
-        packets: 0,
-        octets: 0,
+        sent: new SentCounts(),
       });
     }
   }
@@ -208,8 +207,7 @@ export class FilePlayer {
     const au = shift === 0 ? unit.au : { ...unit.au, timestamp: unit.au.timestamp + shift };
     const packets = track.packetizer.packetize(au);
     const frame = mediaFrame(unit.trackIndex, packets, track.video, au.keyframe);
-    track.packets += packets.length;
-    track.octets += frame.bytes - packets.length * RTP_HEADER_SIZE;
+    track.sent.add(frame);
     this.#options.reader.deliver(new FrameDelivery(frame));
   }
 
@@ -234,7 +232,7 @@ export class FilePlayer {
 
   #bye(): void {
     for (const [trackIndex, t] of this.#tracks) {
-      this.#options.reader.rtcp(trackIndex, buildBye([t.ssrc]));
+      this.#options.reader.rtcp(trackIndex, RtcpSender.bye(t.ssrc));
     }
   }
 
@@ -244,19 +242,8 @@ export class FilePlayer {
     const seconds = this.#position() + this.#options.media.timestampOffsetSeconds +
       this.#loopSeconds;
     for (const [trackIndex, t] of this.#tracks) {
-      this.#options.reader.rtcp(
-        trackIndex,
-        buildCompound(
-          buildSenderReport({
-            ssrc: t.ssrc,
-            ntpTimeMs: now,
-            rtpTimestamp: (t.initialTimestamp + Math.round(seconds * t.clockRate)) >>> 0,
-            packetCount: t.packets,
-            octetCount: t.octets,
-          }),
-          buildSdes(t.ssrc, this.#options.cname),
-        ),
-      );
+      const rtpTimestamp = (t.initialTimestamp + Math.round(seconds * t.clockRate)) >>> 0;
+      this.#options.reader.rtcp(trackIndex, this.#rtcp.report(t.ssrc, now, rtpTimestamp, t.sent));
     }
   }
 }

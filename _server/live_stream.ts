@@ -13,8 +13,7 @@ import type { PlayStart } from "../_rtsp/media_port.ts";
 import { FramePacketizer } from "../_rtsp/rtp/frame_packetizer.ts";
 import { H264Packetizer } from "../_rtsp/rtp/h264_packetizer.ts";
 import type { Packetizer } from "../_rtsp/rtp/packetizer.ts";
-import { buildCompound, buildSdes, buildSenderReport } from "../_rtsp/rtp/rtcp.ts";
-import { RTP_HEADER_SIZE } from "../_rtsp/rtp/rtp_packet.ts";
+import { RtcpSender, SentCounts } from "../_rtsp/rtp/rtcp_sender.ts";
 import { Broadcast } from "./broadcast.ts";
 import type { Reader } from "./reader.ts";
 
@@ -44,8 +43,8 @@ export class LiveStream {
   #packetizers: Packetizer[];
   #ssrcs: number[];
   #initialTimestamps: number[];
-  #packetCounts: number[];
-  #octetCounts: number[];
+  #sent: SentCounts[];
+  #rtcp: RtcpSender;
   #broadcast = new Broadcast();
   #cancelTick: Cancel | undefined;
   #cancelReports: Cancel;
@@ -63,8 +62,8 @@ export class LiveStream {
     };
     this.#ssrcs = tracks.map(() => options.random32() >>> 0);
     this.#initialTimestamps = tracks.map(() => options.random32() >>> 0);
-    this.#packetCounts = tracks.map(() => 0);
-    this.#octetCounts = tracks.map(() => 0);
+    this.#sent = tracks.map(() => new SentCounts());
+    this.#rtcp = new RtcpSender(options.cname);
     this.#packetizers = tracks.map((track, i) => {
       const common = {
         payloadType: track.description.payloadType,
@@ -159,8 +158,7 @@ export class LiveStream {
       const packets = this.#packetizers[trackIndex].packetize(au);
       const video = source.tracks[trackIndex].description.media === "video";
       const frame = mediaFrame(trackIndex, packets, video, au.keyframe);
-      this.#packetCounts[trackIndex] += packets.length;
-      this.#octetCounts[trackIndex] += frame.bytes - packets.length * RTP_HEADER_SIZE;
+      this.#sent[trackIndex].add(frame);
       this.#broadcast.send(frame);
     }
     const wait = Math.max(MIN_TICK_MS, source.nextDueMs() - this.#options.scheduler.now());
@@ -169,16 +167,11 @@ export class LiveStream {
 
   /** RFC 3550, 6.4.1 SR, with SDES CNAME as 6.1 requires in every compound packet. */
   #senderReport(trackIndex: number, nowMs: number): Uint8Array {
-    const ssrc = this.#ssrcs[trackIndex];
-    return buildCompound(
-      buildSenderReport({
-        ssrc,
-        ntpTimeMs: nowMs,
-        rtpTimestamp: this.#rtpTimeAt(trackIndex, nowMs),
-        packetCount: this.#packetCounts[trackIndex],
-        octetCount: this.#octetCounts[trackIndex],
-      }),
-      buildSdes(ssrc, this.#options.cname),
+    return this.#rtcp.report(
+      this.#ssrcs[trackIndex],
+      nowMs,
+      this.#rtpTimeAt(trackIndex, nowMs),
+      this.#sent[trackIndex],
     );
   }
 

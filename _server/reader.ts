@@ -10,6 +10,7 @@ import type { FrameDelivery } from "../_rtsp/fanout/media_frame.ts";
 import type { GopCache } from "../_rtsp/fanout/gop_cache.ts";
 import { renumberInterleaved, renumberPacket } from "../_rtsp/fanout/renumber.ts";
 import { CatchUpPacer } from "../_rtsp/fanout/catch_up.ts";
+import { interleavedFrame } from "../_rtsp/interleaved.ts";
 
 /** How often a UDP reader that is catching up sends its next share of the backlog. */
 export const CATCH_UP_TICK_MS = 10;
@@ -145,10 +146,7 @@ export class TcpReader implements Reader {
   rtcp(trackIndex: number, bytes: Uint8Array): void {
     const channel = this.#channels.get(trackIndex);
     if (channel === undefined) return;
-    const framed = new Uint8Array(4 + bytes.length);
-    framed.set([0x24, channel + 1, bytes.length >> 8, bytes.length & 0xff]);
-    framed.set(bytes, 4);
-    this.#writer.offerMedia(framed);
+    this.#writer.offerMedia(interleavedFrame(channel + 1, bytes));
   }
 }
 

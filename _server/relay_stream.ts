@@ -12,12 +12,9 @@ import type { StreamDescription, TrackDescription } from "../_rtsp/catalogue.ts"
 import { RtpFrameAssembler } from "../_rtsp/fanout/rtp_frames.ts";
 import { parameterSetsInFrame } from "../_rtsp/fanout/rtp_frames.ts";
 import type { PlayStart } from "../_rtsp/media_port.ts";
-import {
-  buildCompound,
-  buildSdes,
-  buildSenderReport,
-  parseRtcpCompound,
-} from "../_rtsp/rtp/rtcp.ts";
+import { parseRtcpCompound } from "../_rtsp/rtp/rtcp.ts";
+import { RtcpSender } from "../_rtsp/rtp/rtcp_sender.ts";
+import { RTP_HEADER_SIZE, RtpHeaderView } from "../_rtsp/rtp/rtp_header_view.ts";
 import { withH264ParameterSets, withH265ParameterSets } from "../_rtsp/sdp_parse.ts";
 import type { Announcement } from "../_rtsp/session.ts";
 import { Broadcast } from "./broadcast.ts";
@@ -87,6 +84,7 @@ export class RelayStream {
   #publisher: string | undefined;
   #cancelGrace: Cancel | undefined;
   #description: StreamDescription;
+  #rtcp: RtcpSender;
 
   /** @param options see {@linkcode RelayStreamOptions} */
   constructor(options: RelayStreamOptions) {
@@ -94,6 +92,7 @@ export class RelayStream {
     this.path = options.path;
     this.#tracks = options.announcement.tracks.map(trackOf);
     this.#description = this.#describe();
+    this.#rtcp = new RtcpSender(options.cname);
   }
 
   /** What readers are told in DESCRIBE: the publisher's tracks, parameter sets added when seen in-band. */
@@ -171,7 +170,7 @@ export class RelayStream {
   /** One RTP packet from the publisher; the relay owns `packet` from now on. */
   receiveRtp(trackIndex: number, packet: Uint8Array): void {
     const track = this.#tracks[trackIndex];
-    if (!track || this.#publisher === undefined || packet.length < 12) return;
+    if (!track || this.#publisher === undefined || packet.length < RTP_HEADER_SIZE) return;
     this.#rewrite(track, packet);
     for (const frame of track.assembler.push(packet)) {
       if (frame.video && frame.keyframe) this.#learnParameterSets(trackIndex, frame.packets);
@@ -187,16 +186,9 @@ export class RelayStream {
     if (!parsed.ok) return;
     for (const packet of parsed.packets) {
       if (packet.type !== "sr") continue;
-      const report = buildCompound(
-        buildSenderReport({
-          ssrc: track.ssrc,
-          ntpTimeMs: packet.ntpTimeMs,
-          rtpTimestamp: (packet.rtpTimestamp + track.tsOffset) >>> 0,
-          packetCount: packet.packetCount,
-          octetCount: packet.octetCount,
-        }),
-        buildSdes(track.ssrc, this.#options.cname),
-      );
+      // Shifted like the packets, so the report maps the readers' timestamps.
+      const rtpTimestamp = (packet.rtpTimestamp + track.tsOffset) >>> 0;
+      const report = this.#rtcp.report(track.ssrc, packet.ntpTimeMs, rtpTimestamp, packet);
       for (const reader of this.#broadcast.readers()) reader.rtcp(trackIndex, report);
     }
   }
@@ -251,9 +243,10 @@ export class RelayStream {
    * lets a translator do this as long as it is consistent).
    */
   #rewrite(track: RelayTrack, packet: Uint8Array): void {
-    const inSeq = (packet[2] << 8) | packet[3];
-    const inTs = ((packet[4] << 24) | (packet[5] << 16) | (packet[6] << 8) | packet[7]) >>> 0;
-    const inSsrc = ((packet[8] << 24) | (packet[9] << 16) | (packet[10] << 8) | packet[11]) >>> 0;
+    const header = new RtpHeaderView(packet);
+    const inSeq = header.sequenceNumber;
+    const inTs = header.timestamp;
+    const inSsrc = header.ssrc;
     const now = this.#options.scheduler.now();
     if (track.resync) {
       track.resync = false;
@@ -271,17 +264,9 @@ export class RelayStream {
     const seq = (inSeq + track.seqOffset) % SEQUENCE_MODULUS;
     const ts = (inTs + track.tsOffset) >>> 0;
     if (track.seqOffset !== 0 || track.tsOffset !== 0 || inSsrc !== track.ssrc) {
-      const ssrc = track.ssrc!;
-      packet[2] = seq >> 8;
-      packet[3] = seq & 0xff;
-      packet[4] = ts >>> 24;
-      packet[5] = (ts >>> 16) & 0xff;
-      packet[6] = (ts >>> 8) & 0xff;
-      packet[7] = ts & 0xff;
-      packet[8] = ssrc >>> 24;
-      packet[9] = (ssrc >>> 16) & 0xff;
-      packet[10] = (ssrc >>> 8) & 0xff;
-      packet[11] = ssrc & 0xff;
+      header.sequenceNumber = seq;
+      header.timestamp = ts;
+      header.ssrc = track.ssrc!;
     }
     track.lastSeq = seq;
     track.lastTs = ts;

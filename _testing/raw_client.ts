@@ -2,6 +2,12 @@
  * Raw-socket helpers for integration tests: send exact bytes, read whole responses.
  */
 
+import {
+  INTERLEAVED_HEADER_BYTES,
+  INTERLEAVED_MAGIC,
+  interleavedLength,
+} from "../_rtsp/interleaved.ts";
+
 const enc = new TextEncoder();
 const MAX_KEPT_FRAMES = 100_000;
 const dec = new TextDecoder();
@@ -65,13 +71,14 @@ export class RawClient {
   }
 
   #take(): RawResponse | undefined {
-    while (this.#buf.length >= 4 && this.#buf[0] === 0x24) {
-      const len = (this.#buf[2] << 8) | this.#buf[3];
-      if (this.#buf.length < 4 + len) return undefined;
+    const header = INTERLEAVED_HEADER_BYTES;
+    while (this.#buf.length >= header && this.#buf[0] === INTERLEAVED_MAGIC) {
+      const len = interleavedLength(this.#buf, 0);
+      if (this.#buf.length < header + len) return undefined;
       if (this.frames.length < MAX_KEPT_FRAMES) {
-        this.frames.push({ channel: this.#buf[1], payload: this.#buf.slice(4, 4 + len) });
+        this.frames.push({ channel: this.#buf[1], payload: this.#buf.slice(header, header + len) });
       }
-      this.#buf = this.#buf.slice(4 + len);
+      this.#buf = this.#buf.slice(header + len);
     }
     const text = dec.decode(this.#buf.subarray(0, Math.min(this.#buf.length, 65536)));
     const end = text.indexOf("\r\n\r\n");

@@ -12,6 +12,8 @@
 import { parseArgs } from "node:util";
 import { RawClient } from "../_testing/raw_client.ts";
 import { startTaskArgs } from "../_testing/main_process.ts";
+import { writeInterleavedHeader } from "../_rtsp/interleaved.ts";
+import { writeRtpHeader } from "../_rtsp/rtp/rtp_packet.ts";
 
 /** RTP packets per second sent, each its own frame (marker set), about 2 Mbit/s. */
 const PACKETS_PER_SECOND = 200;
@@ -85,12 +87,15 @@ async function publish(port: number, path: string): Promise<{ stop: () => void }
   const timer = setInterval(() => {
     const frame = new Uint8Array(4 + 12 + PAYLOAD_BYTES);
     const view = new DataView(frame.buffer);
-    frame.set([0x24, 0, (12 + PAYLOAD_BYTES) >> 8, (12 + PAYLOAD_BYTES) & 0xff]);
-    frame[4] = 0x80;
-    frame[5] = 0x80 | 96; // marker: each packet is a whole frame
-    view.setUint16(6, seq++ & 0xffff);
-    view.setUint32(8, (seq * 450) >>> 0);
-    view.setUint32(12, 0x1234);
+    const rtpAt = writeInterleavedHeader(frame, 0, 0, 12 + PAYLOAD_BYTES);
+    const sequenceNumber = seq++;
+    writeRtpHeader(frame, rtpAt, {
+      payloadType: 96,
+      marker: true, // each packet is a whole frame
+      sequenceNumber,
+      timestamp: seq * 450,
+      ssrc: 0x1234,
+    });
     frame[16] = 0x65; // an IDR NAL unit header, so every frame is a keyframe
     view.setFloat64(17, performance.now());
     c.send(frame).catch(() => {});

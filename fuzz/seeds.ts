@@ -7,6 +7,7 @@
  * @module
  */
 
+import { interleavedFrame } from "../_rtsp/interleaved.ts";
 import type { AccessUnit } from "../_rtsp/media/access_unit.ts";
 import {
   aacTrack,
@@ -110,10 +111,7 @@ function publishSequence(sdp: Uint8Array, rtp: Uint8Array): Uint8Array {
     "SETUP rtsp://127.0.0.1:8554/pub/streamid=1 RTSP/1.0\r\nCSeq: 3\r\nSession: S1\r\n" +
     "Transport: RTP/AVP/UDP;unicast;client_port=5000-5001;mode=receive\r\n\r\n" +
     "RECORD rtsp://127.0.0.1:8554/pub RTSP/1.0\r\nCSeq: 4\r\nSession: S1\r\nRange: npt=0-\r\n\r\n";
-  const frame = new Uint8Array(4 + rtp.length);
-  frame.set([0x24, 0, rtp.length >>> 8, rtp.length & 0xff]);
-  frame.set(rtp, 4);
-  const parts = [bytes(head), sdp, bytes(rest), frame];
+  const parts = [bytes(head), sdp, bytes(rest), interleavedFrame(0, rtp)];
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) {

@@ -4,9 +4,7 @@
  * @module
  */
 
-/** RFC 2326, 10.12: `$`, channel, 16-bit length. */
-const INTERLEAVED_MAGIC = 0x24;
-const INTERLEAVED_HEADER_BYTES = 4;
+import { INTERLEAVED_HEADER_BYTES, writeInterleavedHeader } from "../interleaved.ts";
 
 /** The packets of one access unit of one track. */
 export interface MediaFrame {
@@ -43,12 +41,9 @@ export function interleave(channel: number, packets: readonly Uint8Array[]): Uin
   const out = new Uint8Array(total);
   let at = 0;
   for (const p of packets) {
-    out[at] = INTERLEAVED_MAGIC;
-    out[at + 1] = channel;
-    out[at + 2] = p.length >> 8;
-    out[at + 3] = p.length & 0xff;
-    out.set(p, at + INTERLEAVED_HEADER_BYTES);
-    at += INTERLEAVED_HEADER_BYTES + p.length;
+    at = writeInterleavedHeader(out, at, channel, p.length);
+    out.set(p, at);
+    at += p.length;
   }
   return out;
 }

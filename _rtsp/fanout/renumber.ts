@@ -6,17 +6,13 @@
  * @module
  */
 
-/** RFC 2326, 10.12: `$`, channel, 16-bit length before each packet. */
-const INTERLEAVED_HEADER_BYTES = 4;
-/** RFC 3550, 5.1: the sequence number is bytes 2–3 of the fixed header. */
-const SEQUENCE_OFFSET = 2;
-/** The fixed RTP header: anything shorter is not RTP and is left alone. */
-const RTP_HEADER_BYTES = 12;
+import { INTERLEAVED_HEADER_BYTES, interleavedLength } from "../interleaved.ts";
+import { RTP_HEADER_SIZE, RtpHeaderView } from "../rtp/rtp_header_view.ts";
 
+/** Lowers the sequence number of the packet at `bytes[at]` by `shift`, modulo 2^16. */
 function lowerSequence(bytes: Uint8Array, at: number, shift: number): void {
-  const sequence = ((bytes[at] << 8) | bytes[at + 1]) - shift;
-  bytes[at] = (sequence >> 8) & 0xff;
-  bytes[at + 1] = sequence & 0xff;
+  const header = new RtpHeaderView(bytes, at);
+  header.sequenceNumber -= shift;
 }
 
 /**
@@ -27,9 +23,10 @@ function lowerSequence(bytes: Uint8Array, at: number, shift: number): void {
  * @returns a renumbered copy, or `packet`
  */
 export function renumberPacket(packet: Uint8Array, shift: number): Uint8Array {
-  if ((shift & 0xffff) === 0 || packet.length < RTP_HEADER_BYTES) return packet;
+  // Anything shorter than the fixed header is not RTP and is left alone.
+  if ((shift & 0xffff) === 0 || packet.length < RTP_HEADER_SIZE) return packet;
   const copy = packet.slice();
-  lowerSequence(copy, SEQUENCE_OFFSET, shift);
+  lowerSequence(copy, 0, shift);
   return copy;
 }
 
@@ -46,10 +43,10 @@ export function renumberInterleaved(interleaved: Uint8Array, shift: number): Uin
   const copy = interleaved.slice();
   let at = 0;
   while (at + INTERLEAVED_HEADER_BYTES <= copy.length) {
-    const length = (copy[at + 2] << 8) | copy[at + 3];
+    const length = interleavedLength(copy, at);
     const packet = at + INTERLEAVED_HEADER_BYTES;
-    if (length >= RTP_HEADER_BYTES && packet + length <= copy.length) {
-      lowerSequence(copy, packet + SEQUENCE_OFFSET, shift);
+    if (length >= RTP_HEADER_SIZE && packet + length <= copy.length) {
+      lowerSequence(copy, packet, shift);
     }
     at = packet + length;
   }

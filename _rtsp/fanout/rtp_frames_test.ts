@@ -4,6 +4,7 @@ import { AacPacketizer } from "../rtp/aac_packetizer.ts";
 import { H264Packetizer } from "../rtp/h264_packetizer.ts";
 import { H265Packetizer } from "../rtp/h265_packetizer.ts";
 import { buildRtpPacket } from "../rtp/rtp_packet.ts";
+import { RtpHeaderView } from "../rtp/rtp_header_view.ts";
 import { hex, pseudoRandomBytes, unit } from "../rtp/_test_helpers.ts";
 import {
   type AssembledFrame,
@@ -51,7 +52,7 @@ function rtp(sequenceNumber: number, timestamp: number, marker: boolean, payload
 function withoutMarkers(packets: readonly Uint8Array[]): Uint8Array[] {
   return packets.map((p) => {
     const copy = p.slice();
-    copy[1] &= 0x7f;
+    new RtpHeaderView(copy).marker = false;
     return copy;
   });
 }

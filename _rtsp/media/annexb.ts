@@ -46,6 +46,33 @@ const MIN_SANE_FRAME_RATE = 0.1;
 /** See {@link MIN_SANE_FRAME_RATE}. */
 const MAX_SANE_FRAME_RATE = 1000;
 
+/** H.264 / H.265 B.1.1: a start code is the three bytes `00 00 01`. */
+export const START_CODE_BYTES = 3;
+
+/**
+ * The one Annex-B start-code scanner: the index of the first start code
+ * (`00 00 01`, H.264 / H.265 B.1.1) that begins at or after `from` and lies
+ * wholly before `end`. When there is none, the result is above
+ * `end - START_CODE_BYTES`: no start code begins before it, so an incremental
+ * scan resumes there once more bytes follow. The zero before a 4-byte
+ * `00 00 00 01` is not part of the start code.
+ */
+export function findStartCode(bytes: Uint8Array, from: number, end: number): number {
+  let i = from;
+  while (i + 2 < end) {
+    // A start code ends in 01 and needs two zeros before it; stepping by the
+    // position of the first byte that rules a match out keeps this fast.
+    if (bytes[i + 2] > 1) {
+      i += 3;
+    } else if (bytes[i + 2] === 1 && bytes[i + 1] === 0 && bytes[i] === 0) {
+      return i;
+    } else {
+      i++;
+    }
+  }
+  return i;
+}
+
 /**
  * Splits a complete Annex-B byte stream into NAL units (without start codes).
  *
@@ -56,22 +83,17 @@ const MAX_SANE_FRAME_RATE = 1000;
  */
 export function splitAnnexB(bytes: Uint8Array): Uint8Array[] {
   const nals: Uint8Array[] = [];
+  const end = bytes.length;
   let start = -1;
-  let i = 0;
-  while (i + 2 < bytes.length) {
-    // A start code ends in 01 and needs two zeros before it; stepping by the
-    // position of the first byte that rules a match out keeps this fast.
-    if (bytes[i + 2] > 1) {
-      i += 3;
-    } else if (bytes[i + 2] === 1 && bytes[i + 1] === 0 && bytes[i] === 0) {
-      if (start >= 0) pushTrimmed(nals, bytes, start, i);
-      start = i + 3;
-      i += 3;
-    } else {
-      i++;
-    }
+  for (
+    let i = findStartCode(bytes, 0, end);
+    i + START_CODE_BYTES <= end;
+    i = findStartCode(bytes, start, end)
+  ) {
+    if (start >= 0) pushTrimmed(nals, bytes, start, i);
+    start = i + START_CODE_BYTES;
   }
-  if (start >= 0) pushTrimmed(nals, bytes, start, bytes.length);
+  if (start >= 0) pushTrimmed(nals, bytes, start, end);
   return nals;
 }
 
@@ -146,6 +168,8 @@ export class AnnexBAccessUnitReader {
   /** Buffered bytes live in #buf[0, #len). */
   #buf = new Uint8Array(0);
   #len = 0;
+  /** Stream offset of #buf[0]: bytes pushed and dropped from the buffer before it. */
+  #base = 0;
   /** Where the current NAL unit's payload starts in #buf, or -1 before the first start code. */
   #nalStart = -1;
   /** The next index at which a start code could begin. */
@@ -154,10 +178,14 @@ export class AnnexBAccessUnitReader {
   #skipped = 0;
 
   #units: Uint8Array[] = [];
+  /** Stream offset of the start code of #units[0]. */
+  #auOffset = 0;
   #auBytes = 0;
   #auHasPicture = false;
   #auKeyframe = false;
   #ready: AccessUnit[] = [];
+  /** Stream offset of each of #ready (see {@linkcode takeAccessUnitsWithOffsets}). */
+  #readyOffsets: number[] = [];
 
   #frameIndex = 0;
   /** Timestamps are #timeBase + (#frameIndex - #indexBase) × 90000 / #frameRate, so a rate change does not rewrite the past. */
@@ -251,8 +279,18 @@ export class AnnexBAccessUnitReader {
 
   /** Returns the access units completed so far and forgets them. */
   takeAccessUnits(): AccessUnit[] {
-    const out = this.#ready;
+    return this.takeAccessUnitsWithOffsets().units;
+  }
+
+  /**
+   * Like {@linkcode takeAccessUnits}, with where each unit starts: the stream
+   * offset (bytes from the first one pushed) of the start code of its first
+   * NAL unit. A fresh reader fed the stream from there reads the same units.
+   */
+  takeAccessUnitsWithOffsets(): { units: AccessUnit[]; offsets: number[] } {
+    const out = { units: this.#ready, offsets: this.#readyOffsets };
     this.#ready = [];
+    this.#readyOffsets = [];
     return out;
   }
 
@@ -271,6 +309,7 @@ export class AnnexBAccessUnitReader {
       target.set(this.#buf.subarray(keepFrom, this.#len), 0);
       this.#buf = target;
       this.#len = kept;
+      this.#base += keepFrom;
       if (this.#nalStart >= 0) {
         this.#nalStart -= keepFrom;
       } else {
@@ -285,24 +324,17 @@ export class AnnexBAccessUnitReader {
   #scanNals(): void {
     const buf = this.#buf;
     const len = this.#len;
-    let i = this.#scan;
-    while (i + 2 < len) {
-      if (buf[i + 2] > 1) {
-        i += 3;
-      } else if (buf[i + 2] === 1 && buf[i + 1] === 0 && buf[i] === 0) {
-        if (this.#nalStart >= 0) {
-          this.#emitNal(this.#nalStart, i);
-          if (this.#failure) return;
-        } else {
-          // Before the first start code the whole buffer is unconsumed junk
-          // (leading_zero_8bits or garbage); earlier junk was counted when dropped.
-          this.#skipped += i;
-        }
-        this.#nalStart = i + 3;
-        i += 3;
+    let i = findStartCode(buf, this.#scan, len);
+    for (; i + START_CODE_BYTES <= len; i = findStartCode(buf, i + START_CODE_BYTES, len)) {
+      if (this.#nalStart >= 0) {
+        this.#emitNal(this.#nalStart, i);
+        if (this.#failure) return;
       } else {
-        i++;
+        // Before the first start code the whole buffer is unconsumed junk
+        // (leading_zero_8bits or garbage); earlier junk was counted when dropped.
+        this.#skipped += i;
       }
+      this.#nalStart = i + START_CODE_BYTES;
     }
     // The last two bytes may begin a start code completed by the next chunk.
     this.#scan = Math.max(i, this.#nalStart, 0);
@@ -359,6 +391,7 @@ export class AnnexBAccessUnitReader {
       );
       return;
     }
+    if (this.#units.length === 0) this.#auOffset = this.#base + start - START_CODE_BYTES;
     this.#units.push(nal);
     this.#auBytes += nal.length;
     if (role === Role.FirstSlice || role === Role.Slice) this.#auHasPicture = true;
@@ -421,6 +454,7 @@ export class AnnexBAccessUnitReader {
       units: this.#units,
       keyframe: this.#auKeyframe,
     });
+    this.#readyOffsets.push(this.#auOffset);
     this.#frameIndex++;
     this.#units = [];
     this.#auBytes = 0;

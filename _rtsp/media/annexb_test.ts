@@ -6,6 +6,7 @@ import {
   type AnnexBReaderOptions,
   DEFAULT_FRAME_RATE,
   DEFAULT_MAX_NAL_BYTES,
+  findStartCode,
   splitAnnexB,
   VIDEO_CLOCK_RATE,
 } from "./annexb.ts";
@@ -554,3 +555,60 @@ for (const [encoder, files, needs] of REAL_RUNS) {
     }
   });
 }
+
+Deno.test("findStartCode finds 00 00 01, or says where to resume", () => {
+  const cases: [number[], number, number][] = [
+    // bytes, from, expected
+    [[0, 0, 1, 9], 0, 0],
+    [[0, 0, 0, 1, 9], 0, 1], // the extra zero of a 4-byte start code is not part of it
+    [[9, 9, 9, 9, 0, 0, 1], 0, 4],
+    [[0, 0, 1, 9, 0, 0, 1], 1, 4],
+    [[0, 1, 0, 2, 0, 0, 2, 1], 0, 7], // none: resume where one may still begin
+    [[9, 9, 9, 9, 9, 9], 0, 6], // none, and none can begin in the last two bytes
+    [[9, 9, 9, 9, 0, 0], 0, 4],
+    [[9, 9, 9, 9, 9, 0], 0, 4],
+    [[], 0, 0],
+  ];
+  for (const [bytes, from, expected] of cases) {
+    assertEquals(findStartCode(Uint8Array.from(bytes), from, bytes.length), expected, `${bytes}`);
+  }
+  // `end` bounds the search even when the buffer holds more.
+  const bytes = Uint8Array.of(9, 0, 0, 1, 0, 0, 1);
+  assertEquals(findStartCode(bytes, 0, 3), 1);
+  assertEquals(findStartCode(bytes, 0, 4), 1);
+  assertEquals(findStartCode(bytes, 2, 6), 4);
+});
+
+Deno.test("takeAccessUnitsWithOffsets gives each unit's start code offset in the stream", () => {
+  const stream = concat(
+    hex("0000"), // leading zeros, skipped
+    SC4,
+    H264_SPS,
+    SC3,
+    H264_PPS,
+    SC3,
+    IDR_A,
+    SC3,
+    P2,
+    SC3, // an empty NAL unit (a lone zero before the next start code): not a unit
+    SC4,
+    P3,
+  );
+  const second = 2 + 4 + H264_SPS.length + 3 + H264_PPS.length + 3 + IDR_A.length;
+  const expected = [2 + 1, second, second + 3 + P2.length + 3 + 1];
+  for (const chunkSize of [1, 5, stream.length]) {
+    const reader = new AnnexBAccessUnitReader("H264");
+    const offsets: number[] = [];
+    for (let at = 0; at < stream.length; at += chunkSize) {
+      reader.push(stream.subarray(at, at + chunkSize));
+      offsets.push(...reader.takeAccessUnitsWithOffsets().offsets);
+    }
+    reader.end();
+    const last = reader.takeAccessUnitsWithOffsets();
+    assertEquals(last.units.length, last.offsets.length);
+    offsets.push(...last.offsets);
+    assertEquals(offsets, expected, `chunks of ${chunkSize}`);
+    // Each offset is a start code, where a fresh reader reads the same units.
+    for (const offset of offsets) assertEquals([...stream.subarray(offset, offset + 3)], [0, 0, 1]);
+  }
+});

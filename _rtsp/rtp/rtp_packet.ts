@@ -15,14 +15,20 @@
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
  * ```
  *
+ * The fields themselves are read and written by {@linkcode RtpHeaderView}.
+ *
  * @module
  */
 
-/** RFC 3550, 5.1: the only RTP version in use. */
-export const RTP_VERSION = 2;
+import {
+  RTP_HEADER_SIZE,
+  RTP_VERSION,
+  type RtpHeader,
+  RtpHeaderOffset,
+  RtpHeaderView,
+} from "./rtp_header_view.ts";
 
-/** RFC 3550, 5.1: size in bytes of the fixed header (no CSRCs, no extension). */
-export const RTP_HEADER_SIZE = 12;
+export { RTP_HEADER_SIZE, RTP_VERSION, type RtpHeader };
 
 /**
  * Largest RTP payload, in bytes, that packetizers emit by default.
@@ -44,52 +50,18 @@ export const RTP_TIMESTAMP_MODULUS = 0x1_0000_0000;
 /** RFC 3550, 5.1: payload type is a 7-bit field. */
 export const MAX_RTP_PAYLOAD_TYPE = 0x7f;
 
-/** RFC 3550, 5.1: bit shift of V within the first octet. */
-const VERSION_SHIFT_BITS = 6;
 /** RFC 3550, 5.1: padding flag P in the first octet. */
 const PADDING_FLAG = 0x20;
 /** RFC 3550, 5.1: extension flag X in the first octet. */
 const EXTENSION_FLAG = 0x10;
 /** RFC 3550, 5.1: CSRC count CC, low 4 bits of the first octet. */
 const CSRC_COUNT_MASK = 0x0f;
-/** RFC 3550, 5.1: marker bit M, top bit of the second octet. */
-const MARKER_FLAG = 0x80;
-/** RFC 3550, 5.1: payload type PT, low 7 bits of the second octet. */
-const PAYLOAD_TYPE_MASK = 0x7f;
 /** RFC 3550, 5.1: each CSRC identifier is 32 bits. */
 const CSRC_SIZE_BYTES = 4;
 /** RFC 3550, 5.3.1: extension header = 16-bit profile field + 16-bit length in words. */
 const EXTENSION_HEADER_SIZE_BYTES = 4;
 /** RFC 3550, 5.3.1: the extension length counts 32-bit words. */
 const EXTENSION_WORD_SIZE_BYTES = 4;
-
-/** Mask that truncates a counter to the 16-bit sequence number field. */
-const SEQUENCE_MASK = RTP_SEQUENCE_MODULUS - 1;
-/** Bits per octet, for shifting multi-byte fields. */
-const BYTE_BITS = 8;
-
-/** Byte offsets of the fixed header fields (RFC 3550, 5.1). */
-const Offset = {
-  flags: 0,
-  markerAndType: 1,
-  sequenceNumber: 2,
-  timestamp: 4,
-  ssrc: 8,
-} as const;
-
-/** The fields of the fixed RTP header that a sender chooses (RFC 3550, 5.1). */
-export interface RtpHeader {
-  /** 7-bit payload type, static (RFC 3551) or dynamic (96..127, bound in SDP). */
-  readonly payloadType: number;
-  /** 16-bit sequence number, increments by one per packet and wraps. */
-  readonly sequenceNumber: number;
-  /** 32-bit sampling instant in the payload's clock rate. */
-  readonly timestamp: number;
-  /** 32-bit synchronization source identifier. */
-  readonly ssrc: number;
-  /** Profile-defined marker; for video, the last packet of an access unit. */
-  readonly marker: boolean;
-}
 
 /** RFC 3550, 5.3.1: a header extension as received. */
 export interface RtpHeaderExtension {
@@ -141,26 +113,8 @@ export type RtpParseResult =
  * @returns the offset just past the header, where the payload goes.
  */
 export function writeRtpHeader(into: Uint8Array, offset: number, header: RtpHeader): number {
-  // Plain byte stores: cheaper than constructing a DataView for every packet.
-  const sequenceNumber = header.sequenceNumber & SEQUENCE_MASK;
-  const timestamp = header.timestamp >>> 0;
-  const ssrc = header.ssrc >>> 0;
-  into[offset + Offset.flags] = RTP_VERSION << VERSION_SHIFT_BITS;
-  into[offset + Offset.markerAndType] = (header.marker ? MARKER_FLAG : 0) |
-    (header.payloadType & PAYLOAD_TYPE_MASK);
-  into[offset + Offset.sequenceNumber] = sequenceNumber >>> BYTE_BITS;
-  into[offset + Offset.sequenceNumber + 1] = sequenceNumber;
-  writeUint32(into, offset + Offset.timestamp, timestamp);
-  writeUint32(into, offset + Offset.ssrc, ssrc);
+  new RtpHeaderView(into, offset).write(header);
   return offset + RTP_HEADER_SIZE;
-}
-
-/** Big-endian ("network byte order", RFC 3550, 5.1) 32-bit store. */
-function writeUint32(into: Uint8Array, offset: number, value: number): void {
-  into[offset] = value >>> (3 * BYTE_BITS);
-  into[offset + 1] = value >>> (2 * BYTE_BITS);
-  into[offset + 2] = value >>> BYTE_BITS;
-  into[offset + 3] = value;
 }
 
 /**
@@ -187,19 +141,19 @@ export function buildRtpPacket(header: RtpHeader, payload: Uint8Array): Uint8Arr
  */
 export function parseRtpPacket(bytes: Uint8Array): RtpParseResult {
   if (bytes.length < RTP_HEADER_SIZE) return { ok: false, error: RtpParseError.TooShort };
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const flags = view.getUint8(Offset.flags);
-  if (flags >>> VERSION_SHIFT_BITS !== RTP_VERSION) {
+  const fixed = new RtpHeaderView(bytes);
+  if (fixed.version !== RTP_VERSION) {
     return { ok: false, error: RtpParseError.BadVersion };
   }
-  const markerAndType = view.getUint8(Offset.markerAndType);
   const header: RtpHeader = {
-    payloadType: markerAndType & PAYLOAD_TYPE_MASK,
-    marker: (markerAndType & MARKER_FLAG) !== 0,
-    sequenceNumber: view.getUint16(Offset.sequenceNumber),
-    timestamp: view.getUint32(Offset.timestamp),
-    ssrc: view.getUint32(Offset.ssrc),
+    payloadType: fixed.payloadType,
+    marker: fixed.marker,
+    sequenceNumber: fixed.sequenceNumber,
+    timestamp: fixed.timestamp,
+    ssrc: fixed.ssrc,
   };
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const flags = bytes[RtpHeaderOffset.flags];
 
   let offset = RTP_HEADER_SIZE;
   const csrcCount = flags & CSRC_COUNT_MASK;
@@ -248,5 +202,5 @@ export function parseRtpPacket(bytes: Uint8Array): RtpParseResult {
  * ends an access unit only after laying out the whole unit.
  */
 export function setRtpMarker(packet: Uint8Array): void {
-  packet[Offset.markerAndType] |= MARKER_FLAG;
+  new RtpHeaderView(packet).marker = true;
 }
