@@ -10,9 +10,9 @@ import { interleavedFrame } from "./_rtsp/interleaved.ts";
 import { buildRtpPacket, parseRtpPacket } from "./_rtsp/rtp/rtp_packet.ts";
 import type { Session } from "./_rtsp/session.ts";
 import type { FileLibrary, OpenedFile } from "./_server/file_library.ts";
-import { MediaLibrary } from "./_server/library.ts";
+import { MediaLibrary } from "./_engine/library.ts";
 import { Logger } from "./_server/log.ts";
-import { MediaHub } from "./_server/media_hub.ts";
+import { MediaHub } from "./_engine/media_hub.ts";
 import { ManualScheduler } from "./_testing/manual_scheduler.ts";
 import { RawClient } from "./_testing/raw_client.ts";
 import { startTestServer } from "./_testing/server.ts";
@@ -94,7 +94,7 @@ Deno.test("a session that ends while its file opens for PLAY gets no player", as
     resolve: () => Promise.resolve(undefined),
   } as unknown as FileLibrary;
   const hub = new MediaHub({
-    library: new MediaLibrary(files),
+    library: new MediaLibrary(new ManualScheduler(), files),
     writers: new Map(),
     log: new Logger("error"),
     scheduler: new ManualScheduler(),

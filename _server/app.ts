@@ -10,10 +10,10 @@ import { RtspResponder } from "../_rtsp/responder.ts";
 import type { MessageLimits } from "../_rtsp/limits.ts";
 import { LiveTestSource } from "../_rtsp/media/live_test_source.ts";
 import { FileLibrary } from "./file_library.ts";
-import { MediaLibrary } from "./library.ts";
-import { LiveStream } from "./live_stream.ts";
+import { MediaLibrary } from "../_engine/library.ts";
+import { LiveStream } from "../_engine/live_stream.ts";
 import type { Logger } from "./log.ts";
-import { MediaHub } from "./media_hub.ts";
+import { MediaHub } from "../_engine/media_hub.ts";
 import { RtspServer } from "./server.ts";
 import { type AbuseLimits, AuthFailureTracker, DEFAULT_ABUSE_LIMITS } from "./abuse_limits.ts";
 import { type AuthConfig, createAuth } from "../_rtsp/auth/config.ts";
@@ -98,9 +98,9 @@ export async function createApp(options: AppOptions): Promise<App> {
   const scheduler = options.scheduler ?? SYSTEM_SCHEDULER;
   const now = () => scheduler.now();
   const library = new MediaLibrary(
+    scheduler,
     options.root ? new FileLibrary(options.root, log) : undefined,
     options.waitForPublisherMs ?? 0,
-    scheduler,
   );
   library.addShared(
     new LiveStream({

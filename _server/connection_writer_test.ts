@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ManualScheduler } from "../_testing/manual_scheduler.ts";
-import { FrameDelivery, mediaFrame } from "../_rtsp/fanout/media_frame.ts";
+import { FrameDelivery, mediaFrame } from "../_engine/fanout/media_frame.ts";
 import { INTERLEAVED_HEADER_BYTES, interleavedLength } from "../_rtsp/interleaved.ts";
 import { RtpHeaderView } from "../_rtsp/rtp/rtp_header_view.ts";
 import type { Session } from "../_rtsp/session.ts";
@@ -10,7 +10,7 @@ import {
   MAX_WRITE_BATCH_BYTES,
   type Writable,
 } from "./connection_writer.ts";
-import { TcpReader } from "./reader.ts";
+import { TcpReader } from "../_engine/reader.ts";
 
 /** A connection whose peer reads only when told to. */
 class StuckConn implements Writable {

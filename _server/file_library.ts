@@ -4,6 +4,7 @@
  * @module
  */
 
+import type { FileSource, OpenedFile } from "../_engine/ports.ts";
 import type { LookupFailure, StreamDescription } from "../_rtsp/catalogue.ts";
 import { type FileMedia, openMediaFile, type ReadAt } from "../_rtsp/media/file_media.ts";
 import type { Logger } from "./log.ts";
@@ -18,11 +19,7 @@ const MAX_CACHED_DESCRIPTIONS = 64;
  */
 const MAX_CACHED_MEDIA = 8;
 
-/** A file opened for one session; close it when the session ends. */
-export interface OpenedFile {
-  readonly media: FileMedia;
-  close(): void;
-}
+export type { OpenedFile } from "../_engine/ports.ts";
 
 /** What identifies one version of a file: size and modification time. */
 function stampOf(stat: Deno.FileInfo): string {
@@ -50,7 +47,7 @@ function readerOf(file: Deno.FsFile): ReadAt {
 }
 
 /** Files under one root directory. */
-export class FileLibrary {
+export class FileLibrary implements FileSource {
   #root: string;
   #log: Logger;
   #descriptions = new Map<string, { stamp: string; description: StreamDescription }>();

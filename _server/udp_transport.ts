@@ -15,6 +15,7 @@
  * @module
  */
 
+import type { UdpSockets } from "../_engine/ports.ts";
 import dgram from "node:dgram";
 import { bindLibcUdp, libcUdpAvailable, parseIpv4 } from "./libc_udp.ts";
 import { DatagramTarget, MmsgSocket } from "./mmsg_socket.ts";
@@ -350,7 +351,7 @@ export function datagramTarget(address: string, port: number): DatagramTarget {
 }
 
 /** The RTP and RTCP sockets. */
-export class UdpPair {
+export class UdpPair implements UdpSockets<DatagramTarget> {
   readonly rtpPort: number;
   readonly rtcpPort: number;
   /** Which API the sockets use, for logs. */
@@ -432,6 +433,11 @@ export class UdpPair {
   /** Sets where client RTCP goes. */
   onRtcp(handler: RtcpHandler): void {
     this.#onRtcp = handler;
+  }
+
+  /** The destination `address`:`port` in the form the sockets send to. */
+  target(address: string, port: number): DatagramTarget {
+    return datagramTarget(address, port);
   }
 
   /** Queues one RTP packet (check {@linkcode hasRoomFor} first). */

@@ -13,7 +13,7 @@ import {
   MAX_FRAME_PACKETS,
   parameterSetsInFrame,
   RtpFrameAssembler,
-} from "../../_rtsp/fanout/rtp_frames.ts";
+} from "../../_engine/fanout/rtp_frames.ts";
 import type { AccessUnit } from "../../_rtsp/media/access_unit.ts";
 import type { CodecId, SourceTrack } from "../../_rtsp/media/source_track.ts";
 import { createDepacketizer } from "../../_rtsp/rtp/create_packetizer.ts";

@@ -5,8 +5,8 @@
  * @module
  */
 
-import { GopCache } from "../_rtsp/fanout/gop_cache.ts";
-import { FrameDelivery, type MediaFrame } from "../_rtsp/fanout/media_frame.ts";
+import { GopCache } from "./fanout/gop_cache.ts";
+import { FrameDelivery, type MediaFrame } from "./fanout/media_frame.ts";
 import { RtcpSender } from "../_rtsp/rtp/rtcp_sender.ts";
 import { RtpHeaderView } from "../_rtsp/rtp/rtp_header_view.ts";
 import type { Reader } from "./reader.ts";

@@ -5,18 +5,17 @@
  */
 
 import type { Cancel, Scheduler } from "../_rtsp/scheduler.ts";
-import { DropGate } from "../_rtsp/fanout/drop_gate.ts";
-import type { FrameDelivery } from "../_rtsp/fanout/media_frame.ts";
-import type { GopCache } from "../_rtsp/fanout/gop_cache.ts";
-import { renumberInterleaved, renumberPacket } from "../_rtsp/fanout/renumber.ts";
-import { CatchUpPacer } from "../_rtsp/fanout/catch_up.ts";
+import { DropGate } from "./fanout/drop_gate.ts";
+import type { FrameDelivery } from "./fanout/media_frame.ts";
+import type { GopCache } from "./fanout/gop_cache.ts";
+import { renumberInterleaved, renumberPacket } from "./fanout/renumber.ts";
+import { CatchUpPacer } from "./fanout/catch_up.ts";
 import { interleavedFrame } from "../_rtsp/interleaved.ts";
 
 /** How often a UDP reader that is catching up sends its next share of the backlog. */
 export const CATCH_UP_TICK_MS = 10;
 import type { Session } from "../_rtsp/session.ts";
-import type { ConnectionWriter } from "./connection_writer.ts";
-import { type DatagramTarget, datagramTarget, type UdpPair } from "./udp_transport.ts";
+import type { DatagramSink, InterleavedSink } from "./ports.ts";
 
 /** Receiver-report figures kept per reader (RFC 3550, 6.4.2). */
 export interface ReceptionStats {
@@ -74,7 +73,7 @@ export class TcpReader implements Reader {
   readonly gate: DropGate = new DropGate();
   readonly reception: Map<number, ReceptionStats> = new Map();
   ignoredReportBlocks = 0;
-  #writer: ConnectionWriter;
+  #writer: InterleavedSink;
   #options: TcpReaderOptions;
   /** RTP channel per track index (RTCP is the next one). */
   #channels = new Map<number, number>();
@@ -88,7 +87,7 @@ export class TcpReader implements Reader {
    * @param writer its connection's writer
    * @param options clock and lag policy
    */
-  constructor(session: Session, writer: ConnectionWriter, options: TcpReaderOptions) {
+  constructor(session: Session, writer: InterleavedSink, options: TcpReaderOptions) {
     this.session = session;
     this.#writer = writer;
     this.#options = options;
@@ -159,21 +158,21 @@ export class UdpReader implements Reader {
   readonly gate: DropGate = new DropGate();
   readonly reception: Map<number, ReceptionStats> = new Map();
   ignoredReportBlocks = 0;
-  #udp: UdpPair;
+  #udp: DatagramSink;
   /** Set while the cached GOP and the live frames behind it are being paced out. */
   #pacer: CatchUpPacer | undefined;
   #scheduler: Scheduler;
   #cancelTick: Cancel | undefined;
   #lastTickMs = 0;
   /** RTP and RTCP destination per track index. */
-  #targets = new Map<number, readonly [DatagramTarget, DatagramTarget]>();
+  #targets = new Map<number, readonly [unknown, unknown]>();
 
   /**
    * @param session a session with UDP tracks
    * @param udp the sockets to send from
    * @param scheduler the clock and timer that pace a catch-up
    */
-  constructor(session: Session, udp: UdpPair, scheduler: Scheduler) {
+  constructor(session: Session, udp: DatagramSink, scheduler: Scheduler) {
     this.session = session;
     this.#udp = udp;
     this.#scheduler = scheduler;
@@ -185,8 +184,8 @@ export class UdpReader implements Reader {
         ? t.destination
         : track.clientAddress;
       this.#targets.set(track.trackIndex, [
-        datagramTarget(address, ports[0]),
-        datagramTarget(address, ports[1]),
+        udp.target(address, ports[0]),
+        udp.target(address, ports[1]),
       ]);
     }
   }

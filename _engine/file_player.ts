@@ -6,7 +6,7 @@
  */
 
 import { type Cancel, every, type Scheduler } from "../_rtsp/scheduler.ts";
-import { FrameDelivery, mediaFrame } from "../_rtsp/fanout/media_frame.ts";
+import { FrameDelivery, mediaFrame } from "./fanout/media_frame.ts";
 import type { FileCursor, FileMedia, TimedUnit } from "../_rtsp/media/file_media.ts";
 import type { NptRange } from "../_rtsp/range.ts";
 import type { PlayStart } from "../_rtsp/media_port.ts";
@@ -14,7 +14,7 @@ import { createPacketizer } from "../_rtsp/rtp/create_packetizer.ts";
 import type { Packetizer } from "../_rtsp/rtp/packetizer.ts";
 import { RtcpSender, SentCounts } from "../_rtsp/rtp/rtcp_sender.ts";
 import { SENDER_REPORT_INTERVAL_MS } from "./live_stream.ts";
-import type { Logger } from "./log.ts";
+import type { EngineLog } from "./ports.ts";
 import type { Reader } from "./reader.ts";
 
 /** Units are sent this far ahead of their time, so timer jitter never makes them late. */
@@ -38,7 +38,7 @@ export interface FilePlayerOptions {
   readonly reader: Reader;
   /** The clock and timers of the file's timeline. */
   readonly scheduler: Scheduler;
-  readonly log: Logger;
+  readonly log: EngineLog;
   readonly cname: string;
   /** Start again at the beginning when the file ends. */
   readonly loop: boolean;

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { INTERLEAVED_HEADER_BYTES, writeInterleavedHeader } from "../interleaved.ts";
+import { INTERLEAVED_HEADER_BYTES, writeInterleavedHeader } from "../../_rtsp/interleaved.ts";
 
 /** The packets of one access unit of one track. */
 export interface MediaFrame {

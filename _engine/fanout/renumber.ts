@@ -6,8 +6,8 @@
  * @module
  */
 
-import { INTERLEAVED_HEADER_BYTES, interleavedLength } from "../interleaved.ts";
-import { RTP_HEADER_SIZE, RtpHeaderView } from "../rtp/rtp_header_view.ts";
+import { INTERLEAVED_HEADER_BYTES, interleavedLength } from "../../_rtsp/interleaved.ts";
+import { RTP_HEADER_SIZE, RtpHeaderView } from "../../_rtsp/rtp/rtp_header_view.ts";
 
 /** Lowers the sequence number of the packet at `bytes[at]` by `shift`, modulo 2^16. */
 function lowerSequence(bytes: Uint8Array, at: number, shift: number): void {

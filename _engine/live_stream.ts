@@ -7,7 +7,7 @@
 
 import { type Cancel, every, type Scheduler } from "../_rtsp/scheduler.ts";
 import type { StreamDescription } from "../_rtsp/catalogue.ts";
-import { mediaFrame } from "../_rtsp/fanout/media_frame.ts";
+import { mediaFrame } from "./fanout/media_frame.ts";
 import type { LiveTestSource } from "../_rtsp/media/live_test_source.ts";
 import type { PlayStart } from "../_rtsp/media_port.ts";
 import { FramePacketizer } from "../_rtsp/rtp/frame_packetizer.ts";

@@ -8,10 +8,10 @@
  */
 
 import type { MediaFrame } from "./media_frame.ts";
-import { H264NalType, type H264ParameterSets } from "../rtp/h264_packetizer.ts";
-import { H265NalType, type H265ParameterSets } from "../rtp/h265_packetizer.ts";
-import { parseRtpPacket, RTP_SEQUENCE_MODULUS } from "../rtp/rtp_packet.ts";
-import { concatBytes } from "../bytes.ts";
+import { H264NalType, type H264ParameterSets } from "../../_rtsp/rtp/h264_packetizer.ts";
+import { H265NalType, type H265ParameterSets } from "../../_rtsp/rtp/h265_packetizer.ts";
+import { parseRtpPacket, RTP_SEQUENCE_MODULUS } from "../../_rtsp/rtp/rtp_packet.ts";
+import { concatBytes } from "../../_rtsp/bytes.ts";
 
 /** A frame with more packets than this is cut (a 4K IDR at 1400 bytes/packet is ~1000). */
 export const MAX_FRAME_PACKETS = 2048;

@@ -5,10 +5,9 @@
  */
 
 import type { Scheduler } from "../_rtsp/scheduler.ts";
-import { SYSTEM_SCHEDULER } from "./system_scheduler.ts";
 import type { LookupFailure, MediaCatalogue, StreamDescription } from "../_rtsp/catalogue.ts";
 import type { PlayStart } from "../_rtsp/media_port.ts";
-import type { FileLibrary, OpenedFile } from "./file_library.ts";
+import type { FileSource, OpenedFile } from "./ports.ts";
 import type { Reader } from "./reader.ts";
 
 /** A stream all its readers share: a live source or a relayed publisher. */
@@ -32,22 +31,18 @@ export const MAX_WAITING_READERS = 1000;
 /** Everything the server can play. */
 export class MediaLibrary implements MediaCatalogue {
   #shared = new Map<string, SharedStream>();
-  #files: FileLibrary | undefined;
+  #files: FileSource | undefined;
   #waitMs: number;
   #scheduler: Scheduler;
   #waiting = new Map<string, Set<() => void>>();
   #waitingCount = 0;
 
   /**
+   * @param scheduler the timer of a reader's wait for a publisher
    * @param files files under `--root`, if any
    * @param waitForPublisherMs how long a DESCRIBE of an empty path waits for a publisher
-   * @param scheduler the timer of that wait
    */
-  constructor(
-    files?: FileLibrary,
-    waitForPublisherMs = 0,
-    scheduler: Scheduler = SYSTEM_SCHEDULER,
-  ) {
+  constructor(scheduler: Scheduler, files?: FileSource, waitForPublisherMs = 0) {
     this.#files = files;
     this.#waitMs = waitForPublisherMs;
     this.#scheduler = scheduler;

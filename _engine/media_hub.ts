@@ -18,11 +18,9 @@ import type {
 import type { NptRange } from "../_rtsp/range.ts";
 import { isInterleaved, type Session } from "../_rtsp/session.ts";
 import { parseRtcpCompound } from "../_rtsp/rtp/rtcp.ts";
-import type { ConnectionWriter } from "./connection_writer.ts";
 import type { MediaLibrary } from "./library.ts";
-import type { Logger } from "./log.ts";
 import { DEFAULT_MAX_READER_LAG_MS, type Reader, TcpReader, UdpReader } from "./reader.ts";
-import type { UdpPair } from "./udp_transport.ts";
+import type { DatagramSink, EngineLog, InterleavedSink, UdpSockets } from "./ports.ts";
 import { FilePlayer } from "./file_player.ts";
 import { RelayStream } from "./relay_stream.ts";
 import type { FileMedia } from "../_rtsp/media/file_media.ts";
@@ -52,7 +50,7 @@ export interface MulticastOptions {
   readonly firstPort: number;
   readonly ttl: number;
   /** Sockets that send to the groups (set up with `setMulticast`). */
-  readonly sockets: UdpPair;
+  readonly sockets: DatagramSink;
 }
 
 /** A stream's multicast group and who has joined it. */
@@ -81,10 +79,10 @@ function formatIpv4(n: number): string {
 export interface MediaHubOptions {
   readonly library: MediaLibrary;
   /** Writers of open connections, by connection id. */
-  readonly writers: Map<number, ConnectionWriter>;
+  readonly writers: ReadonlyMap<number, InterleavedSink>;
   /** The server's UDP sockets; without them UDP SETUP is refused (461). */
-  readonly udp?: UdpPair;
-  readonly log: Logger;
+  readonly udp?: UdpSockets;
+  readonly log: EngineLog;
   /** Multicast for live streams; without it multicast SETUP is refused (461). */
   readonly multicast?: MulticastOptions;
   /** Start files again when they end. */

@@ -1,11 +1,11 @@
 import { deepEqual, equal, notEqual, ok } from "node:assert/strict";
-import type { AccessUnit } from "../media/access_unit.ts";
-import { AacPacketizer } from "../rtp/aac_packetizer.ts";
-import { H264Packetizer } from "../rtp/h264_packetizer.ts";
-import { H265Packetizer } from "../rtp/h265_packetizer.ts";
-import { buildRtpPacket } from "../rtp/rtp_packet.ts";
-import { RtpHeaderView } from "../rtp/rtp_header_view.ts";
-import { hex, pseudoRandomBytes, unit } from "../rtp/_test_helpers.ts";
+import type { AccessUnit } from "../../_rtsp/media/access_unit.ts";
+import { AacPacketizer } from "../../_rtsp/rtp/aac_packetizer.ts";
+import { H264Packetizer } from "../../_rtsp/rtp/h264_packetizer.ts";
+import { H265Packetizer } from "../../_rtsp/rtp/h265_packetizer.ts";
+import { buildRtpPacket } from "../../_rtsp/rtp/rtp_packet.ts";
+import { RtpHeaderView } from "../../_rtsp/rtp/rtp_header_view.ts";
+import { hex, pseudoRandomBytes, unit } from "../../_rtsp/rtp/_test_helpers.ts";
 import {
   type AssembledFrame,
   MAX_FRAME_BYTES,

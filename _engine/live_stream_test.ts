@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { DropGate } from "../_rtsp/fanout/drop_gate.ts";
-import type { FrameDelivery } from "../_rtsp/fanout/media_frame.ts";
+import { DropGate } from "./fanout/drop_gate.ts";
+import type { FrameDelivery } from "./fanout/media_frame.ts";
 import { LiveTestSource } from "../_rtsp/media/live_test_source.ts";
 import {
   parseRtcpCompound,

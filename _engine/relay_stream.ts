@@ -9,8 +9,8 @@
 
 import type { Cancel, Scheduler } from "../_rtsp/scheduler.ts";
 import type { StreamDescription, TrackDescription } from "../_rtsp/catalogue.ts";
-import { RtpFrameAssembler } from "../_rtsp/fanout/rtp_frames.ts";
-import { parameterSetsInFrame } from "../_rtsp/fanout/rtp_frames.ts";
+import { RtpFrameAssembler } from "./fanout/rtp_frames.ts";
+import { parameterSetsInFrame } from "./fanout/rtp_frames.ts";
 import type { PlayStart } from "../_rtsp/media_port.ts";
 import { parseRtcpCompound } from "../_rtsp/rtp/rtcp.ts";
 import { RtcpSender } from "../_rtsp/rtp/rtcp_sender.ts";

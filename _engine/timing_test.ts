@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { FrameDelivery, mediaFrame } from "../_rtsp/fanout/media_frame.ts";
+import { FrameDelivery, mediaFrame } from "./fanout/media_frame.ts";
 import { announcedTracks, parseSdp } from "../_rtsp/sdp_parse.ts";
 import type { Session } from "../_rtsp/session.ts";
 import { ManualScheduler } from "../_testing/manual_scheduler.ts";
@@ -13,7 +13,7 @@ import { RawClient } from "../_testing/raw_client.ts";
 import { startTestServer } from "../_testing/server.ts";
 import { CATCH_UP_TICK_MS, UdpReader } from "./reader.ts";
 import { RelayStream } from "./relay_stream.ts";
-import type { UdpPair } from "./udp_transport.ts";
+import type { DatagramSink } from "./ports.ts";
 
 const SDP = "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=x\r\nt=0 0\r\n" +
   "m=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:trackID=0\r\n";
@@ -72,11 +72,12 @@ Deno.test("a publisher taking over within the grace period keeps the path", () =
 Deno.test("a UDP reader's catch-up leaves the keyframe at once and the rest on the scheduler's ticks", () => {
   const clock = new ManualScheduler();
   const sent: number[] = [];
-  const udp = {
+  const udp: DatagramSink = {
+    target: (address, port) => ({ address, port }),
     hasRoomFor: () => true,
     sendRtp: (bytes: Uint8Array) => sent.push(bytes.length),
     sendRtcp: () => {},
-  } as unknown as UdpPair;
+  };
   const session: Session = {
     id: "S",
     path: "/live",
