@@ -5,6 +5,7 @@
  * @module
  */
 
+import { IngressRouter, type Route } from "./ingress_router.ts";
 import type { Scheduler } from "../_rtsp/scheduler.ts";
 import type {
   EngineEffect,
@@ -24,7 +25,7 @@ import type { DatagramSink, EngineLog, InterleavedSink, UdpSockets } from "./por
 import { FilePlayer } from "./file_player.ts";
 import { RelayStream } from "./relay_stream.ts";
 import type { FileMedia } from "../_rtsp/media/file_media.ts";
-import { AddressPool } from "./address_pool.ts";
+import { type GroupState, MulticastGroups, type MulticastRange } from "./multicast_groups.ts";
 import { recordReceiverReports } from "./receiver_reports.ts";
 
 /** What plays one session. */
@@ -41,38 +42,9 @@ type Playback =
   | { readonly kind: "multicast" };
 
 /** Where multicast groups come from (RFC 2326, 12.39 `destination`, `port`, `ttl`). */
-export interface MulticastOptions {
-  /** First group address, e.g. 239.255.42.0, as a 32-bit number. */
-  readonly firstAddress: number;
-  /** How many addresses the range holds. */
-  readonly addressCount: number;
-  /** RTP port of track 0; track i uses this + 2i and the next odd port for RTCP. */
-  readonly firstPort: number;
-  readonly ttl: number;
+export interface MulticastOptions extends MulticastRange {
   /** Sockets that send to the groups (set up with `setMulticast`). */
   readonly sockets: DatagramSink;
-}
-
-/** A stream's multicast group and who has joined it. */
-interface GroupState {
-  readonly address: string;
-  /** `address` as a number, to give back to the pool. */
-  readonly addressNumber: number;
-  /**
-   * Sessions that were given this group at SETUP, playing or not: the group
-   * (and its address) is kept until the last of them ends, since a client
-   * told the address at SETUP may PLAY (again) at any time.
-   */
-  readonly holders: Set<string>;
-  /** Holders playing now: the group is fed while there is one. */
-  readonly members: Set<string>;
-  reader?: Reader;
-  /** For a file: the one timeline the group plays, and how to close the file. */
-  file?: { readonly player: FilePlayer; readonly close: () => void };
-}
-
-function formatIpv4(n: number): string {
-  return [n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff].join(".");
 }
 
 /** Options of {@linkcode MediaHub}. */
@@ -102,23 +74,12 @@ export interface MediaHubOptions {
   readonly replacePublisher?: (path: string) => boolean;
 }
 
-/** Where a datagram or interleaved frame from a client goes. */
-interface Route {
-  readonly sessionId: string;
-  readonly trackIndex: number;
-  /** Publisher RTP/RTCP for a relay, or a reader's RTCP. */
-  readonly relay?: RelayStream;
-  readonly rtcp: boolean;
-}
-
 /** Connects sessions to media. */
 export class MediaHub implements MediaController {
   #options: MediaHubOptions;
   #playing = new Map<string, Playback>();
-  /** UDP sources `address:port` of client RTP and RTCP. */
-  #udpRoutes = new Map<string, Route>();
-  /** Interleaved channels per connection. */
-  #tcpRoutes = new Map<number, Map<number, Route>>();
+  /** Where what clients send goes. */
+  #ingress = new IngressRouter<RelayStream>();
   /** Publishing sessions and the path each feeds. */
   #publishing = new Map<string, RelayStream>();
   /** The sessions of those publishers. */
@@ -127,21 +88,16 @@ export class MediaHub implements MediaController {
   #opening = new Set<string>();
   #endedWhileOpening = new Set<string>();
   /** Multicast groups by stream path; a group goes when its last holder ends. */
-  #groups = new Map<string, GroupState>();
-  /** Addresses of `--multicast-range` not held by a group. */
-  #addresses: AddressPool | undefined;
+  #groups: MulticastGroups | undefined;
 
   /** @param options see {@linkcode MediaHubOptions} */
   constructor(options: MediaHubOptions) {
     this.#options = options;
     if (options.multicast) {
-      this.#addresses = new AddressPool(
-        options.multicast.firstAddress,
-        options.multicast.addressCount,
-      );
+      this.#groups = new MulticastGroups(options.multicast);
     }
     const fromUdp = (bytes: Uint8Array, address: string, port: number) => {
-      const route = this.#udpRoutes.get(`${address}:${port}`);
+      const route = this.#ingress.fromUdp(address, port);
       if (route) this.#received(route, bytes);
     };
     options.udp?.onRtcp(fromUdp);
@@ -155,7 +111,7 @@ export class MediaHub implements MediaController {
 
   /** Multicast groups held now (for tests and stats); each holds one address of the range. */
   get multicastGroupCount(): number {
-    return this.#groups.size;
+    return this.#groups?.size ?? 0;
   }
 
   /** The reader of a playing session (for tests and stats). */
@@ -171,38 +127,19 @@ export class MediaHub implements MediaController {
    */
   multicast(session: Session, trackIndex: number): MulticastGroup | undefined {
     // A shared stream's group carries it; a file's group gets one timeline of its own.
-    let group = this.#groups.get(session.path);
-    if (!group) {
-      const address = this.#addresses?.allocate();
-      // Every address of the range is held: 461 until a group is given back.
-      if (address === undefined) return undefined;
-      group = {
-        address: formatIpv4(address),
-        addressNumber: address,
-        holders: new Set(),
-        members: new Set(),
-      };
-      this.#groups.set(session.path, group);
-    }
-    group.holders.add(session.id);
-    return this.#groupPorts(group, trackIndex);
-  }
-
-  /** Where track `trackIndex` of `group` is sent (RFC 2326, 12.39 `destination`, `port`, `ttl`). */
-  #groupPorts(group: GroupState, trackIndex: number): MulticastGroup {
-    const options = this.#options.multicast!;
-    const rtp = options.firstPort + 2 * trackIndex;
-    return { address: group.address, rtp, rtcp: rtp + 1, ttl: options.ttl };
+    const group = this.#groups?.hold(session.path, session.id);
+    // Every address of the range is held: 461 until a group is given back.
+    if (!group) return undefined;
+    return this.#groups!.ports(group, trackIndex);
   }
 
   /** A session that held its path's group ended: the last one out gives the address back. */
   #releaseGroup(session: Session): void {
-    const group = this.#groups.get(session.path);
-    if (!group?.holders.delete(session.id) || group.holders.size > 0) return;
     // Members are holders, so #stop has already stopped the group's reader.
-    this.#groups.delete(session.path);
-    this.#addresses?.release(group.addressNumber);
-    this.#options.log.debug(`${session.path}: multicast group ${group.address} released`);
+    const group = this.#groups?.release(session.path, session.id);
+    if (group) {
+      this.#options.log.debug(`${session.path}: multicast group ${group.address} released`);
+    }
   }
 
   /**
@@ -251,7 +188,7 @@ export class MediaHub implements MediaController {
     relay.startPublisher(session.id, session.announcement);
     this.#publishing.set(session.id, relay);
     this.#publishers.set(session.id, session);
-    this.#addRoutes(session, relay);
+    this.#ingress.add(session, relay);
     this.#options.log.info(`${session.path}: publishing (session ${session.id})`);
     return "ok";
   }
@@ -280,53 +217,14 @@ export class MediaHub implements MediaController {
     for (const reader of [...relay.readers()]) {
       this.#endSession(reader.session.id, "source-ended");
     }
-    const group = this.#groups.get(relay.path);
+    const group = this.#groups?.get(relay.path);
     // A copy: each session ended leaves the set (and the last one, the group).
     for (const id of [...group?.members ?? []]) this.#endSession(id, "source-ended");
     this.#options.library.removeShared(relay);
   }
 
-  /** Routes a session's incoming RTP/RTCP (interleaved channels or UDP source ports). */
-  #addRoutes(session: Session, relay?: RelayStream): void {
-    for (const track of session.tracks.values()) {
-      const t = track.transport;
-      const route = (rtcp: boolean): Route => ({
-        sessionId: session.id,
-        trackIndex: track.trackIndex,
-        relay,
-        rtcp,
-      });
-      if (t.interleaved) {
-        let routes = this.#tcpRoutes.get(session.connectionId);
-        if (!routes) this.#tcpRoutes.set(session.connectionId, routes = new Map());
-        if (relay) routes.set(t.interleaved[0], route(false));
-        routes.set(t.interleaved[1], route(true));
-      } else if (t.clientPorts) {
-        if (relay) this.#udpRoutes.set(`${track.clientAddress}:${t.clientPorts[0]}`, route(false));
-        this.#udpRoutes.set(`${track.clientAddress}:${t.clientPorts[1]}`, route(true));
-      }
-    }
-  }
-
-  #removeRoutes(session: Session): void {
-    for (const track of session.tracks.values()) {
-      const t = track.transport;
-      if (t.interleaved) {
-        const routes = this.#tcpRoutes.get(session.connectionId);
-        routes?.delete(t.interleaved[0]);
-        routes?.delete(t.interleaved[1]);
-        if (routes?.size === 0) this.#tcpRoutes.delete(session.connectionId);
-      } else if (t.clientPorts) {
-        for (const port of t.clientPorts) {
-          const key = `${track.clientAddress}:${port}`;
-          if (this.#udpRoutes.get(key)?.sessionId === session.id) this.#udpRoutes.delete(key);
-        }
-      }
-    }
-  }
-
   /** A packet a client sent: publisher media into its relay, RTCP refreshes the session. */
-  #received(route: Route, bytes: Uint8Array): void {
+  #received(route: Route<RelayStream>, bytes: Uint8Array): void {
     if (!route.relay) {
       this.#receivedRtcp(route.sessionId, bytes);
       return;
@@ -360,7 +258,7 @@ export class MediaHub implements MediaController {
     const reader = this.#readerFor(session);
     if (!reader) throw new Error(`session ${session.id} has no usable transport`);
     this.#playing.set(session.id, { kind: "live", reader });
-    this.#addRoutes(session);
+    this.#ingress.add(session);
     return stream.attach(reader);
   }
 
@@ -398,7 +296,7 @@ export class MediaHub implements MediaController {
     }
     const player = this.#filePlayer(opened.media, reader);
     this.#playing.set(session.id, { kind: "file", reader, player, close: opened.close });
-    this.#addRoutes(session);
+    this.#ingress.add(session);
     return await player.play(range);
   }
 
@@ -410,7 +308,7 @@ export class MediaHub implements MediaController {
 
   end(session: Session, reason: SessionEndReason): void {
     if (this.#opening.has(session.id)) this.#endedWhileOpening.add(session.id);
-    this.#removeRoutes(session);
+    this.#ingress.remove(session);
     const relay = this.#publishing.get(session.id);
     if (relay) {
       this.#publishing.delete(session.id);
@@ -429,14 +327,14 @@ export class MediaHub implements MediaController {
    * with a live stream: no seeking, no RTP-Info for them).
    */
   async #joinFileGroup(session: Session): Promise<PlayStart> {
-    const group = this.#groups.get(session.path);
+    const group = this.#groups?.get(session.path);
     const sockets = this.#options.multicast?.sockets;
     if (!group || !sockets) throw new Error(`no multicast group for ${session.path}`);
     if (!group.file) {
       const opened = await this.#options.library.openFile(session.path);
       if ("error" in opened) throw new Error(`cannot open ${session.path}: ${opened.error}`);
       // While the file opened the session may have ended (and the group with it).
-      if (this.#groups.get(session.path) !== group || !group.holders.has(session.id)) {
+      if (this.#groups?.get(session.path) !== group || !group.holders.has(session.id)) {
         opened.close();
         throw new Error(`session ${session.id} ended while ${session.path} was opened`);
       }
@@ -476,7 +374,7 @@ export class MediaHub implements MediaController {
   ): Session {
     const tracks = new Map(
       Array.from({ length: trackCount }, (_, trackIndex) => {
-        const g = this.#groupPorts(group, trackIndex);
+        const g = this.#groups!.ports(group, trackIndex);
         const own = member.tracks.get(trackIndex);
         return [trackIndex, {
           trackIndex,
@@ -510,7 +408,7 @@ export class MediaHub implements MediaController {
   /** Adds a session to its stream's group; the first member starts the group's reader. */
   #joinGroup(session: Session): PlayStart {
     const stream = this.#options.library.shared(session.path)!;
-    const group = this.#groups.get(session.path);
+    const group = this.#groups?.get(session.path);
     const sockets = this.#options.multicast?.sockets;
     if (!group || !sockets) throw new Error(`no multicast group for ${session.path}`);
     group.members.add(session.id);
@@ -532,7 +430,7 @@ export class MediaHub implements MediaController {
    * RTCP. `payload` is a view into the connection's buffer, so what is kept is copied.
    */
   receivedInterleaved(connectionId: number, channel: number, payload: Uint8Array): void {
-    const route = this.#tcpRoutes.get(connectionId)?.get(channel);
+    const route = this.#ingress.fromInterleaved(connectionId, channel);
     if (route) this.#received(route, route.relay && !route.rtcp ? payload.slice() : payload);
   }
 
@@ -603,7 +501,7 @@ export class MediaHub implements MediaController {
       playback.reader.stop?.();
       return;
     }
-    const group = this.#groups.get(session.path);
+    const group = this.#groups?.get(session.path);
     group?.members.delete(session.id);
     if (group?.reader && group.members.size === 0) {
       // The last member left: stop sending to the group (RFC 3550, 6.6 BYE).
