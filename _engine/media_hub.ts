@@ -5,6 +5,7 @@
  * @module
  */
 
+import { PublisherRegistry } from "./publishers.ts";
 import { IngressRouter, type Route } from "./ingress_router.ts";
 import type { Scheduler } from "../_rtsp/scheduler.ts";
 import type {
@@ -81,9 +82,7 @@ export class MediaHub implements MediaController {
   /** Where what clients send goes. */
   #ingress = new IngressRouter<RelayStream>();
   /** Publishing sessions and the path each feeds. */
-  #publishing = new Map<string, RelayStream>();
-  /** The sessions of those publishers. */
-  #publishers = new Map<string, Session>();
+  #publishers: PublisherRegistry;
   /** Sessions whose file is being opened for PLAY, and those of them that ended meanwhile. */
   #opening = new Set<string>();
   #endedWhileOpening = new Set<string>();
@@ -93,6 +92,13 @@ export class MediaHub implements MediaController {
   /** @param options see {@linkcode MediaHubOptions} */
   constructor(options: MediaHubOptions) {
     this.#options = options;
+    this.#publishers = new PublisherRegistry({
+      library: options.library,
+      scheduler: options.scheduler,
+      graceMs: options.graceMs,
+      replacePublisher: options.replacePublisher,
+      onExpired: (relay) => this.#expire(relay),
+    });
     if (options.multicast) {
       this.#groups = new MulticastGroups(options.multicast);
     }
@@ -148,46 +154,22 @@ export class MediaHub implements MediaController {
    * configured for replacement ("busy").
    */
   async canPublish(path: string): Promise<PublishVerdict> {
-    const verdict = this.#sharedVerdict(path);
+    const verdict = this.#publishers.verdict(path);
     if (verdict !== "ok") return verdict;
     return await this.#options.library.hasFile(path) ? "reserved" : "ok";
   }
 
-  /** The verdict from the shared stream at `path` alone. */
-  #sharedVerdict(path: string): PublishVerdict {
-    const shared = this.#options.library.shared(path);
-    if (shared === undefined) return "ok";
-    // A live source is never replaced; a relayed path in its grace period, or
-    // at any time where the path is configured so.
-    if (!(shared instanceof RelayStream)) return "reserved";
-    return !shared.hasPublisher || this.#options.replacePublisher?.(path) ? "ok" : "busy";
-  }
-
   record(session: Session): PublishVerdict {
-    if (!session.announcement) return "busy";
+    const announcement = session.announcement;
+    if (!announcement) return "busy";
     // RECORD after PAUSE (RFC 2326, A.1: ready -> recording): the path is
     // still this session's own; its relay, routes and readers carry on.
-    if (this.#publishing.get(session.id)?.publisherId === session.id) return "ok";
-    const verdict = this.#sharedVerdict(session.path);
+    if (this.#publishers.isPublishing(session)) return "ok";
+    const verdict = this.#publishers.verdict(session.path);
     if (verdict !== "ok") return verdict;
-    const library = this.#options.library;
-    let relay = library.shared(session.path) as RelayStream | undefined;
-    const previous = relay?.publisherId;
-    if (previous !== undefined && previous !== session.id) this.#replace(previous, session);
-    if (!relay) {
-      relay = new RelayStream({
-        path: session.path,
-        announcement: session.announcement,
-        graceMs: this.#options.graceMs,
-        scheduler: this.#options.scheduler,
-        cname: "rtsp.ts",
-        onExpired: (r) => this.#expire(r),
-      });
-      library.addShared(relay);
-    }
-    relay.startPublisher(session.id, session.announcement);
-    this.#publishing.set(session.id, relay);
-    this.#publishers.set(session.id, session);
+    const previous = this.#publishers.currentPublisher(session.path, session.id);
+    if (previous) this.#replace(previous, session);
+    const relay = this.#publishers.start(session, announcement);
     this.#ingress.add(session, relay);
     this.#options.log.info(`${session.path}: publishing (session ${session.id})`);
     return "ok";
@@ -197,12 +179,11 @@ export class MediaHub implements MediaController {
    * Ends the session of the publisher being replaced and closes its
    * connection, so it stops sending; readers stay, as in a takeover after a drop.
    */
-  #replace(sessionId: string, by: Session): void {
-    const old = this.#publishers.get(sessionId);
-    this.#endSession(sessionId, "replaced");
-    this.#options.log.info(`${by.path}: publisher ${sessionId} replaced by ${by.id}`);
+  #replace(old: Session, by: Session): void {
+    this.#endSession(old.id, "replaced");
+    this.#options.log.info(`${by.path}: publisher ${old.id} replaced by ${by.id}`);
     // Not when the new publisher came on the same connection.
-    if (old && old.connectionId !== by.connectionId) {
+    if (old.connectionId !== by.connectionId) {
       this.#options.effects({ kind: "close-connection", connectionId: old.connectionId });
     }
   }
@@ -309,11 +290,7 @@ export class MediaHub implements MediaController {
   end(session: Session, reason: SessionEndReason): void {
     if (this.#opening.has(session.id)) this.#endedWhileOpening.add(session.id);
     this.#ingress.remove(session);
-    const relay = this.#publishing.get(session.id);
-    if (relay) {
-      this.#publishing.delete(session.id);
-      this.#publishers.delete(session.id);
-      relay.publisherLeft(session.id);
+    if (this.#publishers.left(session)) {
       this.#options.log.info(`${session.path}: publisher left (${reason})`);
       return;
     }
