@@ -4,8 +4,8 @@
  * credentials, per-path rules, lockout, and which challenge each client picks.
  */
 
+import { authConfig, basicCredentials } from "./_testing/auth.ts";
 import assert from "node:assert/strict";
-import { validateAuthConfig } from "./_rtsp/auth/config.ts";
 import { digestHa1 } from "./_rtsp/auth/digest.ts";
 import { DEFAULT_ABUSE_LIMITS } from "./_server/abuse_limits.ts";
 import { ffmpegDecode, ffprobeStreams, gstRun } from "./_testing/clients.ts";
@@ -16,12 +16,6 @@ import { startRecordingProxy } from "./_testing/recording_proxy.ts";
 import { startTestServer } from "./_testing/server.ts";
 import { run, toolTest } from "./_testing/tools.ts";
 
-function authConfig(json: Record<string, unknown>) {
-  const result = validateAuthConfig(json);
-  if (!result.ok) throw new Error(result.errors.join("; "));
-  return result.config;
-}
-
 const USERS = [
   { name: "alice", password: "wonderland" },
   { name: "bob", password: "builder" },
@@ -29,7 +23,7 @@ const USERS = [
   { name: "carol", ha1: { md5: digestHa1("carol", "rtsp.ts", "tea party", "MD5") } },
 ];
 
-const basic = (user: string, password: string) => `Basic ${btoa(`${user}:${password}`)}`;
+const basic = basicCredentials;
 
 async function describe(port: number, path: string, authorization?: string) {
   const c = await RawClient.connect(port);

@@ -6,18 +6,12 @@
  * on port 0, raw sockets, bytes as an attacker would send them.
  */
 
+import { authConfig } from "./_testing/auth.ts";
 import assert from "node:assert/strict";
-import { validateAuthConfig } from "./_rtsp/auth/config.ts";
 import { DEFAULT_ABUSE_LIMITS } from "./_server/abuse_limits.ts";
 import { Logger } from "./_server/log.ts";
 import { RawClient } from "./_testing/raw_client.ts";
 import { startTestServer } from "./_testing/server.ts";
-
-function authConfig(json: Record<string, unknown>) {
-  const result = validateAuthConfig(json);
-  if (!result.ok) throw new Error(result.errors.join("; "));
-  return result.config;
-}
 
 const H264_SDP = "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=x\r\nt=0 0\r\n" +
   "m=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:trackID=0\r\n";

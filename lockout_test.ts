@@ -4,18 +4,12 @@
  * served, and PBKDF2 (Basic with stored hashes) has a budget per address.
  */
 
+import { authConfig, basicCredentials } from "./_testing/auth.ts";
 import assert from "node:assert/strict";
-import { validateAuthConfig } from "./_rtsp/auth/config.ts";
 import { hashPasswordForConfig } from "./_rtsp/auth/credentials.ts";
 import { DEFAULT_ABUSE_LIMITS } from "./_server/abuse_limits.ts";
 import { RawClient, type RawResponse } from "./_testing/raw_client.ts";
 import { startTestServer } from "./_testing/server.ts";
-
-function authConfig(json: Record<string, unknown>) {
-  const result = validateAuthConfig(json);
-  if (!result.ok) throw new Error(result.errors.join("; "));
-  return result.config;
-}
 
 const USERS = [
   { name: "alice", password: "wonderland" },
@@ -25,7 +19,7 @@ const USERS = [
 const LOCKOUT_AFTER = 3;
 const LIMITS = { ...DEFAULT_ABUSE_LIMITS, authFailuresBeforeLockout: LOCKOUT_AFTER };
 
-const basic = (user: string, password: string) => `Basic ${btoa(`${user}:${password}`)}`;
+const basic = basicCredentials;
 
 /** One DESCRIBE on a new connection to `hostname` (::1 is another client address than 127.0.0.1). */
 async function describe(

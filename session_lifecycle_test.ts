@@ -4,11 +4,11 @@
  * for PLAY gets no player.
  */
 
+import { testSession } from "./_testing/sessions.ts";
 import assert from "node:assert/strict";
 import type { LookupFailure } from "./_rtsp/catalogue.ts";
 import { interleavedFrame } from "./_rtsp/interleaved.ts";
 import { buildRtpPacket, parseRtpPacket } from "./_rtsp/rtp/rtp_packet.ts";
-import type { Session } from "./_rtsp/session.ts";
 import type { FileLibrary, OpenedFile } from "./_server/file_library.ts";
 import { MediaLibrary } from "./_engine/library.ts";
 import { Logger } from "./_server/log.ts";
@@ -101,28 +101,8 @@ Deno.test("a session that ends while its file opens for PLAY gets no player", as
     graceMs: 1000,
     effects: () => {},
   });
-  const session: Session = {
-    id: "S1",
-    path: "/film.mp4",
-    connectionId: 1,
-    mode: "play",
-    state: "ready-to-play",
-    tracks: new Map([[0, {
-      trackIndex: 0,
-      transport: {
-        profile: "RTP/AVP",
-        lower: "TCP",
-        delivery: "unicast",
-        interleaved: [0, 1] as const,
-      },
-      clientAddress: "127.0.0.1",
-      ssrc: 1,
-      initialSequenceNumber: 0,
-      initialTimestamp: 0,
-    }]]),
-    lastActivityMs: 0,
-    timeoutMs: 60_000,
-  };
+  const session = testSession({ id: "S1", path: "/film.mp4", state: "ready-to-play" });
+
   const play = hub.play(session, undefined);
   // TEARDOWN (or a timeout, or the connection closing) while the file opens.
   hub.end(session, "teardown");

@@ -4,10 +4,10 @@
  * whole server.
  */
 
+import { testSession, udpTransport } from "../_testing/sessions.ts";
 import assert from "node:assert/strict";
 import { FrameDelivery, mediaFrame } from "./fanout/media_frame.ts";
 import { announcedTracks, parseSdp } from "../_rtsp/sdp_parse.ts";
-import type { Session } from "../_rtsp/session.ts";
 import { ManualScheduler } from "../_testing/manual_scheduler.ts";
 import { RawClient } from "../_testing/raw_client.ts";
 import { startTestServer } from "../_testing/server.ts";
@@ -78,28 +78,8 @@ Deno.test("a UDP reader's catch-up leaves the keyframe at once and the rest on t
     sendRtp: (bytes: Uint8Array) => sent.push(bytes.length),
     sendRtcp: () => {},
   };
-  const session: Session = {
-    id: "S",
-    path: "/live",
-    connectionId: 1,
-    mode: "play",
-    state: "playing",
-    tracks: new Map([[0, {
-      trackIndex: 0,
-      transport: {
-        profile: "RTP/AVP",
-        lower: "UDP",
-        delivery: "unicast",
-        clientPorts: [5000, 5001] as const,
-      },
-      clientAddress: "127.0.0.1",
-      ssrc: 1,
-      initialSequenceNumber: 0,
-      initialTimestamp: 0,
-    }]]),
-    lastActivityMs: 0,
-    timeoutMs: 60_000,
-  };
+  const session = testSession({ path: "/live", transports: [udpTransport()] });
+
   const reader = new UdpReader(session, udp, clock);
   const packet = () => {
     const p = new Uint8Array(1200);

@@ -104,38 +104,6 @@ export class ConnectionGuard {
   }
 }
 
-/** A token bucket: `rate` per second, bursts of `burst`. */
-export class RateLimiter {
-  #rate: number;
-  #burst: number;
-  #tokens: number;
-  #last: number;
-  #now: () => number;
-
-  /**
-   * @param ratePerSecond tokens added per second
-   * @param burst most tokens held
-   * @param now milliseconds clock
-   */
-  constructor(ratePerSecond: number, burst: number, now: () => number) {
-    this.#rate = ratePerSecond;
-    this.#burst = burst;
-    this.#tokens = burst;
-    this.#now = now;
-    this.#last = now();
-  }
-
-  /** Takes a token; false when none is left. */
-  take(): boolean {
-    const now = this.#now();
-    this.#tokens = Math.min(this.#burst, this.#tokens + ((now - this.#last) * this.#rate) / 1000);
-    this.#last = now;
-    if (this.#tokens < 1) return false;
-    this.#tokens--;
-    return true;
-  }
-}
-
 /** Failures from an address (all user names) answered at once; later ones are slowed. */
 export const SLOWDOWN_FREE_FAILURES = 3;
 /** The delay of the first slowed failure; each next one doubles it. */

@@ -8,7 +8,8 @@ import { MessageFramer } from "../_rtsp/framer.ts";
 import type { MessageLimits } from "../_rtsp/limits.ts";
 import type { RtspResponse } from "../_rtsp/message.ts";
 import type { ConnectionInfo, RtspResponder } from "../_rtsp/responder.ts";
-import { type AbuseLimits, RateLimiter } from "./abuse_limits.ts";
+import type { AbuseLimits } from "./abuse_limits.ts";
+import { TokenBucket } from "../_rtsp/token_bucket.ts";
 import { ConnectionWriter } from "./connection_writer.ts";
 import type { Logger } from "./log.ts";
 
@@ -82,7 +83,7 @@ export async function serveConnection(
   const writer = new ConnectionWriter(conn);
   const answers = new AnswerBuffer();
   const rate = abuse && abuse.maxRequestsPerSecond > 0
-    ? new RateLimiter(abuse.maxRequestsPerSecond, 2 * abuse.maxRequestsPerSecond, now)
+    ? new TokenBucket(abuse.maxRequestsPerSecond, 2 * abuse.maxRequestsPerSecond, now)
     : undefined;
   let rateLogged = false;
   const closeFor = (why: string) => {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { testSession } from "../_testing/sessions.ts";
 import { ManualScheduler } from "../_testing/manual_scheduler.ts";
 import { FrameDelivery, mediaFrame } from "../_engine/fanout/media_frame.ts";
 import { INTERLEAVED_HEADER_BYTES, interleavedLength } from "../_rtsp/interleaved.ts";
@@ -90,23 +91,7 @@ Deno.test("ConnectionWriter joins small chunks queued in one task into one write
 });
 
 function stuckSession(): Session {
-  return {
-    id: "S",
-    path: "/test",
-    connectionId: 1,
-    mode: "play",
-    state: "playing",
-    tracks: new Map([[0, {
-      trackIndex: 0,
-      transport: { profile: "RTP/AVP", lower: "TCP", delivery: "unicast", interleaved: [0, 1] },
-      clientAddress: "127.0.0.1",
-      ssrc: 1,
-      initialSequenceNumber: 0,
-      initialTimestamp: 0,
-    }]]),
-    lastActivityMs: 0,
-    timeoutMs: 60_000,
-  };
+  return testSession();
 }
 
 Deno.test("a TCP reader behind a stuck peer drops whole frames until the next keyframe", async () => {

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { TokenBucket } from "../token_bucket.ts";
+
 /** Default slow hashes per client per second; the burst is twice this. */
 export const DEFAULT_SLOW_HASHES_PER_SECOND = 5;
 /** A client may spend this many seconds' worth of hashes at once. */
@@ -13,19 +15,13 @@ export const SLOW_HASH_BURST_SECONDS = 2;
 /** Clients tracked at most; the least recently seen is forgotten (and gets a full budget back). */
 export const MAX_BUDGET_CLIENTS = 10_000;
 
-interface Bucket {
-  tokens: number;
-  /** Milliseconds, when `tokens` was last brought up to date. */
-  last: number;
-}
-
 /** Slow-hash budgets per client. */
 export class SlowHashBudget {
   readonly #perSecond: number;
   readonly #burst: number;
   readonly #now: () => number;
   /** Map order is insertion order: the first entry is the least recently seen. */
-  readonly #buckets = new Map<string, Bucket>();
+  readonly #buckets = new Map<string, TokenBucket>();
 
   /**
    * @param perSecond hashes each client may run per second (burst {@linkcode SLOW_HASH_BURST_SECONDS} times that); 0: no limit
@@ -40,20 +36,13 @@ export class SlowHashBudget {
   /** Takes one hash from `client`'s budget; false when it is spent. */
   take(client: string): boolean {
     if (this.#perSecond === 0) return true;
-    const now = this.#now();
-    const bucket = this.#buckets.get(client) ?? { tokens: this.#burst, last: now };
-    bucket.tokens = Math.min(
-      this.#burst,
-      bucket.tokens + (Math.max(0, now - bucket.last) * this.#perSecond) / 1000,
-    );
-    bucket.last = now;
+    const bucket = this.#buckets.get(client) ??
+      new TokenBucket(this.#perSecond, this.#burst, this.#now);
     this.#buckets.delete(client);
     this.#buckets.set(client, bucket);
     if (this.#buckets.size > MAX_BUDGET_CLIENTS) {
       this.#buckets.delete(this.#buckets.keys().next().value!);
     }
-    if (bucket.tokens < 1) return false;
-    bucket.tokens--;
-    return true;
+    return bucket.take();
   }
 }

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { METHODS } from "../../_rtsp/method.ts";
 import { servedTarget, type TargetSession } from "../../_rtsp/served_target.ts";
 import { parseTransport } from "../../_rtsp/transport.ts";
 import { canonicalPath, hasControlCharacter, parseRequestTarget } from "../../_rtsp/url.ts";
@@ -48,18 +49,6 @@ export const canonicalPathTarget: FuzzTarget = {
   },
 };
 
-const METHODS = [
-  "DESCRIBE",
-  "SETUP",
-  "PLAY",
-  "PAUSE",
-  "RECORD",
-  "ANNOUNCE",
-  "TEARDOWN",
-  "GET_PARAMETER",
-  "SET_PARAMETER",
-  "OPTIONS",
-];
 const SESSION_METHODS = new Set([
   "PLAY",
   "PAUSE",
