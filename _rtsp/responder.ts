@@ -205,8 +205,6 @@ export class RtspResponder {
   #retryAfter: string;
   #dateSecond = -1;
   #options: SerializeOptions = { date: "", server: "" };
-  /** Interleaved channels in use per connection (RFC 2326, 10.12). */
-  #channels = new Map<number, Set<number>>();
   /** Announcements per connection, by path, waiting for their SETUPs. */
   #announcements = new AnnouncementStore();
 
@@ -335,7 +333,6 @@ export class RtspResponder {
    * its transport, so the path can be taken over at once).
    */
   connectionClosed(connectionId: number): Session[] {
-    this.#channels.delete(connectionId);
     this.#announcements.dropConnection(connectionId);
     const ended: Session[] = [];
     for (const session of this.sessions.byConnection(connectionId)) {
@@ -374,7 +371,6 @@ export class RtspResponder {
       this.#forget(session);
       this.#media.end?.(session, "shutdown");
     }
-    this.#channels.clear();
   }
 
   /** Refreshes a session by id (RTCP received for it, RFC 2326 12.37 / RFC 3550 6). */
@@ -646,9 +642,6 @@ export class RtspResponder {
       );
     }
     const old = session.tracks.get(trackIndex);
-    if (old?.transport.interleaved) {
-      this.#channelSet(session.connectionId).delete(old.transport.interleaved[0]);
-    }
     if (old?.transport.clientPorts) {
       this.#udpClaims.release(session.id, old.clientAddress, old.transport.clientPorts);
     }
@@ -680,25 +673,28 @@ export class RtspResponder {
     });
   }
 
-  #channelSet(connectionId: number): Set<number> {
-    let set = this.#channels.get(connectionId);
-    if (!set) this.#channels.set(connectionId, set = new Set());
-    return set;
+  /**
+   * The interleaved RTP channels in use on a connection (RFC 2326, 10.12),
+   * read off its sessions' tracks, and those of `session` (which may be new),
+   * but for the track `trackIndex` being set up again.
+   */
+  #channelsInUse(connectionId: number, session: Session, trackIndex: number): Set<number> {
+    const used = new Set<number>();
+    const sessions = this.sessions.byConnection(connectionId);
+    if (!sessions.includes(session)) sessions.push(session);
+    for (const s of sessions) {
+      for (const track of s.tracks.values()) {
+        if (s === session && track.trackIndex === trackIndex) continue;
+        if (track.transport.interleaved) used.add(track.transport.interleaved[0]);
+      }
+    }
+    return used;
   }
 
-  /** Gives back what an ended session held: channels, client UDP ports, its quota slot. */
+  /** Gives back what an ended session held: client UDP ports and its quota slot. */
   #forget(session: Session): void {
-    this.#releaseChannels(session);
     this.#udpClaims.releaseSession(session.id);
     this.#quota.remove(session.id);
-  }
-
-  #releaseChannels(session: Session): void {
-    const set = this.#channels.get(session.connectionId);
-    if (!set) return;
-    for (const track of session.tracks.values()) {
-      if (track.transport.interleaved) set.delete(track.transport.interleaved[0]);
-    }
   }
 
   /** Takes the first choice we can serve (RFC 2326, 12.39: in the client's order). */
@@ -729,7 +725,7 @@ export class RtspResponder {
         };
       }
       if (choice.lower === "TCP") {
-        const used = this.#channelSet(connection.id);
+        const used = this.#channelsInUse(connection.id, session, trackIndex);
         let rtp = choice.interleaved?.[0];
         // Clients without interleaved= (some cameras) or with a clash get the next free pair.
         if (rtp === undefined || used.has(rtp) || rtp === 255) {
@@ -737,7 +733,6 @@ export class RtspResponder {
           while (used.has(rtp)) rtp += 2;
           if (rtp > 254) continue;
         }
-        used.add(rtp);
         return {
           profile: "RTP/AVP",
           lower: "TCP",

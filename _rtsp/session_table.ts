@@ -10,6 +10,8 @@ import type { Session } from "./session.ts";
  */
 export class SessionTable {
   #sessions = new Map<string, Session>();
+  /** The same sessions by the connection that made them. */
+  #byConnection = new Map<number, Set<Session>>();
 
   /** The number of sessions held. */
   get size(): number {
@@ -19,6 +21,9 @@ export class SessionTable {
   /** Adds a new session. */
   add(session: Session): void {
     this.#sessions.set(session.id, session);
+    let mine = this.#byConnection.get(session.connectionId);
+    if (!mine) this.#byConnection.set(session.connectionId, mine = new Set());
+    mine.add(session);
   }
 
   /** Whether an id is taken (expired or not). */
@@ -53,7 +58,7 @@ export class SessionTable {
   /** Removes a session; returns it if it was there. */
   delete(id: string): Session | undefined {
     const session = this.#sessions.get(id);
-    if (session) this.#sessions.delete(id);
+    if (session) this.#forget(session);
     return session;
   }
 
@@ -63,13 +68,20 @@ export class SessionTable {
     for (const session of this.#sessions.values()) {
       if (nowMs - session.lastActivityMs > session.timeoutMs) gone.push(session);
     }
-    for (const session of gone) this.#sessions.delete(session.id);
+    for (const session of gone) this.#forget(session);
     return gone;
   }
 
   /** Sessions created on one connection. */
   byConnection(connectionId: number): Session[] {
-    return [...this.#sessions.values()].filter((s) => s.connectionId === connectionId);
+    return [...this.#byConnection.get(connectionId) ?? []];
+  }
+
+  #forget(session: Session): void {
+    this.#sessions.delete(session.id);
+    const mine = this.#byConnection.get(session.connectionId);
+    mine?.delete(session);
+    if (mine?.size === 0) this.#byConnection.delete(session.connectionId);
   }
 
   /** Every session. */
