@@ -11,7 +11,7 @@ import { DEFAULT_ABUSE_LIMITS } from "./_server/abuse_limits.ts";
 import { ffmpegDecode, ffprobeStreams, gstRun } from "./_testing/clients.ts";
 import { MEDIA_NEEDS, testMedia } from "./_testing/media.ts";
 import { ffmpegPublish } from "./_testing/publisher.ts";
-import { RawClient } from "./_testing/raw_client.ts";
+import { describeOnce } from "./_testing/raw_client.ts";
 import { startRecordingProxy } from "./_testing/recording_proxy.ts";
 import { startTestServer } from "./_testing/server.ts";
 import { run, toolTest } from "./_testing/tools.ts";
@@ -24,19 +24,6 @@ const USERS = [
 ];
 
 const basic = basicCredentials;
-
-async function describe(port: number, path: string, authorization?: string) {
-  const c = await RawClient.connect(port);
-  try {
-    return await c.request(
-      `DESCRIBE rtsp://127.0.0.1:${port}${path} RTSP/1.0\r\nCSeq: 5\r\n${
-        authorization ? `Authorization: ${authorization}\r\n` : ""
-      }\r\n`,
-    );
-  } finally {
-    c.close();
-  }
-}
 
 await toolTest(
   "ffmpeg reads with Digest credentials in the URL, and with a stored HA1 only; wrong ones fail",
@@ -118,10 +105,10 @@ await toolTest(
     let status = 0;
     for (let i = 0; i < 50 && status !== 200; i++) {
       await new Promise((r) => setTimeout(r, 100));
-      status = (await describe(srv.port, "/cam/1", basic("alice", "wonderland"))).status;
+      status = (await describeOnce(srv.port, "/cam/1", basic("alice", "wonderland"))).status;
     }
     assert.equal(status, 200, "published with credentials");
-    assert.equal((await describe(srv.port, "/cam/1")).status, 401, "reading needs credentials");
+    assert.equal((await describeOnce(srv.port, "/cam/1")).status, 401, "reading needs credentials");
     const r = await ffmpegDecode(`rtsp://alice:wonderland@127.0.0.1:${srv.port}/cam/1`, 2, [
       "-rtsp_transport",
       "tcp",
@@ -148,7 +135,7 @@ await toolTest(
     let status = 0;
     for (let i = 0; i < 50 && status !== 200; i++) {
       await new Promise((r) => setTimeout(r, 100));
-      status = (await describe(srv.port, "/basic", basic("alice", "wonderland"))).status;
+      status = (await describeOnce(srv.port, "/basic", basic("alice", "wonderland"))).status;
     }
     assert.equal(status, 200, "published");
     assert.match(proxy.sent(), /ANNOUNCE [^\r]*\r\n(?:[^\r]*\r\n)*Authorization: Basic /);
@@ -167,8 +154,8 @@ Deno.test("per-path rules decide; 401 and 403 never tell whether a path exists",
       ],
     }),
   });
-  const known = await describe(srv.port, "/test");
-  const unknown = await describe(srv.port, "/no/such/path");
+  const known = await describeOnce(srv.port, "/test");
+  const unknown = await describeOnce(srv.port, "/no/such/path");
   for (const r of [known, unknown]) {
     assert.equal(r.status, 401);
     assert.equal(r.body, "");
@@ -180,22 +167,22 @@ Deno.test("per-path rules decide; 401 and 403 never tell whether a path exists",
   // Same answer but for the nonces: nothing tells the two paths apart.
   const strip = (head: string) => head.replace(/nonce="[^"]*"/g, "").replace(/Date: .*\r\n/, "");
   assert.equal(strip(known.head), strip(unknown.head));
-  assert.equal((await describe(srv.port, "/test", basic("alice", "wonderland"))).status, 200);
-  assert.equal((await describe(srv.port, "/test", basic("bob", "builder"))).status, 403);
+  assert.equal((await describeOnce(srv.port, "/test", basic("alice", "wonderland"))).status, 200);
+  assert.equal((await describeOnce(srv.port, "/test", basic("bob", "builder"))).status, 403);
   assert.equal(
-    (await describe(srv.port, "/private/none", basic("bob", "builder"))).status,
+    (await describeOnce(srv.port, "/private/none", basic("bob", "builder"))).status,
     403,
     "no leak to a user either",
   );
-  assert.equal((await describe(srv.port, "/test", basic("alice", "nope"))).status, 401);
-  assert.equal((await describe(srv.port, "/test", "Basic !!!notbase64")).status, 400);
+  assert.equal((await describeOnce(srv.port, "/test", basic("alice", "nope"))).status, 401);
+  assert.equal((await describeOnce(srv.port, "/test", "Basic !!!notbase64")).status, 400);
   assert.equal(
-    (await describe(srv.port, "/test", 'Digest username="alice", realm="rtsp.ts"')).status,
+    (await describeOnce(srv.port, "/test", 'Digest username="alice", realm="rtsp.ts"')).status,
     400,
     "Digest without its fields",
   );
   assert.equal(
-    (await describe(srv.port, "/open/x")).status,
+    (await describeOnce(srv.port, "/open/x")).status,
     404,
     "anonymous may read /open/** (nothing there)",
   );
@@ -209,11 +196,11 @@ Deno.test("repeated failed logins lock that user out at the address; a client fr
   });
   const statuses: number[] = [];
   for (let i = 0; i < 3; i++) {
-    statuses.push((await describe(srv.port, "/test", basic("alice", `guess${i}`))).status);
+    statuses.push((await describeOnce(srv.port, "/test", basic("alice", `guess${i}`))).status);
   }
   assert.deepEqual(statuses, [401, 401, 401]);
   assert.equal(
-    (await describe(srv.port, "/test", basic("alice", "wonderland"))).status,
+    (await describeOnce(srv.port, "/test", basic("alice", "wonderland"))).status,
     403,
     "locked out, even with the right password",
   );

@@ -171,3 +171,22 @@ export class RawClient {
     } catch { /* closed */ }
   }
 }
+
+/** One DESCRIBE on a new connection to `hostname` (::1 is another client address than 127.0.0.1). */
+export async function describeOnce(
+  port: number,
+  path: string,
+  authorization?: string,
+  hostname = "127.0.0.1",
+): Promise<RawResponse> {
+  const c = await RawClient.connect(port, hostname);
+  try {
+    return await c.request(
+      `DESCRIBE rtsp://127.0.0.1:${port}${path} RTSP/1.0\r\nCSeq: 5\r\n${
+        authorization ? `Authorization: ${authorization}\r\n` : ""
+      }\r\n`,
+    );
+  } finally {
+    c.close();
+  }
+}
