@@ -8,7 +8,7 @@ import { authConfig, basicCredentials } from "./_testing/auth.ts";
 import assert from "node:assert/strict";
 import { digestHa1 } from "./_rtsp/auth/digest.ts";
 import { DEFAULT_ABUSE_LIMITS } from "./_server/abuse_limits.ts";
-import { ffmpegDecode, ffprobeStreams, gstRun } from "./_testing/clients.ts";
+import { ffmpegDecode, ffprobeStreams, gstPlayPipeline, gstRun } from "./_testing/clients.ts";
 import { MEDIA_NEEDS, testMedia } from "./_testing/media.ts";
 import { ffmpegPublish } from "./_testing/publisher.ts";
 import { describeOnce } from "./_testing/raw_client.ts";
@@ -57,7 +57,12 @@ await toolTest(
     await using digest = await startTestServer({ auth: authConfig({ users: USERS }) });
     for (const protocol of ["tcp", "udp"]) {
       const g = await gstRun(
-        `rtspsrc location=rtsp://127.0.0.1:${digest.port}/test protocols=${protocol} user-id=alice user-pw=wonderland ! decodebin ! fakesink silent=false`,
+        gstPlayPipeline(
+          `rtsp://127.0.0.1:${digest.port}/test`,
+          `protocols=${protocol}`,
+          "user-id=alice",
+          "user-pw=wonderland",
+        ),
         4,
       );
       assert.deepEqual(g.problems, [], protocol);

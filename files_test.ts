@@ -4,7 +4,7 @@
  */
 
 import assert from "node:assert/strict";
-import { ffmpegDecode, ffprobeStreams, gstRun } from "./_testing/clients.ts";
+import { ffmpegDecode, ffprobeStreams, gstPlayPipeline, gstRun } from "./_testing/clients.ts";
 import { RawClient } from "./_testing/raw_client.ts";
 import { startTestServer } from "./_testing/server.ts";
 import { MEDIA_NEEDS, testMedia } from "./_testing/media.ts";
@@ -82,9 +82,7 @@ await mediaTest("GStreamer plays an MP4 over TCP and UDP", ["gst-launch-1.0"], a
   await using srv = await startTestServer({ root });
   for (const protocol of ["tcp", "udp"]) {
     const r = await gstRun(
-      `rtspsrc location=${
-        srv.url("/clip.mp4")
-      } protocols=${protocol} ! decodebin ! fakesink silent=false`,
+      gstPlayPipeline(srv.url("/clip.mp4"), `protocols=${protocol}`),
       5,
     );
     assert.deepEqual(r.problems, [], protocol);

@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { ffmpegDecode, ffprobeStreams, gstRun } from "./_testing/clients.ts";
+import { ffmpegDecode, ffprobeStreams, gstPlayPipeline, gstRun } from "./_testing/clients.ts";
 import { startTestServer } from "./_testing/server.ts";
 import { toolTest } from "./_testing/tools.ts";
 
@@ -66,7 +66,7 @@ for (const protocol of ["tcp", "udp"] as const) {
     async () => {
       await using srv = await startTestServer();
       const result = await gstRun(
-        `rtspsrc location=${srv.url()} protocols=${protocol} ! decodebin ! fakesink silent=false`,
+        gstPlayPipeline(srv.url(), `protocols=${protocol}`),
         SECONDS,
       );
       assert.deepEqual(result.problems, []);

@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { ffmpegDecode, ffprobeStreams, gstRun } from "./_testing/clients.ts";
+import { ffmpegDecode, ffprobeStreams, gstPlayPipeline, gstRun } from "./_testing/clients.ts";
 import { startMain } from "./_testing/main_process.ts";
 import { MEDIA_NEEDS, testMedia } from "./_testing/media.ts";
 import { ffmpegPublish, gstPublish, waitForStream } from "./_testing/publisher.ts";
@@ -101,9 +101,7 @@ await mediaTest(
     await waitForStream(srv.port, "/live");
     for (const protocol of ["tcp", "udp"]) {
       const r = await gstRun(
-        `rtspsrc location=${
-          srv.url("/live")
-        } protocols=${protocol} ! decodebin ! fakesink silent=false`,
+        gstPlayPipeline(srv.url("/live"), `protocols=${protocol}`),
         5,
       );
       assert.deepEqual(r.problems, [], protocol);

@@ -89,6 +89,24 @@ export interface GstResult {
 }
 
 /**
+ * A gst-launch pipeline that plays the video and audio of an RTSP URL into
+ * fakesinks. `rtspsrc ! decodebin` links only the first pad rtspsrc adds: the
+ * other then fails to link ("Delayed linking failed"), or stops the source
+ * ("not-linked") when its packets come first, a race in the pipeline that
+ * made these tests flaky whatever the server did. One branch per media links
+ * both, in any order; a stream without audio leaves that branch unused.
+ */
+export function gstPlayPipeline(location: string, ...properties: string[]): string {
+  const sink = "decodebin ! fakesink silent=false";
+  return [
+    `rtspsrc name=src location=${location}`,
+    ...properties,
+    `src. ! application/x-rtp,media=video ! ${sink}`,
+    `src. ! application/x-rtp,media=audio ! ${sink}`,
+  ].join(" ");
+}
+
+/**
  * Runs `gst-launch-1.0 -e -v PIPELINE` for `seconds`, then interrupts it (EOS)
  * and counts the buffers its fakesink saw.
  */
