@@ -12,7 +12,7 @@ import {
 } from "./_server/accept_backoff.ts";
 import { fitConnectionsToDescriptors, RESERVED_DESCRIPTORS } from "./_server/descriptor_budget.ts";
 import { parseOpenFilesLimit, readDescriptorLimit } from "./_server/descriptor_limit.ts";
-import { makeTestCertificate } from "./_testing/certificate.ts";
+import { makeTestCertificate, rtspsFlags } from "./_testing/certificate.ts";
 import { type MainProcess, startMain, startTaskArgs } from "./_testing/main_process.ts";
 import { RawClient } from "./_testing/raw_client.ts";
 import { toolTest } from "./_testing/tools.ts";
@@ -262,20 +262,7 @@ await toolTest(
   ["openssl"],
   async () => {
     const tls = await makeTestCertificate();
-    await using server = await startMain([
-      "--hostname",
-      "127.0.0.1",
-      "--rtp-ports",
-      "0",
-      "--tls-cert",
-      tls.certFile,
-      "--tls-key",
-      tls.keyFile,
-      "--tls-port",
-      "0",
-      "--head-timeout",
-      "0.5",
-    ]);
+    await using server = await startMain([...rtspsFlags(tls), "--head-timeout", "0.5"]);
     assert.ok(server.tlsPort, server.stderr());
     assert.equal(await rtspsOptionsStatus(server.tlsPort, tls.cert), 200);
     await wait(100);

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { DEFAULT_ABUSE_LIMITS } from "./_server/abuse_limits.ts";
 import { ffmpegDecode, ffprobeStreams } from "./_testing/clients.ts";
-import { makeTestCertificate } from "./_testing/certificate.ts";
+import { makeTestCertificate, rtspsFlags } from "./_testing/certificate.ts";
 import { startMain } from "./_testing/main_process.ts";
 import { RawClient } from "./_testing/raw_client.ts";
 import { startTestServer } from "./_testing/server.ts";
@@ -166,18 +166,7 @@ await toolTest("RTSPS: ffprobe and ffmpeg read rtsps:// with a certificate made 
   "ffprobe",
 ], async () => {
   const tls = await makeTestCertificate();
-  await using server = await startMain([
-    "--hostname",
-    "127.0.0.1",
-    "--rtp-ports",
-    "0",
-    "--tls-cert",
-    tls.certFile,
-    "--tls-key",
-    tls.keyFile,
-    "--tls-port",
-    "0",
-  ]);
+  await using server = await startMain(rtspsFlags(tls));
   assert.ok(server.tlsPort, server.stderr());
   const url = `rtsps://127.0.0.1:${server.tlsPort}/test`;
   const streams = await ffprobeStreams(url, ["-rtsp_transport", "tcp"]);

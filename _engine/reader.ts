@@ -11,11 +11,11 @@ import type { GopCache } from "./fanout/gop_cache.ts";
 import { renumberInterleaved, renumberPacket } from "./fanout/renumber.ts";
 import { CatchUpPacer } from "./fanout/catch_up.ts";
 import { interleavedFrame } from "../_rtsp/interleaved.ts";
+import type { Session } from "../_rtsp/session.ts";
+import type { DatagramSink, InterleavedSink } from "./ports.ts";
 
 /** How often a UDP reader that is catching up sends its next share of the backlog. */
 export const CATCH_UP_TICK_MS = 10;
-import type { Session } from "../_rtsp/session.ts";
-import type { DatagramSink, InterleavedSink } from "./ports.ts";
 
 /** Receiver-report figures kept per reader (RFC 3550, 6.4.2). */
 export interface ReceptionStats {

@@ -46,3 +46,19 @@ export async function makeTestCertificate(): Promise<TestCertificate> {
     cert: await Deno.readTextFile(`${dir}/cert.pem`),
   };
 }
+
+/** `main.ts` flags that serve RTSPS with `tls` on an OS-chosen port, on 127.0.0.1, UDP on any ports. */
+export function rtspsFlags(tls: TestCertificate): string[] {
+  return [
+    "--hostname",
+    "127.0.0.1",
+    "--rtp-ports",
+    "0",
+    "--tls-cert",
+    tls.certFile,
+    "--tls-key",
+    tls.keyFile,
+    "--tls-port",
+    "0",
+  ];
+}
