@@ -5,7 +5,12 @@
  */
 
 import type { Scheduler } from "../_rtsp/scheduler.ts";
-import type { LookupFailure, MediaCatalogue, StreamDescription } from "../_rtsp/catalogue.ts";
+import type {
+  LookupContext,
+  LookupFailure,
+  MediaCatalogue,
+  StreamDescription,
+} from "../_rtsp/catalogue.ts";
 import type { PlayStart } from "../_rtsp/media_port.ts";
 import type { FileSource, OpenedFile } from "./ports.ts";
 import type { Reader } from "./reader.ts";
@@ -25,6 +30,21 @@ export interface SharedStream {
   close(): void;
 }
 
+/** Paths read from upstream servers (`_engine/pull/`), as the library consults them. */
+export interface PulledPaths {
+  /** Whether a pull source matches `path`. */
+  isPulled(path: string): boolean;
+  /** The description once the upstream plays, or why not; `undefined` when `path` is not pulled. */
+  describe(
+    path: string,
+    context?: LookupContext,
+  ):
+    | Promise<StreamDescription | LookupFailure>
+    | StreamDescription
+    | LookupFailure
+    | undefined;
+}
+
 /** Readers waiting for a publisher at once, at most (each holds a timer and a request). */
 export const MAX_WAITING_READERS = 1000;
 
@@ -36,6 +56,7 @@ export class MediaLibrary implements MediaCatalogue {
   #scheduler: Scheduler;
   #waiting = new Map<string, Set<() => void>>();
   #waitingCount = 0;
+  #pulls: PulledPaths | undefined;
 
   /**
    * @param scheduler the timer of a reader's wait for a publisher
@@ -46,6 +67,16 @@ export class MediaLibrary implements MediaCatalogue {
     this.#files = files;
     this.#waitMs = waitForPublisherMs;
     this.#scheduler = scheduler;
+  }
+
+  /** Consults `pulls` first for the paths it pulls. */
+  pullFrom(pulls: PulledPaths): void {
+    this.#pulls = pulls;
+  }
+
+  /** Whether `path` is pulled from an upstream (never published to, never a file). */
+  isPulled(path: string): boolean {
+    return this.#pulls?.isPulled(path) ?? false;
   }
 
   /** Serves a shared stream at its path (a live source, or a path being published). */
@@ -96,7 +127,12 @@ export class MediaLibrary implements MediaCatalogue {
     return this.#files ? await this.#files.open(path) : { error: "not-found" };
   }
 
-  async describe(path: string): Promise<StreamDescription | LookupFailure> {
+  async describe(
+    path: string,
+    context?: LookupContext,
+  ): Promise<StreamDescription | LookupFailure> {
+    const pulled = this.#pulls?.describe(path, context);
+    if (pulled !== undefined) return await pulled;
     const shared = this.#shared.get(path);
     if (shared) return shared.description;
     const file = this.#files ? await this.#files.describe(path) : { error: "not-found" as const };

@@ -73,6 +73,8 @@ export interface MediaHubOptions {
    * (`--replace-publisher`); otherwise it is refused (403). @default never
    */
   readonly replacePublisher?: (path: string) => boolean;
+  /** A reader of a shared stream left (a pulled path with no reader may stop). */
+  readonly readerLeft?: (path: string) => void;
 }
 
 /** Connects sessions to media. */
@@ -154,6 +156,7 @@ export class MediaHub implements MediaController {
    * configured for replacement ("busy").
    */
   async canPublish(path: string): Promise<PublishVerdict> {
+    if (this.#options.library.isPulled(path)) return "reserved";
     const verdict = this.#publishers.verdict(path);
     if (verdict !== "ok") return verdict;
     return await this.#options.library.hasFile(path) ? "reserved" : "ok";
@@ -476,6 +479,7 @@ export class MediaHub implements MediaController {
     if (playback.kind === "live") {
       stream?.detach(session.id, bye);
       playback.reader.stop?.();
+      this.#options.readerLeft?.(session.path);
       return;
     }
     const group = this.#groups?.get(session.path);
@@ -488,6 +492,7 @@ export class MediaHub implements MediaController {
         group.file = undefined;
       } else stream?.detach(group.reader.session.id, true);
       group.reader = undefined;
+      this.#options.readerLeft?.(session.path);
     }
   }
 }

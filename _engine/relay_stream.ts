@@ -27,7 +27,7 @@ const SEQUENCE_MODULUS = 0x10000;
 export interface RelayStreamOptions {
   readonly path: string;
   readonly announcement: Announcement;
-  /** How long readers wait for a new publisher after one leaves. */
+  /** How long readers wait for a new publisher after one leaves; `Infinity`: for ever. */
   readonly graceMs: number;
   /** The clock, and the timer of the grace period. */
   readonly scheduler: Scheduler;
@@ -156,6 +156,9 @@ export class RelayStream {
     if (this.#publisher !== sessionId) return;
     this.#publisher = undefined;
     this.#cancelGrace?.();
+    // A pulled path keeps its readers through reconnections (graceMs Infinity);
+    // a timer of Infinity would fire at once.
+    if (!Number.isFinite(this.#options.graceMs)) return;
     this.#cancelGrace = this.#options.scheduler.after(this.#options.graceMs, () => {
       this.#cancelGrace = undefined;
       if (this.#publisher === undefined) this.#options.onExpired(this);

@@ -35,17 +35,37 @@ export interface StreamDescription {
   readonly durationSeconds?: number;
 }
 
+/** Why a pulled path has no stream: what its upstream did (see `_engine/pull/`). */
+export type UpstreamLookupFailure =
+  /** The upstream has no such path (404). */
+  | { readonly error: "not-found" }
+  /**
+   * The upstream could not be read: 502 Bad Gateway (unreachable, refused our
+   * credentials, answered garbage), 504 Gateway Time-out (no answer in time),
+   * 503 (too many readers waiting already); RFC 2326, 11.5.3, 11.5.5.
+   */
+  | { readonly error: "upstream"; readonly status: 502 | 503 | 504; readonly message: string }
+  /** The request came back through a chain of proxies (its `Via` names this server): 508. */
+  | { readonly error: "loop"; readonly message: string };
+
 /** Why a lookup found no playable stream. */
 export type LookupFailure =
-  | { readonly error: "not-found" }
+  | UpstreamLookupFailure
   /** The file exists but cannot be served (415). */
   | { readonly error: "unsupported"; readonly message: string };
+
+/** What a lookup knows of the request that asked. */
+export interface LookupContext {
+  /** The request's `Via` header (RFC 2326, 12.43), passed on to an upstream and checked for loops. */
+  readonly via?: string;
+}
 
 /** The media catalogue the responder consults. Implementations may do I/O. */
 export interface MediaCatalogue {
   /** The stream at exactly `path`. */
   describe(
     path: string,
+    context?: LookupContext,
   ): Promise<StreamDescription | LookupFailure> | StreamDescription | LookupFailure;
 }
 

@@ -300,7 +300,7 @@ export class RtspResponder {
         this.#sessionOf(request, now);
         return reply(STATUS.Ok, cseq, { headers: { public: this.#public() } });
       case "DESCRIBE":
-        return this.#describe(cseq, target, connection);
+        return this.#describe(request, cseq, target, connection);
       case "SETUP":
         return this.#setup(request, cseq, target, served, choices, connection, now);
       case "PLAY":
@@ -378,8 +378,12 @@ export class RtspResponder {
     return this.sessions.touch(id, this.#now());
   }
 
-  async #lookup(path: string): Promise<StreamDescription | LookupFailure> {
-    return await this.#catalogue.describe(path);
+  async #lookup(
+    path: string,
+    request?: RtspRequest,
+  ): Promise<StreamDescription | LookupFailure> {
+    const via = request?.headers.get("via");
+    return await this.#catalogue.describe(path, via === undefined ? undefined : { via });
   }
 
   /**
@@ -388,16 +392,22 @@ export class RtspResponder {
    */
   async #resolve(
     served: ServedTarget,
+    request: RtspRequest,
   ): Promise<{ stream: StreamDescription; trackIndex?: number } | LookupFailure> {
-    const stream = await this.#lookup(served.path);
+    const stream = await this.#lookup(served.path, request);
     if ("error" in stream) return stream;
     if (served.control === undefined) return { stream };
     const trackIndex = stream.tracks.findIndex((t) => t.control === served.control);
     return trackIndex < 0 ? { error: "not-found" } : { stream, trackIndex };
   }
 
-  async #describe(cseq: string, target: RequestTarget, connection: ConnectionInfo): Promise<Reply> {
-    const found = await this.#lookup(target.path);
+  async #describe(
+    request: RtspRequest,
+    cseq: string,
+    target: RequestTarget,
+    connection: ConnectionInfo,
+  ): Promise<Reply> {
+    const found = await this.#lookup(target.path, request);
     if ("error" in found) return this.#lookupFailure(cseq, found);
     const sdp = buildSdp(found, {
       sessionId: String(Math.floor(this.#now() / 1000)),
@@ -411,10 +421,16 @@ export class RtspResponder {
   }
 
   #lookupFailure(cseq: string, failure: LookupFailure): Reply {
-    return reply(
-      failure.error === "unsupported" ? STATUS.UnsupportedMediaType : STATUS.NotFound,
-      cseq,
-    );
+    switch (failure.error) {
+      case "not-found":
+        return reply(STATUS.NotFound, cseq);
+      case "unsupported":
+        return reply(STATUS.UnsupportedMediaType, cseq);
+      case "upstream":
+        return reply(failure.status, cseq);
+      case "loop":
+        return reply(STATUS.LoopDetected, cseq);
+    }
   }
 
   /**
@@ -589,7 +605,7 @@ export class RtspResponder {
       ({ trackIndex, announcement } = match);
       path = announcement.path;
     } else {
-      const found = await this.#resolve(served);
+      const found = await this.#resolve(served, request);
       if ("error" in found) return this.#lookupFailure(cseq, found);
       if (found.trackIndex === undefined) {
         // RFC 2326, 10.4 / C.1.1: SETUP names one track; the aggregate URL is

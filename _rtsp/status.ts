@@ -41,12 +41,21 @@ export const STATUS = {
   InternalServerError: 500,
   /** RFC 2326, 11.5.2 */
   NotImplemented: 501,
+  /** RFC 2326, 11.5.3 */
+  BadGateway: 502,
   /** RFC 2326, 11.5.4 */
   ServiceUnavailable: 503,
+  /** RFC 2326, 11.5.5 */
+  GatewayTimeout: 504,
   /** RFC 2326, 11.5.6 */
   RtspVersionNotSupported: 505,
   /** RFC 2326, 11.5.7 */
   OptionNotSupported: 551,
+  /**
+   * A request that came back to this server through proxies (its `Via`, RFC
+   * 2326 12.43, names us). RTSP 1.0 has no code for it; HTTP's (RFC 5842, 7.2) is used.
+   */
+  LoopDetected: 508,
 } as const;
 
 /** One of the status codes in {@linkcode STATUS}. */
@@ -72,7 +81,10 @@ export const REASON_PHRASE: Readonly<Record<StatusCode, string>> = {
   461: "Unsupported Transport",
   500: "Internal Server Error",
   501: "Not Implemented",
+  502: "Bad Gateway",
   503: "Service Unavailable",
+  504: "Gateway Time-out",
   505: "RTSP Version Not Supported",
+  508: "Loop Detected",
   551: "Option not supported",
 };
