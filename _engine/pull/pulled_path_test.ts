@@ -193,7 +193,7 @@ Deno.test("a lost upstream is reconnected with back-off 1, 2, 4 s; readers keep 
   assert.equal(connector.opened.length, before + 1);
 });
 
-Deno.test("a playing upstream that sends nothing for the stall time is reconnected", async () => {
+Deno.test("a playing upstream that sends nothing for the stall time is reconnected", () => {
   const { scheduler, connector, pulled } = setup({ stallMs: 2000, onDemand: false });
   pulled.startAlwaysOn();
   connector.last.events.playing(TRACKS, SDP);
