@@ -6,6 +6,8 @@
 
 import { type AuthConfig, validateAuthConfig } from "../_rtsp/auth/config.ts";
 import { type AbuseLimits, DEFAULT_ABUSE_LIMITS } from "./abuse_limits.ts";
+import type { PullSourceSpec } from "../_engine/pull/pull_sources.ts";
+import { validateProxyConfig } from "./pull_config.ts";
 
 /** Largest configuration file read (it is JSON, not a database). */
 const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
@@ -17,6 +19,8 @@ export interface ServerConfig {
   readonly abuse: AbuseLimits;
   /** The limits the file or flags set (the others are defaults, which may be adjusted). */
   readonly explicitLimits: ReadonlySet<keyof AbuseLimits>;
+  /** Paths pulled from upstream servers (the file's `proxy`, in order). */
+  readonly pullSources: readonly PullSourceSpec[];
 }
 
 /** Checks a `limits` object: every key a limit, every value a number >= 0. */
@@ -87,6 +91,10 @@ export function loadConfig(options: {
   }
   const limits = validateLimits(json.limits);
   if (!limits.ok) return limits;
+  const { proxy, ...authJson } = json;
+  const pulls = validateProxyConfig(proxy);
+  if (!pulls.ok) return pulls;
+  const pullSources = pulls.sources;
   const abuse: AbuseLimits = { ...DEFAULT_ABUSE_LIMITS, ...limits.limits, ...options.abuse };
   const explicitLimits = new Set(
     Object.keys({ ...limits.limits, ...options.abuse }) as Array<keyof AbuseLimits>,
@@ -102,13 +110,13 @@ export function loadConfig(options: {
     ...options.users.map((u) => ({ name: u.name, password: u.password })),
   ];
   if (users.length === 0 && json.paths === undefined) {
-    return { ok: true, config: { abuse, explicitLimits } };
+    return { ok: true, config: { abuse, explicitLimits, pullSources } };
   }
   const validated = validateAuthConfig({
-    ...json,
+    ...authJson,
     users,
     anonymous: json.anonymous ?? { read: false, publish: false },
   });
   if (!validated.ok) return validated;
-  return { ok: true, config: { abuse, explicitLimits, auth: validated.config } };
+  return { ok: true, config: { abuse, explicitLimits, pullSources, auth: validated.config } };
 }

@@ -9,6 +9,8 @@ import { LOG_LEVELS, type LogLevel } from "./log.ts";
 import type { PortRange, UdpBackend } from "./udp_transport.ts";
 import { type AbuseLimits, DEFAULT_ABUSE_LIMITS } from "./abuse_limits.ts";
 import { patternError } from "../_rtsp/auth/permissions.ts";
+import type { PullSourceSpec } from "../_engine/pull/pull_sources.ts";
+import { parseOriginFlag, parseProxyFlag } from "./pull_config.ts";
 
 /** RTSPS default port (mediamtx and common practice; RFC 2326 names none). */
 export const DEFAULT_RTSPS_PORT = 8322;
@@ -67,6 +69,8 @@ export interface ServerFlags {
   readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly port: number };
   /** JSON configuration file (users, per-path rules, limits). */
   readonly config?: string;
+  /** Pull sources from `--proxy` (in order), then `--origin` (every other path). */
+  readonly pullSources: readonly PullSourceSpec[];
   /** Users from `--user NAME:PASS`. */
   readonly users: ReadonlyArray<{ readonly name: string; readonly password: string }>;
   readonly help: boolean;
@@ -111,6 +115,9 @@ Options:
   --config FILE       JSON configuration: users, per-path read/publish rules, limits
   --user NAME:PASS    a user (repeatable); once any is given, reading and
                       publishing need credentials
+  --proxy PATH=URL    serve PATH by pulling rtsp://URL on demand: one upstream
+                      session for all readers (repeatable; credentials in the URL)
+  --origin URL        be an edge: pull any other path P from URL/P on demand
 
 Limits (503 with Retry-After, or the connection closed; 0 switches one off):
   --max-connections N         in total (default ${DEFAULT_ABUSE_LIMITS.maxConnections}, lowered at start
@@ -165,6 +172,8 @@ export function parseFlags(args: readonly string[]): ServerFlags | { error: stri
         "tls-port": { type: "string" },
         config: { type: "string" },
         user: { type: "string", multiple: true },
+        proxy: { type: "string", multiple: true },
+        origin: { type: "string" },
         ...Object.fromEntries(LIMIT_FLAGS.map(([name]) => [name, { type: "string" as const }])),
         help: { type: "boolean", short: "h" },
       },
@@ -254,6 +263,17 @@ export function parseFlags(args: readonly string[]): ServerFlags | { error: stri
     if (colon <= 0) return { error: `Invalid --user "${entry}": expected NAME:PASSWORD` };
     users.push({ name: entry.slice(0, colon), password: entry.slice(colon + 1) });
   }
+  const pullSources: PullSourceSpec[] = [];
+  for (const entry of values.proxy ?? []) {
+    const spec = parseProxyFlag(entry);
+    if ("error" in spec) return spec;
+    pullSources.push(spec);
+  }
+  if (values.origin !== undefined) {
+    const spec = parseOriginFlag(values.origin);
+    if ("error" in spec) return spec;
+    pullSources.push(spec);
+  }
   const waitText = values["wait-for-publisher"] ?? "0";
   const wait = Number(waitText);
   if (!/^\d+(\.\d+)?$/.test(waitText) || wait > 3600) {
@@ -266,6 +286,7 @@ export function parseFlags(args: readonly string[]): ServerFlags | { error: stri
     tls,
     config: values.config,
     users,
+    pullSources,
     graceMs: grace * 1000,
     replacePublisher,
     maxReaderLagMs: lag * 1000,
