@@ -8,8 +8,8 @@ import { patternError } from "../_rtsp/auth/permissions.ts";
 import {
   isWildcardPattern,
   type PullSourceInput,
-  pullSourceSpec,
   type PullSourceSpec,
+  pullSourceSpec,
 } from "../_engine/pull/pull_sources.ts";
 import { PULL_TRANSPORTS, type PullTransport } from "../_engine/pull/upstream_port.ts";
 
