@@ -15,9 +15,13 @@ import type { PlayStart } from "../_rtsp/media_port.ts";
 import type { FileSource, OpenedFile } from "./ports.ts";
 import type { Reader } from "./reader.ts";
 
+/** What serves a path: the live test source, a file, a publisher, or an upstream server. */
+export type StreamKind = "test" | "file" | "published" | "pulled";
+
 /** A stream all its readers share: a live source or a relayed publisher. */
 export interface SharedStream {
   readonly path: string;
+  readonly kind: StreamKind;
   readonly description: StreamDescription;
   /** The SSRC readers of a track see, when known. */
   ssrc(trackIndex: number): number | undefined;

@@ -37,6 +37,7 @@ export interface LiveStreamOptions {
 
 /** One live source fanned out to many readers. */
 export class LiveStream {
+  readonly kind = "test" as const;
   readonly path: string;
   readonly description: StreamDescription;
   #options: LiveStreamOptions;

@@ -26,6 +26,8 @@ const SEQUENCE_MODULUS = 0x10000;
 /** Options of {@linkcode RelayStream}. */
 export interface RelayStreamOptions {
   readonly path: string;
+  /** A publisher's path, or one pulled from an upstream server. @default "published" */
+  readonly kind?: "published" | "pulled";
   readonly announcement: Announcement;
   /** How long readers wait for a new publisher after one leaves; `Infinity`: for ever. */
   readonly graceMs: number;
@@ -78,6 +80,7 @@ function trackOf(t: Announcement["tracks"][number], index: number): RelayTrack {
 /** One published path and its readers. */
 export class RelayStream {
   readonly path: string;
+  readonly kind: "published" | "pulled";
   #options: RelayStreamOptions;
   #tracks: RelayTrack[];
   #broadcast = new Broadcast();
@@ -90,6 +93,7 @@ export class RelayStream {
   constructor(options: RelayStreamOptions) {
     this.#options = options;
     this.path = options.path;
+    this.kind = options.kind ?? "published";
     this.#tracks = options.announcement.tracks.map(trackOf);
     this.#description = this.#describe();
     this.#rtcp = new RtcpSender(options.cname);

@@ -206,6 +206,7 @@ export class PulledPath {
     if (!this.#relay) {
       this.#relay = new RelayStream({
         path: this.target.path,
+        kind: "pulled",
         announcement,
         // Readers wait through reconnections; the path ends only when it stops.
         graceMs: Infinity,

@@ -104,6 +104,7 @@ Deno.test("readers that come together share one upstream session and get its tra
     assert.equal(outcome.tracks[0].control, "trackID=0");
   }
   assert.equal(published.length, 1);
+  assert.equal(published[0].kind, "pulled");
   // A reader after it is answered at once, from the relay.
   const c = pulled.demand(undefined);
   assert.ok(!(c instanceof Promise) && !isFailure(c));
