@@ -164,6 +164,8 @@ export class RtspClientMachine {
   /** UDP while it is tried; TCP once chosen or fallen back to. */
   #lower: "UDP" | "TCP";
   #udpPorts: ReadonlyArray<readonly [number, number]> | undefined;
+  /** Whether the shell was asked to open UDP ports and not yet to close them. */
+  #udpOpen = false;
   #session: string | undefined;
   #transports: TrackTransport[] = [];
   #receivers: TrackReceiver[] = [];
@@ -289,8 +291,8 @@ export class RtspClientMachine {
     if (this.#state !== ClientState.AwaitingPorts) return;
     if (ports.length < this.#receivers.length) {
       // Fewer than asked: the shell could not bind them; TCP needs none.
+      this.#closeUdp();
       if (this.#wantedTransport === "auto") {
-        this.#emit({ kind: "close-udp" });
         this.#lower = "TCP";
         this.#setupTrack(0);
         return;
@@ -459,8 +461,7 @@ export class RtspClientMachine {
     this.#auth = new ClientAuthenticator(credentials, this.#randomBytes);
     this.#emit({ kind: "redirected", url: target.url });
     this.#stopTimers();
-    if (this.#lower === "UDP" && this.#udpPorts) this.#emit({ kind: "close-udp" });
-    this.#udpPorts = undefined;
+    this.#closeUdp();
     this.#lower = this.#wantedTransport === "tcp" ? "TCP" : "UDP";
     this.#session = undefined;
     this.#description = undefined;
@@ -509,6 +510,7 @@ export class RtspClientMachine {
     this.#emit({ kind: "described", description });
     if (this.#lower === "UDP") {
       this.#state = ClientState.AwaitingPorts;
+      this.#udpOpen = true;
       this.#emit({ kind: "open-udp", tracks: description.tracks.length });
     } else {
       this.#setupTrack(0);
@@ -635,7 +637,7 @@ export class RtspClientMachine {
   /** Gives up UDP: tears the session down (if any), then sets up again over TCP. */
   #fallBackToTcp(reason: "unsupported-transport" | "no-udp-data"): void {
     this.#emit({ kind: "transport-fallback", reason });
-    this.#emit({ kind: "close-udp" });
+    this.#closeUdp();
     if (this.#state === ClientState.Playing) this.#wantPlay = true;
     this.#lower = "TCP";
     this.#udpCheck?.();
@@ -732,6 +734,13 @@ export class RtspClientMachine {
     });
   }
 
+  #closeUdp(): void {
+    this.#udpPorts = undefined;
+    if (!this.#udpOpen) return;
+    this.#udpOpen = false;
+    this.#emit({ kind: "close-udp" });
+  }
+
   #failStatus(pending: Pending, response: RtspResponseMessage): void {
     this.#fail({
       kind: "http-status",
@@ -763,7 +772,7 @@ export class RtspClientMachine {
     this.#stopTimers();
     const hadConnection = this.#state !== ClientState.Idle;
     this.#state = ClientState.Closed;
-    if (this.#udpPorts && this.#lower === "UDP") this.#emit({ kind: "close-udp" });
+    this.#closeUdp();
     if (hadConnection) this.#emit({ kind: "close-connection" });
     this.#emit({ kind: "closed" });
   }
