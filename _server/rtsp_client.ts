@@ -234,13 +234,23 @@ export class RtspClient {
   async #open(hostname: string, port: number, secure: boolean, generation: number): Promise<void> {
     let conn: Deno.Conn;
     try {
-      conn = secure
-        ? await Deno.connectTls({
+      if (secure) {
+        const tls = await Deno.connectTls({
           hostname,
           port,
           ...(this.#caCerts ? { caCerts: this.#caCerts } : {}),
-        })
-        : await Deno.connect({ hostname, port });
+        });
+        conn = tls;
+        // Handshake now, so an untrusted certificate is a failure to connect.
+        try {
+          await tls.handshake();
+        } catch (error) {
+          tls.close();
+          throw error;
+        }
+      } else {
+        conn = await Deno.connect({ hostname, port });
+      }
     } catch (error) {
       if (generation === this.#generation) {
         this.#machine.connectFailed(error instanceof Error ? error.message : String(error));
