@@ -14,6 +14,7 @@
 
 import { type ClientOutput, ClientState } from "../../_rtsp/client/client_outputs.ts";
 import { RtspClientMachine } from "../../_rtsp/client/rtsp_client_machine.ts";
+import { concatBytes } from "../../_rtsp/bytes.ts";
 import { interleavedFrame } from "../../_rtsp/interleaved.ts";
 import { buildBye } from "../../_rtsp/rtp/rtcp.ts";
 import { buildRtpPacket } from "../../_rtsp/rtp/rtp_packet.ts";
@@ -91,13 +92,7 @@ function sessionSeed(mode: number, auth: boolean): Uint8Array {
   );
   parts.push(interleavedFrame(1, buildBye([9], "gone")));
   text(response(cseq, "302 Found", ["Location: rtsp://other/x"]));
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
+  return concatBytes(...parts);
 }
 
 function clientSeeds(): Uint8Array[] {
