@@ -85,6 +85,16 @@ function waiter<T>(): Waiter<T> {
   return { promise, resolve, reject };
 }
 
+/**
+ * Runs a user callback. What it throws is dropped: it would otherwise unwind
+ * through the state machine mid-input, or end the process from a read loop.
+ */
+function guarded(callback: () => void): void {
+  try {
+    callback();
+  } catch { /* the callback's own business */ }
+}
+
 /** An RTSP client session to one URL. */
 export class RtspClient {
   readonly #machine: RtspClientMachine;
@@ -102,7 +112,7 @@ export class RtspClient {
   #error: ClientError | undefined;
   #isClosed = false;
 
-  /** Called with every access unit assembled (H.264, H.265, AAC, Opus, G.711). */
+  /** Called with every access unit assembled (H.264, H.265, AAC, Opus, G.711); what it throws is dropped. */
   onFrame: ((frame: ClientFrame) => void) | undefined;
   /** Called with every RTP packet of every track; `packet.payload` is valid only during the call. */
   onPacket: ((track: number, packet: RtpPacket) => void) | undefined;
@@ -178,7 +188,8 @@ export class RtspClient {
     switch (output.kind) {
       case "connect":
         this.#closeConnection();
-        this.#open(output.hostname, output.port, output.secure, ++this.#generation);
+        this.#open(output.hostname, output.port, output.secure, ++this.#generation)
+          .catch(() => this.#machine.connectionClosed());
         return;
       case "write":
         this.#write(output.bytes);
@@ -200,10 +211,10 @@ export class RtspClient {
   #onEventOutput(event: ClientEvent): void {
     switch (event.kind) {
       case "frame":
-        this.onFrame?.(event.frame);
+        guarded(() => this.onFrame?.(event.frame));
         break;
       case "rtp":
-        this.onPacket?.(event.track, event.packet);
+        guarded(() => this.onPacket?.(event.track, event.packet));
         break;
       case "ready":
         this.#ready.resolve();
@@ -226,9 +237,7 @@ export class RtspClient {
         break;
       }
     }
-    try {
-      this.#onEvent?.(event);
-    } catch { /* a listener's error must not stop the client */ }
+    guarded(() => this.#onEvent?.(event));
   }
 
   async #open(hostname: string, port: number, secure: boolean, generation: number): Promise<void> {
