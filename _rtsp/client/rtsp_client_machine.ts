@@ -402,6 +402,10 @@ export class RtspClientMachine {
     if (response.status < 200) return;
     pending.cancelTimer();
     this.#pending = undefined;
+    // Whatever TEARDOWN gets (even a 401 or a 3xx), the session is over for us.
+    if (pending.purpose.kind === "teardown") {
+      return pending.purpose.then === "close" ? this.#shutdown() : this.#restartOverTcp();
+    }
     if (response.status === STATUS.Unauthorized) return this.#onUnauthorized(pending, response);
     if (REDIRECT_STATUSES.has(response.status) && response.headers.has("location")) {
       return this.#redirect(response.headers.get("location")!);
@@ -419,16 +423,10 @@ export class RtspClientMachine {
         // RFC 2326, 11.3.5 Session Not Found: the server forgot us.
         if (response.status === STATUS.SessionNotFound) return this.#failStatus(pending, response);
         return;
-      case "teardown":
-        if (pending.purpose.then === "close") return this.#shutdown();
-        return this.#restartOverTcp();
     }
   }
 
   #onUnauthorized(pending: Pending, response: RtspResponseMessage): void {
-    if (pending.purpose.kind === "teardown" && pending.purpose.then === "close") {
-      return this.#shutdown();
-    }
     const refusal = pending.authRetries >= MAX_AUTH_RETRIES
       ? "refused"
       : this.#auth.answer(response.headers.get("www-authenticate") ?? "", pending.authKey);

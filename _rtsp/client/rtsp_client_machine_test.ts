@@ -608,3 +608,22 @@ Deno.test("RtspClientMachine closes without TEARDOWN before a session exists", (
 Deno.test("RtspClientMachine rejects a URL it cannot parse", () => {
   assert.throws(() => harness("http://cam/live"), TypeError);
 });
+
+Deno.test("RtspClientMachine closes on any answer to TEARDOWN, a 3xx included", () => {
+  const h = harness("rtsp://cam/live", { transport: "tcp" });
+  toReady(h);
+  h.machine.close();
+  h.clear();
+  h.reply(response(5, "302 Found", ["Location: rtsp://elsewhere/x"]));
+  assert.deepEqual(h.kinds(), ["close-connection", "closed"]);
+  assert.equal(h.scheduler.pending, 0);
+});
+
+Deno.test("RtspClientMachine closes when TEARDOWN gets no answer, without an error", () => {
+  const h = harness("rtsp://cam/live", { transport: "tcp" });
+  toReady(h);
+  h.machine.close();
+  h.clear();
+  h.scheduler.advance(10_000);
+  assert.deepEqual(h.kinds(), ["close-connection", "closed"]);
+});
