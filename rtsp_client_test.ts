@@ -9,6 +9,7 @@ import { authConfig } from "./_testing/auth.ts";
 import { makeTestCertificate, rtspsFlags } from "./_testing/certificate.ts";
 import { startMain } from "./_testing/main_process.ts";
 import { startTestServer } from "./_testing/server.ts";
+import { MEDIA_NEEDS, testMedia } from "./_testing/media.ts";
 import { inCi, toolTest } from "./_testing/tools.ts";
 import type { ClientEvent, ClientFrame } from "./_rtsp/client/client_outputs.ts";
 import { RtspClient, RtspClientError, type RtspClientOptions } from "./_server/rtsp_client.ts";
@@ -148,6 +149,32 @@ Deno.test("RtspClient reports a 404 and a refused connection as typed errors", a
     (e: unknown) => e instanceof RtspClientError && e.error.kind === "connect-failed",
   );
 });
+
+await toolTest(
+  "RtspClient assembles H.265 + Opus and H.264 + AAC from files this server plays",
+  MEDIA_NEEDS,
+  async () => {
+    await using srv = await startTestServer({ root: await testMedia() });
+    const cases = [
+      { path: "/hevc_opus.mp4", codecs: ["H265", "OPUS"] },
+      { path: "/clip.mp4", codecs: ["H264", "AAC"] },
+    ];
+    for (const { path, codecs } of cases) {
+      const client = await RtspClient.connect(srv.url(path), { transport: "tcp" });
+      assert.deepEqual(client.description.tracks.map((t) => t.codec), codecs, path);
+      const frames: ClientFrame[] = [];
+      client.onFrame = (frame) => frames.push(frame);
+      await client.play();
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await client.close();
+      const video = frames.filter((f) => f.track === 0);
+      assert.ok(video.length >= 20, `${path}: ${video.length} pictures`);
+      assert.ok(video[0].keyframe, `${path}: the first picture is not a keyframe`);
+      assert.ok(frames.some((f) => f.track === 1), `${path}: no audio frame`);
+      assert.deepEqual(client.trackStats.map((s) => s.dropped), [0, 0], path);
+    }
+  },
+);
 
 await toolTest("RtspClient reads rtsps:// with a custom CA (caCerts)", ["openssl"], async () => {
   const tls = await makeTestCertificate();
