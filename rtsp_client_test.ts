@@ -79,9 +79,10 @@ function checkTestStream(r: Received, ms: number): void {
 
 Deno.test("RtspClient reads this server's /test over TCP: H.264 keyframes and G.711, no gaps", async () => {
   await using srv = await startTestServer();
-  const r = await receive(srv.url("/test"), 1500, { transport: "tcp" });
+  // Past 5 s, so receiver reports (RFC 3550, 6.2) go out on the interleaved RTCP channels too.
+  const r = await receive(srv.url("/test"), 5500, { transport: "tcp" });
   assert.equal(r.transport, "TCP");
-  checkTestStream(r, 1500);
+  checkTestStream(r, 5500);
   assert.deepEqual(r.events, ["connected", "described", "ready", "playing", "closed"]);
 });
 

@@ -38,7 +38,9 @@ function bindPair(hostname: string): [DenoDatagramConn, DenoDatagramConn] | unde
 
 /** The UDP sockets of one client session. */
 export class ClientUdpPorts {
+  /** RTP and RTCP socket per track, in track order. */
   readonly #sockets: DenoDatagramConn[] = [];
+  readonly #serverAddress: string;
   readonly #loops: Promise<void>[] = [];
   /** The pairs, one per track, in track order. */
   readonly pairs: Array<readonly [number, number]> = [];
@@ -49,6 +51,7 @@ export class ClientUdpPorts {
    * @param serverAddress only datagrams from it are passed on
    */
   constructor(tracks: number, serverAddress: string, onDatagram: DatagramHandler) {
+    this.#serverAddress = serverAddress;
     const hostname = serverAddress.includes(":") ? "::" : "0.0.0.0";
     for (let track = 0; track < tracks; track++) {
       const pair = bindPair(hostname);
@@ -73,6 +76,14 @@ export class ClientUdpPorts {
         if (from.hostname === serverAddress) handle(bytes);
       }
     } catch { /* closed */ }
+  }
+
+  /** Sends `bytes` from track `track`'s RTP or RTCP socket to the server's `port`; failures are dropped. */
+  send(track: number, rtcp: boolean, port: number, bytes: Uint8Array): void {
+    const socket = this.#sockets[2 * track + (rtcp ? 1 : 0)];
+    if (!socket) return;
+    socket.send(bytes, { transport: "udp", hostname: this.#serverAddress, port })
+      .catch(() => {/* UDP: a lost report or punch is no error */});
   }
 
   /** Closes every socket and waits for the receive loops to end. */

@@ -203,6 +203,9 @@ export class RtspClient {
       case "close-udp":
         this.#closeUdp();
         return;
+      case "send-datagram":
+        this.#udp?.send(output.track, output.rtcp, output.port, output.bytes);
+        return;
       default:
         this.#onEventOutput(output);
     }

@@ -104,7 +104,15 @@ export type ClientEffect =
   /** Bind `tracks` even/odd UDP port pairs, then call `useUdpPorts`. */
   | { readonly kind: "open-udp"; readonly tracks: number }
   /** Close the UDP ports. */
-  | { readonly kind: "close-udp" };
+  | { readonly kind: "close-udp" }
+  /** Send a datagram from track `track`'s RTP (or RTCP) port to the server's `port`. */
+  | {
+    readonly kind: "send-datagram";
+    readonly track: number;
+    readonly rtcp: boolean;
+    readonly port: number;
+    readonly bytes: Uint8Array;
+  };
 
 /** Events: what happened. */
 export type ClientEvent =

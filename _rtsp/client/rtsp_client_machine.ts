@@ -11,6 +11,9 @@
  */
 
 import { MessageFramer } from "../framer.ts";
+import { interleavedFrame } from "../interleaved.ts";
+import { buildCompound, buildReceiverReport, buildSdes } from "../rtp/rtcp.ts";
+import { buildRtpPacket } from "../rtp/rtp_packet.ts";
 import { RtspHeaders } from "../headers.ts";
 import {
   RTSP_VERSION,
@@ -65,6 +68,10 @@ export const DEFAULT_USER_AGENT = "rtsp.ts";
 const MAX_AUTH_RETRIES = 2;
 /** RFC 2326, 11.3: the 3xx statuses that carry a Location to follow. */
 const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 305, 307]);
+/** RFC 3550, 6.2: the minimum interval between RTCP reports, 5 s. */
+const RECEIVER_REPORT_INTERVAL_MS = 5_000;
+/** The CNAME of our RTCP (RFC 3550, 6.5.1); one per client is all it must be. */
+const RTCP_CNAME = "rtsp.ts-client";
 /** CSeqs of abandoned requests remembered, so their late answers are ignored. */
 const MAX_ABANDONED = 8;
 
@@ -174,7 +181,10 @@ export class RtspClientMachine {
   #keepAlive: Cancel | undefined;
   #udpCheck: Cancel | undefined;
   #mediaCheck: Cancel | undefined;
+  #reports: Cancel | undefined;
   #lastMediaAt = 0;
+  /** Our SSRC in receiver reports (RFC 3550, 8.1: random). */
+  readonly #ssrc: number;
 
   /**
    * @param url `rtsp://` or `rtsps://`, with optional `user:password@`
@@ -199,6 +209,7 @@ export class RtspClientMachine {
     this.#randomBytes = options.randomBytes ?? randomBytes;
     this.#auth = new ClientAuthenticator(parsed.credentials, this.#randomBytes);
     this.#framer = this.#newFramer();
+    this.#ssrc = new DataView(this.#randomBytes(4).buffer).getUint32(0);
   }
 
   /** Where the session stands. */
@@ -548,6 +559,7 @@ export class RtspClientMachine {
     const transport = this.#readTransport(track, response.headers.get("transport"));
     if (typeof transport === "string") return this.#fail({ kind: "malformed", detail: transport });
     this.#transports[track] = transport;
+    if (transport.lower === "UDP") this.#punch(track, transport);
     if (transport.lower === "TCP") {
       this.#channels.set(transport.channels[0], { track, rtcp: false });
       this.#channels.set(transport.channels[1], { track, rtcp: true });
@@ -584,6 +596,52 @@ export class RtspClientMachine {
     };
   }
 
+  /**
+   * Sends one RTP packet without payload and one empty receiver report to the
+   * server's ports, so a NAT or firewall in front of us lets its media in (as
+   * ffmpeg does). RFC 3550, 6.4.2: an RR may hold no report block.
+   */
+  #punch(track: number, transport: Extract<TrackTransport, { lower: "UDP" }>): void {
+    const ports = transport.serverPorts;
+    if (!ports) return;
+    const payloadType = this.#description!.tracks[track].description.payloadType;
+    const rtp = buildRtpPacket(
+      { payloadType, marker: false, sequenceNumber: 0, timestamp: 0, ssrc: this.#ssrc },
+      new Uint8Array(0),
+    );
+    this.#emit({ kind: "send-datagram", track, rtcp: false, port: ports[0], bytes: rtp });
+    const rr = buildCompound(
+      buildReceiverReport({ ssrc: this.#ssrc, reports: [] }),
+      buildSdes(this.#ssrc, RTCP_CNAME),
+    );
+    this.#emit({ kind: "send-datagram", track, rtcp: true, port: ports[1], bytes: rr });
+  }
+
+  /** One receiver report per track that has received RTP (RFC 3550, 6.4.2), SDES CNAME with it (6.1). */
+  #sendReceiverReports(): void {
+    const now = this.#scheduler.now();
+    this.#receivers.forEach((receiver, track) => {
+      const block = receiver.reportBlock(now);
+      const transport = this.#transports[track];
+      if (!block || !transport) return;
+      const bytes = buildCompound(
+        buildReceiverReport({ ssrc: this.#ssrc, reports: [block] }),
+        buildSdes(this.#ssrc, RTCP_CNAME),
+      );
+      if (transport.lower === "TCP") {
+        this.#emit({ kind: "write", bytes: interleavedFrame(transport.channels[1], bytes) });
+      } else if (transport.serverPorts) {
+        this.#emit({
+          kind: "send-datagram",
+          track,
+          rtcp: true,
+          port: transport.serverPorts[1],
+          bytes,
+        });
+      }
+    });
+  }
+
   #sendPlay(): void {
     this.#state = ClientState.Starting;
     this.#send("PLAY", this.#description!.aggregateUrl, { kind: "play" }, [[
@@ -611,6 +669,12 @@ export class RtspClientMachine {
         this.#fail({ kind: "timeout", what: "media" });
       });
     }
+    this.#reports?.();
+    this.#reports = every(
+      this.#scheduler,
+      RECEIVER_REPORT_INTERVAL_MS,
+      () => this.#sendReceiverReports(),
+    );
     if (this.#mediaTimeoutMs > 0) {
       this.#mediaCheck?.();
       this.#mediaCheck = every(this.#scheduler, this.#mediaTimeoutMs / 2, () => {
@@ -642,6 +706,8 @@ export class RtspClientMachine {
     this.#udpCheck = undefined;
     this.#mediaCheck?.();
     this.#mediaCheck = undefined;
+    this.#reports?.();
+    this.#reports = undefined;
     if (this.#session === undefined) return this.#restartOverTcp();
     this.#state = ClientState.SettingUp;
     this.#send("TEARDOWN", this.#description!.aggregateUrl, {
@@ -684,9 +750,10 @@ export class RtspClientMachine {
   }
 
   #onMedia(receiver: TrackReceiver, rtcp: boolean, bytes: Uint8Array): void {
-    const received = rtcp ? receiver.rtcp(bytes) : receiver.rtp(bytes);
+    const now = this.#scheduler.now();
+    const received = rtcp ? receiver.rtcp(bytes, now) : receiver.rtp(bytes, now);
     if (received.packet === undefined && received.rtcp === undefined) return;
-    this.#lastMediaAt = this.#scheduler.now();
+    this.#lastMediaAt = now;
     this.#emitReceived(receiver.track.index, received);
   }
 
@@ -763,6 +830,8 @@ export class RtspClientMachine {
     this.#udpCheck = undefined;
     this.#mediaCheck?.();
     this.#mediaCheck = undefined;
+    this.#reports?.();
+    this.#reports = undefined;
   }
 
   #shutdown(): void {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { ManualScheduler } from "../../_testing/manual_scheduler.ts";
 import { md5Hex } from "../auth/md5.ts";
 import { interleavedFrame } from "../interleaved.ts";
-import { buildBye, buildCompound, buildSenderReport } from "../rtp/rtcp.ts";
+import { buildBye, buildCompound, buildSenderReport, parseRtcpCompound } from "../rtp/rtcp.ts";
 import { buildRtpPacket } from "../rtp/rtp_packet.ts";
 import type { ClientOutput } from "./client_outputs.ts";
 import { ClientState } from "./client_outputs.ts";
@@ -426,7 +426,7 @@ Deno.test("RtspClientMachine stays on UDP when packets arrive, and frames them",
   );
   h.machine.receiveDatagram(1, false, packet);
   h.scheduler.advance(5_000);
-  assert.deepEqual(h.kinds(), ["rtp", "frame"]);
+  assert.deepEqual(h.kinds(), ["rtp", "frame", "send-datagram"]);
   assert.deepEqual(h.machine.trackStats, [
     { packets: 0, invalid: 0, dropped: 0 },
     { packets: 1, invalid: 0, dropped: 0 },
@@ -626,4 +626,53 @@ Deno.test("RtspClientMachine closes when TEARDOWN gets no answer, without an err
   h.clear();
   h.scheduler.advance(10_000);
   assert.deepEqual(h.kinds(), ["close-connection", "closed"]);
+});
+
+Deno.test("RtspClientMachine punches the server's UDP ports after SETUP (an empty RTP packet, an empty RR)", () => {
+  const h = harness();
+  toUdpSetup(h);
+  h.clear();
+  h.reply(
+    response(3, "200 OK", [
+      "Session: S1",
+      "Transport: RTP/AVP;unicast;client_port=5000-5001;server_port=6000-6001",
+    ]),
+  );
+  const sent = h.find("send-datagram");
+  assert.deepEqual(sent.map((d) => [d.track, d.rtcp, d.port, d.bytes.length]), [
+    [0, false, 6000, 12],
+    [0, true, 6001, 8 + 28],
+  ]);
+  const rtcp = parseRtcpCompound(sent[1].bytes);
+  assert.ok(rtcp.ok);
+  assert.deepEqual(rtcp.packets.map((p) => p.type), ["rr", "sdes"]);
+});
+
+Deno.test("RtspClientMachine sends RTCP receiver reports every 5 s while playing (RFC 3550, 6.4.2)", () => {
+  const h = harness("rtsp://cam/live", { transport: "tcp", mediaTimeoutMs: 0 });
+  toReady(h);
+  h.machine.play();
+  h.reply(response(5));
+  h.written();
+  // Sequence numbers 10, 11, 13: one lost.
+  for (const seq of [10, 11, 13]) {
+    const packet = buildRtpPacket(
+      { payloadType: 0, marker: false, sequenceNumber: seq, timestamp: seq * 160, ssrc: 0x1234 },
+      new Uint8Array(160),
+    );
+    h.machine.receive(interleavedFrame(2, packet));
+  }
+  h.scheduler.advance(5_000);
+  const writes = h.outputs.filter((o) => o.kind === "write").map((o) => o.bytes);
+  assert.equal(writes.length, 1);
+  // One interleaved frame on track 1's RTCP channel (3).
+  assert.deepEqual([...writes[0].subarray(0, 2)], [0x24, 3]);
+  const rtcp = parseRtcpCompound(writes[0].subarray(4));
+  assert.ok(rtcp.ok);
+  const rr = rtcp.packets[0];
+  assert.ok(rr.type === "rr");
+  assert.deepEqual(
+    rr.reports.map((b) => [b.ssrc, b.highestSequence, b.cumulativeLost, b.fractionLost]),
+    [[0x1234, 13, 1, 64]],
+  );
 });

@@ -11,7 +11,9 @@ import { createDepacketizer } from "../rtp/create_packetizer.ts";
 import type { Depacketizer } from "../rtp/packetizer.ts";
 import { parseRtcpCompound, type RtcpPacket } from "../rtp/rtcp.ts";
 import { parseRtpPacket, type RtpPacket } from "../rtp/rtp_packet.ts";
+import type { ReportBlock } from "../rtp/rtcp.ts";
 import type { ClientTrack } from "./client_tracks.ts";
+import { ReceptionStats } from "./reception_stats.ts";
 
 const DEPACKETIZED_CODECS: ReadonlySet<string> = new Set<CodecId>([
   "H264",
@@ -38,11 +40,13 @@ const NOTHING: Received = { units: [] };
 export class TrackReceiver {
   readonly track: ClientTrack;
   readonly #depacketizer: Depacketizer | undefined;
+  readonly #stats: ReceptionStats;
   #packets = 0;
   #invalid = 0;
 
   constructor(track: ClientTrack) {
     this.track = track;
+    this.#stats = new ReceptionStats(track.description.clockRate);
     const codec = track.codec;
     this.#depacketizer = codec !== undefined && DEPACKETIZED_CODECS.has(codec)
       ? createDepacketizer({ codec: codec as CodecId, description: track.description })
@@ -64,8 +68,8 @@ export class TrackReceiver {
     return this.#depacketizer?.droppedPackets ?? 0;
   }
 
-  /** Reads bytes that came on the track's RTP channel. */
-  rtp(bytes: Uint8Array): Received {
+  /** Reads bytes that came on the track's RTP channel at `arrivalMs`. */
+  rtp(bytes: Uint8Array, arrivalMs: number): Received {
     const parsed = parseRtpPacket(bytes);
     // RFC 3550, 5.1: a packet of another payload type is not this track's media.
     if (!parsed.ok || parsed.packet.header.payloadType !== this.track.description.payloadType) {
@@ -73,17 +77,26 @@ export class TrackReceiver {
       return NOTHING;
     }
     this.#packets++;
+    this.#stats.onRtp(parsed.packet.header, arrivalMs);
     const units = this.#depacketizer?.push(parsed.packet) ?? [];
     return { packet: parsed.packet, units };
   }
 
-  /** Reads bytes that came on the track's RTCP channel. */
-  rtcp(bytes: Uint8Array): Received {
+  /** Reads bytes that came on the track's RTCP channel at `arrivalMs`. */
+  rtcp(bytes: Uint8Array, arrivalMs: number): Received {
     const parsed = parseRtcpCompound(bytes);
     if (!parsed.ok) {
       this.#invalid++;
       return NOTHING;
     }
+    for (const packet of parsed.packets) {
+      if (packet.type === "sr") this.#stats.onSenderReport(packet, arrivalMs);
+    }
     return { units: [], rtcp: parsed.packets };
+  }
+
+  /** The reception report block on the server's source, once a packet came (RFC 3550, 6.4.2). */
+  reportBlock(nowMs: number): ReportBlock | undefined {
+    return this.#stats.reportBlock(nowMs);
   }
 }

@@ -28,8 +28,8 @@ const MAX_CHUNK_BYTES = 2048;
 const MAX_WRITES_BASE = 64;
 /** The shortest request a server can send ("A B C\n\n"): each one is answered. */
 const MIN_REQUEST_BYTES = 7;
-/** Timers a client may hold at once: response, keep-alive, UDP check, media check. */
-const MAX_PENDING_TIMERS = 4;
+/** Timers a client may hold at once: response, keep-alive, UDP check, media check, RTCP reports. */
+const MAX_PENDING_TIMERS = 5;
 const STATES: ReadonlySet<string> = new Set(Object.values(ClientState));
 const encoder = new TextEncoder();
 
