@@ -702,12 +702,7 @@ export class RtspClientMachine {
     this.#closeUdp();
     if (this.#state === ClientState.Playing) this.#wantPlay = true;
     this.#lower = "TCP";
-    this.#udpCheck?.();
-    this.#udpCheck = undefined;
-    this.#mediaCheck?.();
-    this.#mediaCheck = undefined;
-    this.#reports?.();
-    this.#reports = undefined;
+    this.#stopPlayingTimers();
     if (this.#session === undefined) return this.#restartOverTcp();
     this.#state = ClientState.SettingUp;
     this.#send("TEARDOWN", this.#description!.aggregateUrl, {
@@ -826,6 +821,11 @@ export class RtspClientMachine {
     this.#pending = undefined;
     this.#keepAlive?.();
     this.#keepAlive = undefined;
+    this.#stopPlayingTimers();
+  }
+
+  /** Stops what runs only while playing: the UDP check, the media check, RTCP reports. */
+  #stopPlayingTimers(): void {
     this.#udpCheck?.();
     this.#udpCheck = undefined;
     this.#mediaCheck?.();
