@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { authConfig } from "./_testing/auth.ts";
 import { makeTestCertificate, rtspsFlags } from "./_testing/certificate.ts";
 import { startMain } from "./_testing/main_process.ts";
+import { startRecordingProxy } from "./_testing/recording_proxy.ts";
 import { startTestServer } from "./_testing/server.ts";
 import { MEDIA_NEEDS, testMedia } from "./_testing/media.ts";
 import { inCi, toolTest } from "./_testing/tools.ts";
@@ -108,6 +109,80 @@ Deno.test("RtspClient with transport auto falls back to TCP when the server refu
     "closed",
   ]);
   checkTestStream(r, 1200);
+});
+
+Deno.test("RtspClient restarts over TCP when no UDP packet arrives after PLAY", async () => {
+  await using srv = await startTestServer();
+  // A port pair that takes the server's UDP and drops it: the client never sees it.
+  const sink = [0, 1].map(() =>
+    Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 })
+  );
+  const draining = sink.map(async (socket) => {
+    try {
+      for await (const _ of socket) { /* dropped */ }
+    } catch { /* closed */ }
+  });
+  const [rtp, rtcp] = sink.map((s) => (s.addr as Deno.NetAddr).port);
+  await using proxy = startRecordingProxy(
+    srv.port,
+    (text) => text.replace(/client_port=\d+-\d+/g, `client_port=${rtp}-${rtcp}`),
+  );
+  try {
+    const r = await receive(`rtsp://127.0.0.1:${proxy.port}/test`, 1500, { udpTimeoutMs: 500 });
+    assert.equal(r.transport, "UDP", "PLAY was answered while on UDP");
+    assert.deepEqual(r.events, [
+      "connected",
+      "described",
+      "ready",
+      "playing",
+      "transport-fallback",
+      "ready",
+      "playing",
+      "closed",
+    ]);
+    // What came, came over TCP after the fallback.
+    assert.ok(r.frames.some((f) => f.track === 0 && f.keyframe), "no keyframe over TCP");
+    assert.match(proxy.sent(), /TEARDOWN [^]*interleaved=0-1/);
+  } finally {
+    for (const socket of sink) socket.close();
+    await Promise.all(draining);
+  }
+});
+
+Deno.test("RtspClient follows a redirect to another server", async () => {
+  await using srv = await startTestServer();
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  // A server that sends every request elsewhere (RFC 2326, 11.3.3 302 Moved Temporarily).
+  const redirecting = (async () => {
+    for await (const conn of listener) {
+      const buffer = new Uint8Array(4096);
+      const n = await conn.read(buffer);
+      const cseq = /CSeq: *(\d+)/i.exec(new TextDecoder().decode(buffer.subarray(0, n ?? 0)))?.[1];
+      await conn.write(
+        new TextEncoder().encode(
+          `RTSP/1.0 302 Moved Temporarily\r\nCSeq: ${cseq}\r\nLocation: ${
+            srv.url("/test")
+          }\r\n\r\n`,
+        ),
+      );
+      conn.close();
+    }
+  })().catch(() => {});
+  try {
+    const events: string[] = [];
+    const client = await RtspClient.connect(`rtsp://127.0.0.1:${listener.addr.port}/cam`, {
+      transport: "tcp",
+      onEvent: (e) => events.push(e.kind),
+    });
+    assert.equal(client.url, srv.url("/test"));
+    assert.deepEqual(client.description.tracks.map((t) => t.codec), ["H264", "PCMU"]);
+    await client.play();
+    await client.close();
+    assert.deepEqual(events.slice(0, 3), ["connected", "redirected", "connected"]);
+  } finally {
+    listener.close();
+    await redirecting;
+  }
 });
 
 Deno.test("RtspClient authenticates with Digest and with Basic from the URL; wrong ones fail", async () => {
