@@ -143,6 +143,22 @@ const decoder = new TextDecoder();
  * `useUdpPorts()` when asked, `receiveDatagram()` with UDP input,
  * `connectionClosed()` at EOF; ask it to `play()` and `close()`. Nothing it
  * is fed makes it throw: bad input ends in an `error` event and `closed`.
+ *
+ * @example
+ * ```ts
+ * const machine = new RtspClientMachine("rtsp://cam/live", {
+ *   scheduler,
+ *   transport: "tcp",
+ *   output: (o) => {
+ *     if (o.kind === "connect") openSocket(o.hostname, o.port).then(() => machine.connected());
+ *     else if (o.kind === "write") socket.write(o.bytes);
+ *     else if (o.kind === "ready") machine.play();
+ *     else if (o.kind === "frame") use(o.frame);
+ *   },
+ * });
+ * machine.start();
+ * // for each read: machine.receive(bytes); at EOF: machine.connectionClosed()
+ * ```
  */
 export class RtspClientMachine {
   readonly #output: (output: ClientOutput) => void;
