@@ -4,6 +4,10 @@
  * {@linkcode RtspResponder}, write what it returns. The clock, session ids and
  * randomness are options, so everything can be driven byte for byte in tests.
  *
+ * The client side is here too, as pure: {@linkcode RtspClientMachine} takes
+ * bytes and a clock and gives bytes to write and typed events. `client.ts`
+ * runs it over Deno sockets.
+ *
  * Everything imported here is relative, so this module can be imported by URL:
  *
  * ```ts
@@ -30,6 +34,7 @@ export {
   RTSP_VERSION,
   type RtspRequest,
   type RtspResponse,
+  type RtspResponseMessage,
   type SerializeOptions,
   serializeRequest,
   serializeResponse,
@@ -77,3 +82,33 @@ export {
   type SessionEndReason,
   type UdpPorts,
 } from "./_rtsp/responder.ts";
+export {
+  DEFAULT_MAX_REDIRECTS,
+  DEFAULT_MAX_RESPONSE_BODY_BYTES,
+  DEFAULT_MAX_RESPONSE_HEAD_BYTES,
+  DEFAULT_MAX_TRACKS,
+  DEFAULT_MEDIA_TIMEOUT_MS,
+  DEFAULT_RESPONSE_TIMEOUT_MS,
+  DEFAULT_UDP_TIMEOUT_MS,
+  RtspClientMachine,
+  type RtspClientMachineOptions,
+} from "./_rtsp/client/rtsp_client_machine.ts";
+export {
+  type ClientEffect,
+  type ClientError,
+  type ClientEvent,
+  type ClientFrame,
+  type ClientOutput,
+  ClientState,
+  type ClientTransport,
+  type TrackTransport,
+} from "./_rtsp/client/client_outputs.ts";
+export type { ClientDescription, ClientTrack } from "./_rtsp/client/client_tracks.ts";
+export {
+  type ClientCredentials,
+  type ClientUrl,
+  parseClientUrl,
+} from "./_rtsp/client/client_url.ts";
+export { describeBase, resolveControl } from "./_rtsp/client/control_url.ts";
+export { parseRtpInfo, type RtpInfoEntry } from "./_rtsp/client/response_headers.ts";
+export type { Cancel, Scheduler } from "./_rtsp/scheduler.ts";

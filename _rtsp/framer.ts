@@ -8,7 +8,7 @@
 import { RtspHeaders } from "./headers.ts";
 import { INTERLEAVED_HEADER_BYTES, INTERLEAVED_MAGIC, interleavedLength } from "./interleaved.ts";
 import { DEFAULT_LIMITS, type MessageLimits } from "./limits.ts";
-import type { RtspRequest } from "./message.ts";
+import type { RtspRequest, RtspResponseMessage } from "./message.ts";
 import { STATUS, type StatusCode } from "./status.ts";
 
 const CR = 0x0d;
@@ -24,8 +24,12 @@ export type Frame =
    * valid until the next {@linkcode MessageFramer.push}; copy it to keep it.
    */
   | { readonly kind: "interleaved"; readonly channel: number; readonly payload: Uint8Array }
-  /** A response sent by the client (e.g. to a server request); carries nothing we act on. */
-  | { readonly kind: "response"; readonly status: number }
+  /**
+   * A response: to a server's request when a client sends it, or to a client's
+   * request (RFC 2326, 7) when an RTSP client frames what a server sends.
+   * `status` repeats `response.status`.
+   */
+  | { readonly kind: "response"; readonly status: number; readonly response: RtspResponseMessage }
   /**
    * The stream cannot be framed any further. The connection must be answered
    * with `status` and closed; the framer yields nothing after this.
@@ -213,7 +217,10 @@ export class MessageFramer {
     this.#start = headEnd + bodyLength;
     this.#firstLineChecked = false;
     this.#scan = this.#start;
-    if (parsed.kind === "response") return { kind: "response", status: parsed.status };
+    if (parsed.kind === "response") {
+      const { status, reason, headers } = parsed;
+      return { kind: "response", status, response: { status, reason, headers, body } };
+    }
     return {
       kind: "request",
       request: {
@@ -247,8 +254,19 @@ export class MessageFramer {
         return this.#fail(STATUS.BadRequest, "Request line holds a non-printable byte");
       }
     }
-    if (spaces < 2) return this.#fail(STATUS.BadRequest, "Request line is not METHOD URL VERSION");
+    // A status line may lack its reason phrase ("RTSP/1.0 200", sent by some cameras).
+    if (spaces < 2 && !(spaces === 1 && this.#startsWithVersion())) {
+      return this.#fail(STATUS.BadRequest, "Request line is not METHOD URL VERSION");
+    }
     return undefined;
+  }
+
+  /** Whether the held message starts with `RTSP/`: a status line (RFC 2326, 7.1). */
+  #startsWithVersion(): boolean {
+    const b = this.#buf;
+    const at = this.#start;
+    return this.#end - at >= 5 && b[at] === 0x52 && b[at + 1] === 0x54 && b[at + 2] === 0x53 &&
+      b[at + 3] === 0x50 && b[at + 4] === 0x2f;
   }
 
   #fail(status: StatusCode, message: string, cseq?: string): Frame {
@@ -276,7 +294,7 @@ type ParsedHead =
     version: string;
     headers: RtspHeaders;
   }
-  | { ok: true; kind: "response"; status: number; headers: RtspHeaders }
+  | { ok: true; kind: "response"; status: number; reason: string; headers: RtspHeaders }
   | { ok: false; status: StatusCode; message: string; cseq?: string };
 
 /** Control characters other than tab (RFC 2616, 2.2 CTL), which no header value may hold. */
@@ -346,7 +364,11 @@ function parseHead(head: string, limits: MessageLimits): ParsedHead {
   }
   if (first.startsWith("RTSP/")) {
     // A status line (RFC 2326, 7.1): the reason phrase may hold spaces.
-    return { ok: true, kind: "response", status: Number(first.split(" ")[1]) || 0, headers };
+    const sp = first.indexOf(" ");
+    const sp2 = first.indexOf(" ", sp + 1);
+    const status = Number(first.slice(sp + 1, sp2 < 0 ? undefined : sp2)) || 0;
+    const reason = sp2 < 0 ? "" : first.slice(sp2 + 1);
+    return { ok: true, kind: "response", status, reason, headers };
   }
   const sp1 = first.indexOf(" ");
   const sp2 = first.indexOf(" ", sp1 + 1);

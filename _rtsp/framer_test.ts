@@ -102,7 +102,30 @@ const VECTORS: ReadonlyArray<{ name: string; input: Uint8Array; frames: string[]
     ),
     frames: ["response 200", "OPTIONS * cseq=4 body=0"],
   },
+  {
+    name: "a status line without a reason phrase is a response",
+    input: bytes("RTSP/1.0 200\r\nCSeq: 1\r\n\r\n"),
+    frames: ["response 200"],
+  },
 ];
+
+Deno.test("MessageFramer gives a response's reason, headers and body (what a client reads)", () => {
+  const frames = frameAll(
+    new MessageFramer(),
+    bytes(
+      "RTSP/1.0 401 Unauthorized Here\r\nCSeq: 2\r\n" +
+        'WWW-Authenticate: Basic realm="a"\r\nContent-Length: 3\r\n\r\nabc$\x00\x00\x01z',
+    ),
+  );
+  assert.equal(frames.length, 2);
+  const [first, second] = frames;
+  assert.ok(first.kind === "response");
+  assert.equal(first.status, 401);
+  assert.equal(first.response.reason, "Unauthorized Here");
+  assert.equal(first.response.headers.get("www-authenticate"), 'Basic realm="a"');
+  assert.equal(new TextDecoder().decode(first.response.body), "abc");
+  assert.deepEqual(second, { kind: "interleaved", channel: 0, payload: bytes("z") });
+});
 
 Deno.test("MessageFramer frames each vector whole", async (t) => {
   for (const v of VECTORS) {

@@ -23,6 +23,18 @@ export interface RtspRequest {
   readonly body: Uint8Array;
 }
 
+/** A response as received by a client (RFC 2326, 7). */
+export interface RtspResponseMessage {
+  /** The Status-Code; 0 when the status line holds no number. */
+  readonly status: number;
+  /** The Reason-Phrase as sent (RFC 2326, 7.1.1); may be empty. */
+  readonly reason: string;
+  /** Header fields. */
+  readonly headers: RtspHeaders;
+  /** The body (`Content-Length` bytes); empty when there is none. */
+  readonly body: Uint8Array;
+}
+
 /**
  * The header fields a response may carry, in the fixed order they are written.
  * Typed fields instead of a string map so every layer agrees on spelling.

@@ -64,7 +64,8 @@ interface DatagramSocket {
 }
 
 /** The shape of the unstable `Deno.listenDatagram` this file uses. */
-interface DenoDatagramConn extends AsyncIterable<[Uint8Array, { hostname: string; port: number }]> {
+export interface DenoDatagramConn
+  extends AsyncIterable<[Uint8Array, { hostname: string; port: number }]> {
   readonly addr: { port: number };
   send(
     bytes: Uint8Array,
@@ -72,12 +73,12 @@ interface DenoDatagramConn extends AsyncIterable<[Uint8Array, { hostname: string
   ): Promise<number>;
   close(): void;
 }
-type ListenDatagram = (
+export type ListenDatagram = (
   options: { transport: "udp"; hostname: string; port: number },
 ) => DenoDatagramConn;
 
 /** `Deno.listenDatagram`, when `--unstable-net` made it available. */
-function denoListenDatagram(): ListenDatagram | undefined {
+export function denoListenDatagram(): ListenDatagram | undefined {
   const candidate = (Deno as unknown as { listenDatagram?: ListenDatagram }).listenDatagram;
   return typeof candidate === "function" ? candidate : undefined;
 }

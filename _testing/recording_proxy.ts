@@ -1,6 +1,7 @@
 /**
  * A TCP proxy on port 0 that records what clients send, to see which
- * authentication scheme a real client picks.
+ * authentication scheme a real client picks; it may also rewrite the requests
+ * clients send (to make a server do something else than they asked).
  */
 
 /** A running proxy; `await using` stops it. */
@@ -10,8 +11,30 @@ export interface RecordingProxy extends AsyncDisposable {
   sent(): string;
 }
 
-/** Forwards 127.0.0.1:<port> to 127.0.0.1:`target`, recording the client side. */
-export function startRecordingProxy(target: number): RecordingProxy {
+/** A rewrite of one chunk of request text a client sent. */
+export type RequestRewrite = (text: string) => string;
+
+const strictDecoder = new TextDecoder("utf-8", { fatal: true });
+const encoder = new TextEncoder();
+
+/**
+ * Applies `rewrite` to a chunk that is request text (valid UTF-8 starting with
+ * a letter); interleaved binary data passes unchanged.
+ */
+function rewriteChunk(chunk: Uint8Array, rewrite: RequestRewrite): Uint8Array {
+  if (chunk.length === 0 || !/[A-Z]/.test(String.fromCharCode(chunk[0]))) return chunk;
+  try {
+    return encoder.encode(rewrite(strictDecoder.decode(chunk)));
+  } catch {
+    return chunk;
+  }
+}
+
+/**
+ * Forwards 127.0.0.1:<port> to 127.0.0.1:`target`, recording the client side,
+ * and rewriting request chunks with `rewrite` when given.
+ */
+export function startRecordingProxy(target: number, rewrite?: RequestRewrite): RecordingProxy {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   let text = "";
   const decoder = new TextDecoder();
@@ -24,7 +47,7 @@ export function startRecordingProxy(target: number): RecordingProxy {
       const record = new TransformStream<Uint8Array, Uint8Array>({
         transform(chunk, controller) {
           text += decoder.decode(chunk, { stream: true });
-          controller.enqueue(chunk);
+          controller.enqueue(rewrite ? rewriteChunk(chunk, rewrite) : chunk);
         },
       });
       pipes.push(client.readable.pipeThrough(record).pipeTo(server.writable).catch(() => {}));

@@ -6,6 +6,7 @@
  */
 
 import type { FuzzTarget } from "./check.ts";
+import { clientTarget } from "./targets/client.ts";
 import { framerTarget } from "./targets/framer.ts";
 import { rangeTarget, transportTarget, urlTarget } from "./targets/headers.ts";
 import { responderTarget } from "./targets/responder.ts";
@@ -28,6 +29,7 @@ export const TARGETS: readonly FuzzTarget[] = [
   ...mediaTargets,
   ...pictureOrderTargets,
   responderTarget,
+  clientTarget,
 ];
 
 /** The target called `name`, or undefined. */
