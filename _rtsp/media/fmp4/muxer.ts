@@ -1,0 +1,437 @@
+/**
+ * A fragmented MP4 muxer for RTP tracks (ISO/IEC 14496-12 §8.8, with the
+ * sample entries of ISO/IEC 14496-15 and -14): access units in, an init
+ * segment and media segments out. Pure: no clock of its own, no I/O.
+ *
+ * Tracks: H.264, H.265, AAC and Opus are muxed, one fMP4 track each (track_ID
+ * 1, 2, … in SDP order); G.711 and other encodings are left out (see
+ * `codec_config.ts`). A video track without parameter sets in its SDP waits
+ * for them in-band; until every video track has them nothing is muxed.
+ *
+ * Timing: each track's timescale is its RTP clock rate. Timestamps are
+ * extended and smoothed over jumps (`rtp_timeline.ts`), and video decode
+ * times come from a reorder window (`decode_times.ts`). Tracks are placed on
+ * one timeline by the wallclock time of their first access unit (from RTCP
+ * Sender Reports when the caller has them, else arrival): the stream's first
+ * unit is time 0. Decode times never go back or repeat and no sample lasts 0
+ * ticks; audio before time 0 is dropped.
+ *
+ * Fragments: one per picture of the first video track, holding that picture
+ * and the audio (and other video) samples decoded before it ends; without
+ * video, one per {@linkcode AUDIO_FRAGMENT_SECONDS} of the first track. A
+ * sample's duration is the distance to the next one's decode time, so a
+ * picture leaves the muxer when the next one arrives (plus the reorder window).
+ *
+ * @module
+ */
+
+import type { TrackDescription } from "../../catalogue.ts";
+import type { AccessUnit } from "../access_unit.ts";
+import { AAC_SAMPLES_PER_FRAME } from "../adts.ts";
+import { parseH264Sps } from "../h264_sps.ts";
+import {
+  type CodecConfig,
+  codecString,
+  configFromDescription,
+  type Fmp4Codec,
+  fmp4CodecOf,
+  pictureSize,
+  sameConfig,
+  sampleEntry,
+  videoConfig,
+} from "./codec_config.ts";
+import { type Decoded, DecodeTimes } from "./decode_times.ts";
+import { initSegment, type InitTrack } from "./init_segment.ts";
+import { type FragmentSample, type FragmentTrack, mediaSegment } from "./media_segment.ts";
+import { RtpTimeline, type RtpTimelineOptions } from "./rtp_timeline.ts";
+import { videoSample } from "./video_sample.ts";
+
+/** Without video, a fragment holds this much of the first audio track. */
+export const AUDIO_FRAGMENT_SECONDS = 0.1;
+/**
+ * Reorder window of H.264 streams that may have B-frames and of H.265
+ * streams: x264 and x265 reorder by at most 2 pictures with their default
+ * B-pyramid. Deeper reordering still gives valid, increasing decode times
+ * (see `decode_times.ts`), only with larger composition offsets.
+ */
+export const DEFAULT_VIDEO_REORDER_WINDOW = 2;
+/** Samples of other tracks kept waiting for the first video track before they go alone. */
+export const MAX_WAITING_SAMPLES = 256;
+/** H.264 Annex A.2.1: the Baseline profile has no B slices. */
+const H264_BASELINE_PROFILE = 66;
+/** H.264 8.2.1.3: picture order count type 2 means output order is decode order. */
+const H264_POC_TYPE_OUTPUT_IS_DECODE = 2;
+const MS_PER_SECOND = 1000;
+
+/** What the muxer hands out, in order. */
+export type Fmp4Output =
+  | {
+    readonly kind: "init";
+    /** `ftyp` + `moov`: the first thing a player needs, and again whenever it changes. */
+    readonly bytes: Uint8Array;
+    /** RFC 6381 codecs, e.g. `avc1.64001f,mp4a.40.2`. */
+    readonly codecs: string;
+  }
+  | { readonly kind: "fragment"; readonly fragment: Fmp4Fragment };
+
+/** One media segment (`moof` + `mdat`). */
+export interface Fmp4Fragment {
+  readonly bytes: Uint8Array;
+  /** It starts with a sync sample of the first video track (always, without video): a player may start here. */
+  readonly keyframe: boolean;
+  /** Decode time of its first sample of the first track, seconds on the stream's timeline. */
+  readonly decodeTimeSeconds: number;
+  /** How long that track's samples in it last, seconds. */
+  readonly durationSeconds: number;
+  /** `mfhd` sequence_number, from 1. */
+  readonly sequenceNumber: number;
+}
+
+/** Options of {@linkcode Fmp4Muxer}. */
+export interface Fmp4MuxerOptions extends RtpTimelineOptions {
+  /** Reorder window of video tracks; by default read from the SPS (see {@linkcode DEFAULT_VIDEO_REORDER_WINDOW}). */
+  readonly videoReorderWindow?: number;
+}
+
+/** A sample between depacketizing and its fragment. */
+interface PendingSample {
+  readonly data: Uint8Array;
+  readonly sync: boolean;
+  /** New parameter sets this sample brings (video). */
+  readonly config?: CodecConfig;
+}
+
+/** A sample with its decode time, waiting for the next one's to know its duration. */
+interface TimedSample {
+  readonly sample: PendingSample;
+  readonly decode: number;
+  readonly presentation: number;
+}
+
+/** A sample ready for a fragment. */
+interface ReadySample extends TimedSample {
+  readonly duration: number;
+}
+
+/** One muxed track. */
+class MuxTrack {
+  readonly trackId: number;
+  readonly inputIndex: number;
+  readonly codec: Fmp4Codec;
+  readonly kind: "video" | "audio";
+  readonly timescale: number;
+  /** The configuration in the init segment handed out last. */
+  published: CodecConfig | undefined;
+  /** The configuration of the latest parameter sets seen (video), ahead of `published`. */
+  latest: CodecConfig | undefined;
+  readonly timeline: RtpTimeline;
+  offset: number | undefined;
+  decode: DecodeTimes<PendingSample> | undefined;
+  open: TimedSample | undefined;
+  ready: ReadySample[] = [];
+  lastDuration = 0;
+  started = false;
+
+  constructor(
+    trackId: number,
+    inputIndex: number,
+    codec: Fmp4Codec,
+    description: TrackDescription,
+    options: RtpTimelineOptions,
+  ) {
+    this.trackId = trackId;
+    this.inputIndex = inputIndex;
+    this.codec = codec;
+    this.kind = codec === "H264" || codec === "H265" ? "video" : "audio";
+    this.timescale = description.clockRate;
+    this.latest = configFromDescription(codec, description);
+    this.timeline = new RtpTimeline(this.timescale, options);
+  }
+
+  seconds(ticks: number): number {
+    return ticks / this.timescale;
+  }
+}
+
+/** Muxes the tracks of one RTP stream into fragmented MP4. */
+export class Fmp4Muxer {
+  readonly #tracks: MuxTrack[] = [];
+  readonly #byInput = new Map<number, MuxTrack>();
+  readonly #lead: MuxTrack | undefined;
+  readonly #options: Fmp4MuxerOptions;
+  #originMs: number | undefined;
+  #init: Uint8Array | undefined;
+  #sequenceNumber = 0;
+  #droppedSamples = 0;
+
+  /**
+   * @param tracks the stream's tracks in SDP order (the indices `push` takes)
+   * @param options timeline bounds and the video reorder window
+   */
+  constructor(tracks: readonly TrackDescription[], options: Fmp4MuxerOptions = {}) {
+    this.#options = options;
+    tracks.forEach((description, inputIndex) => {
+      const codec = fmp4CodecOf(description);
+      if (codec === undefined) return;
+      const track = new MuxTrack(this.#tracks.length + 1, inputIndex, codec, description, options);
+      this.#tracks.push(track);
+      this.#byInput.set(inputIndex, track);
+    });
+    this.#lead = this.#tracks.find((t) => t.kind === "video");
+  }
+
+  /** Indices (into the tracks given) of the tracks muxed. */
+  get muxedTracks(): number[] {
+    return this.#tracks.map((t) => t.inputIndex);
+  }
+
+  /** Access units dropped: before the parameter sets were known, before a first keyframe, or before time 0. */
+  get droppedSamples(): number {
+    return this.#droppedSamples;
+  }
+
+  /** Timestamp jumps smoothed over, all tracks together. */
+  get timestampJumps(): number {
+    return this.#tracks.reduce((n, t) => n + t.timeline.jumps, 0);
+  }
+
+  /** Decode times moved up to keep them increasing (hostile or deeper-than-window timestamps). */
+  get clampedSamples(): number {
+    return this.#tracks.reduce((n, t) => n + (t.decode?.clamped ?? 0), 0);
+  }
+
+  /** The current init segment, once every track's configuration is known. */
+  initSegment(): Uint8Array | undefined {
+    return this.#init;
+  }
+
+  /** RFC 6381 codecs of the muxed tracks (those known so far), comma-separated. */
+  codecs(): string {
+    return this.#tracks
+      .map((t) => t.published ?? t.latest)
+      .filter((c) => c !== undefined)
+      .map(codecString)
+      .join(",");
+  }
+
+  /**
+   * One access unit of track `trackIndex`, its timestamp the raw RTP timestamp.
+   * @param wallclockMs when it was (is to be) presented, on a clock shared by
+   * all tracks (Sender Report mapping or arrival time); only the first unit of
+   * each track is read
+   */
+  push(trackIndex: number, au: AccessUnit, wallclockMs: number): Fmp4Output[] {
+    const track = this.#byInput.get(trackIndex);
+    if (!track) return [];
+    if (track.kind === "video") this.#pushVideo(track, au, wallclockMs);
+    else this.#pushAudio(track, au, wallclockMs);
+    return this.#collect(false);
+  }
+
+  /** Everything still held (the stream ended): the last samples last as long as the one before. */
+  flush(): Fmp4Output[] {
+    for (const track of this.#tracks) {
+      if (track.decode) { for (const d of track.decode.flush()) this.#decoded(track, d); }
+      if (track.open) {
+        const duration = track.lastDuration || 1;
+        track.ready.push({ ...track.open, duration });
+        track.open = undefined;
+      }
+    }
+    return this.#collect(true);
+  }
+
+  #pushVideo(track: MuxTrack, au: AccessUnit, wallclockMs: number): void {
+    const codec = track.codec as "H264" | "H265";
+    const sample = videoSample(codec, au.units);
+    if (!sample) return;
+    let config: CodecConfig | undefined;
+    if (sample.parameterSets) {
+      const found = videoConfig(codec, sample.parameterSets);
+      if (found && !(track.latest && sameConfig(found, track.latest))) config = found;
+      if (found) track.latest = found;
+    }
+    // A new configuration must reach the init segment even if it arrives with the
+    // very first sample; later ones travel with their sample.
+    const pending: PendingSample = config && track.started
+      ? { data: sample.data, sync: sample.sync, config }
+      : { data: sample.data, sync: sample.sync };
+    if (!track.started && !(sample.sync && this.#configured())) {
+      this.#droppedSamples++;
+      return;
+    }
+    this.#accept(track, pending, au.timestamp, wallclockMs);
+  }
+
+  #pushAudio(track: MuxTrack, au: AccessUnit, wallclockMs: number): void {
+    if (!this.#configured()) {
+      this.#droppedSamples += au.units.length;
+      return;
+    }
+    // RFC 3640 §3.2.3.1: several AAC frames in one packet follow each other by one frame each.
+    const step = track.codec === "AAC" ? AAC_SAMPLES_PER_FRAME : 0;
+    au.units.forEach((unit, i) => {
+      this.#accept(track, { data: unit, sync: true }, au.timestamp + i * step, wallclockMs);
+    });
+  }
+
+  /** Every track has a configuration (video: parameter sets seen). */
+  #configured(): boolean {
+    return this.#tracks.every((t) => t.latest !== undefined);
+  }
+
+  #accept(track: MuxTrack, sample: PendingSample, rtpTimestamp: number, wallclockMs: number) {
+    const ticks = track.timeline.extend(rtpTimestamp);
+    this.#originMs ??= wallclockMs;
+    track.offset ??=
+      Math.round(((wallclockMs - this.#originMs) * track.timescale) / MS_PER_SECOND) -
+      ticks;
+    const presentation = ticks + track.offset;
+    if (track.kind === "audio" && presentation < 0) {
+      this.#droppedSamples++;
+      return;
+    }
+    if (!track.decode) {
+      track.decode = new DecodeTimes(track.kind === "video" ? this.#reorderWindow(track) : 0);
+      track.published ??= track.latest;
+    }
+    track.started = true;
+    for (const d of track.decode.push(sample, presentation)) this.#decoded(track, d);
+  }
+
+  #reorderWindow(track: MuxTrack): number {
+    if (this.#options.videoReorderWindow !== undefined) return this.#options.videoReorderWindow;
+    const config = track.latest;
+    if (config?.codec === "H264") {
+      const sps = parseH264Sps(config.avc.sps);
+      if (
+        sps.ok && (sps.sps.profileIdc === H264_BASELINE_PROFILE ||
+          sps.sps.pocType === H264_POC_TYPE_OUTPUT_IS_DECODE)
+      ) return 0;
+    }
+    return DEFAULT_VIDEO_REORDER_WINDOW;
+  }
+
+  #decoded(track: MuxTrack, d: Decoded<PendingSample>): void {
+    const open = track.open;
+    if (open) {
+      const duration = d.decode - open.decode;
+      track.ready.push({ ...open, duration });
+      track.lastDuration = duration;
+    }
+    track.open = { sample: d.item, decode: d.decode, presentation: d.presentation };
+  }
+
+  /** Fragments from the samples ready; at the end (`all`), everything. */
+  #collect(all: boolean): Fmp4Output[] {
+    const out: Fmp4Output[] = [];
+    const lead = this.#lead ?? this.#tracks[0];
+    if (!lead) return out;
+    while (true) {
+      const taken = this.#takeLead(lead, all);
+      if (!taken) break;
+      const end = lead.seconds(taken.at(-1)!.decode + taken.at(-1)!.duration);
+      this.#emit(out, lead, taken, (t) => all || t.seconds(t.ready[0].decode) < end);
+    }
+    // Video stalled (or ended) while other tracks went on: they go alone.
+    const others = this.#tracks.filter((t) => t !== lead);
+    if (all || others.some((t) => t.ready.length > MAX_WAITING_SAMPLES)) {
+      if (others.some((t) => t.ready.length > 0)) this.#emit(out, undefined, [], () => true);
+    }
+    return out;
+  }
+
+  /** The first track's samples for the next fragment, or undefined when not enough are ready. */
+  #takeLead(lead: MuxTrack, all: boolean): ReadySample[] | undefined {
+    if (lead.ready.length === 0) return undefined;
+    if (lead.kind === "video") return lead.ready.splice(0, 1);
+    let span = 0;
+    for (let i = 0; i < lead.ready.length; i++) {
+      span += lead.ready[i].duration;
+      if (lead.seconds(span) >= AUDIO_FRAGMENT_SECONDS) return lead.ready.splice(0, i + 1);
+    }
+    return all ? lead.ready.splice(0) : undefined;
+  }
+
+  /** Builds one fragment: the lead's samples, and from each other track those `take` admits. */
+  #emit(
+    out: Fmp4Output[],
+    lead: MuxTrack | undefined,
+    leadSamples: ReadySample[],
+    take: (track: MuxTrack) => boolean,
+  ): void {
+    const runs = new Map<MuxTrack, ReadySample[]>();
+    for (const track of this.#tracks) {
+      if (track === lead) {
+        runs.set(track, leadSamples);
+        continue;
+      }
+      const samples: ReadySample[] = [];
+      while (track.ready.length > 0 && take(track)) samples.push(track.ready.shift()!);
+      runs.set(track, samples);
+    }
+    let changed = this.#init === undefined;
+    for (const [track, samples] of runs) {
+      for (const s of samples) {
+        if (s.sample.config) {
+          track.published = s.sample.config;
+          changed = true;
+        }
+      }
+    }
+    if (changed) {
+      this.#init = this.#buildInit();
+      out.push({ kind: "init", bytes: this.#init, codecs: this.codecs() });
+    }
+    const fragmentTracks: FragmentTrack[] = [];
+    for (const [track, samples] of runs) {
+      if (samples.length === 0) continue;
+      fragmentTracks.push({
+        trackId: track.trackId,
+        baseDecodeTime: samples[0].decode,
+        compositionOffsets: track.kind === "video",
+        samples: samples.map((s): FragmentSample => ({
+          data: s.sample.data,
+          duration: s.duration,
+          sync: s.sample.sync,
+          compositionOffset: s.presentation - s.decode,
+        })),
+      });
+    }
+    if (fragmentTracks.length === 0) return;
+    const first = lead && leadSamples.length > 0 ? { track: lead, samples: leadSamples } : (() => {
+      const [track, samples] = [...runs].find(([, s]) => s.length > 0)!;
+      return { track, samples };
+    })();
+    const duration = first.samples.reduce((n, s) => n + s.duration, 0);
+    this.#sequenceNumber++;
+    out.push({
+      kind: "fragment",
+      fragment: {
+        bytes: mediaSegment(this.#sequenceNumber, fragmentTracks),
+        // Without video every fragment is a starting point; with video, only a picture that is one.
+        keyframe: this.#lead === undefined ||
+          (lead === this.#lead && leadSamples[0]?.sample.sync === true),
+        decodeTimeSeconds: first.track.seconds(first.samples[0].decode),
+        durationSeconds: first.track.seconds(duration),
+        sequenceNumber: this.#sequenceNumber,
+      },
+    });
+  }
+
+  #buildInit(): Uint8Array {
+    const tracks: InitTrack[] = [];
+    for (const track of this.#tracks) {
+      const config = track.published ?? track.latest!;
+      track.published = config;
+      tracks.push({
+        trackId: track.trackId,
+        kind: track.kind,
+        timescale: track.timescale,
+        sampleEntry: sampleEntry(config),
+        ...pictureSize(config),
+      });
+    }
+    return initSegment(tracks);
+  }
+}
