@@ -1,0 +1,211 @@
+/**
+ * Round trips through real programs: the test media files are read as the
+ * server reads them, packetized to RTP, depacketized and muxed to fragmented
+ * MP4; ffprobe and ffmpeg must read the result without an error and find
+ * every frame.
+ */
+
+import assert from "node:assert/strict";
+import { openMediaFile, type ReadAt } from "../file_media.ts";
+import { createPacketizer } from "../../rtp/create_packetizer.ts";
+import { MEDIA_NEEDS, testMedia } from "../../../_testing/media.ts";
+import { run, toolTest } from "../../../_testing/tools.ts";
+import { type Fmp4Fragment, Fmp4Muxer, type Fmp4Output } from "./muxer.ts";
+import { RtpAccessUnits } from "./rtp_access_units.ts";
+import { fmp4CodecOf } from "./codec_config.ts";
+
+/** RTP timestamps start just before their 32-bit wrap, so every file crosses it. */
+const INITIAL_TIMESTAMP = 0xffff_0000;
+
+interface Muxed {
+  readonly init: Uint8Array;
+  readonly fragments: Fmp4Fragment[];
+  readonly codecs: string;
+  readonly muxer: Fmp4Muxer;
+  /** Access units per muxed input track. */
+  readonly units: Map<number, number>;
+}
+
+async function readAtOf(path: string): Promise<{ readAt: ReadAt; size: number; close(): void }> {
+  const file = await Deno.open(path);
+  const size = (await file.stat()).size;
+  const readAt: ReadAt = async (offset, length) => {
+    await file.seek(offset, Deno.SeekMode.Start);
+    const buf = new Uint8Array(length);
+    let filled = 0;
+    while (filled < length) {
+      const n = await file.read(buf.subarray(filled));
+      if (n === null) break;
+      filled += n;
+    }
+    return buf.subarray(0, filled);
+  };
+  return { readAt, size, close: () => file.close() };
+}
+
+/** Reads `path` as the server does and muxes it through RTP. */
+export async function muxFile(path: string): Promise<Muxed> {
+  const { readAt, size, close } = await readAtOf(path);
+  try {
+    const opened = await openMediaFile(path, readAt, size);
+    assert.ok(opened.ok, `open ${path}`);
+    const tracks = opened.media.tracks;
+    const muxer = new Fmp4Muxer(tracks.map((t) => t.description));
+    const packetizers = tracks.map((t, i) =>
+      createPacketizer(t, {
+        ssrc: i + 1,
+        initialSequenceNumber: 0,
+        initialTimestamp: INITIAL_TIMESTAMP,
+      })
+    );
+    const inputs = tracks.map((t) => {
+      const codec = fmp4CodecOf(t.description);
+      return codec && new RtpAccessUnits(codec, t.description);
+    });
+    const out: Fmp4Output[] = [];
+    const units = new Map<number, number>();
+    const cursor = await opened.media.cursor(0);
+    for (let step = await cursor.next(); step !== undefined; step = await cursor.next()) {
+      assert.ok(!("error" in step), "error" in step ? step.error : "");
+      const input = inputs[step.trackIndex];
+      if (!input) continue;
+      const clockRate = tracks[step.trackIndex].description.clockRate;
+      for (const au of input.push(packetizers[step.trackIndex].packetize(step.au))) {
+        units.set(step.trackIndex, (units.get(step.trackIndex) ?? 0) + au.units.length);
+        // The wallclock of presentation: the file's own timeline, shared by all tracks.
+        const wallclockMs = (((au.timestamp - INITIAL_TIMESTAMP) >>> 0) / clockRate) * 1000;
+        out.push(...muxer.push(step.trackIndex, au, wallclockMs));
+      }
+    }
+    out.push(...muxer.flush());
+    const inits = out.filter((o) => o.kind === "init");
+    assert.equal(inits.length, 1, "one init segment");
+    assert.equal(out[0].kind, "init", "the init segment comes first");
+    return {
+      init: inits[0].bytes,
+      codecs: inits[0].codecs,
+      fragments: out.flatMap((o) => (o.kind === "fragment" ? [o.fragment] : [])),
+      muxer,
+      units,
+    };
+  } finally {
+    close();
+  }
+}
+
+/** Writes init + fragments to a temporary `.mp4`. */
+export async function writeMuxed(
+  init: Uint8Array,
+  fragments: readonly Fmp4Fragment[],
+): Promise<string> {
+  const path = await Deno.makeTempFile({ prefix: "rtsp_ts_fmp4_", suffix: ".mp4" });
+  const file = await Deno.open(path, { write: true, truncate: true });
+  try {
+    await file.write(init);
+    for (const f of fragments) {
+      let at = 0;
+      while (at < f.bytes.length) at += await file.write(f.bytes.subarray(at));
+    }
+  } finally {
+    file.close();
+  }
+  return path;
+}
+
+/** Per stream of `path`: codec, frame count and duration from ffprobe; asserts no message. */
+export async function probe(
+  path: string,
+): Promise<Array<{ codec: string; frames: number; duration: number }>> {
+  const out = await run("ffprobe", [
+    ...["-v", "error", "-count_frames", "-show_entries"],
+    "stream=codec_name,nb_read_frames,duration",
+    ...["-of", "json", path],
+  ]);
+  assert.equal(out.stderr.trim(), "", `ffprobe ${path}: ${out.stderr}`);
+  assert.equal(out.code, 0);
+  const streams = JSON.parse(new TextDecoder().decode(out.stdout)).streams as Array<
+    { codec_name: string; nb_read_frames: string; duration?: string }
+  >;
+  return streams.map((s) => ({
+    codec: s.codec_name,
+    frames: Number(s.nb_read_frames),
+    duration: Number(s.duration ?? NaN),
+  }));
+}
+
+/** Decodes `path` with ffmpeg; asserts that it says nothing at `-v error`. */
+export async function decodeSilently(path: string): Promise<void> {
+  const out = await run("ffmpeg", ["-v", "error", "-i", path, "-f", "null", "-"]);
+  assert.equal(out.stderr.trim(), "", `ffmpeg ${path}: ${out.stderr}`);
+  assert.equal(out.code, 0);
+}
+
+/** Decode times of every fragment's first track never go back; every fragment is a whole box pair. */
+function assertFragmentsInOrder(fragments: readonly Fmp4Fragment[]): void {
+  fragments.forEach((f, i) => {
+    assert.equal(f.sequenceNumber, i + 1);
+    assert.ok(f.durationSeconds > 0, `fragment ${i} lasts ${f.durationSeconds}`);
+    if (i > 0) assert.ok(f.decodeTimeSeconds >= fragments[i - 1].decodeTimeSeconds);
+  });
+  assert.ok(fragments[0].keyframe, "the first fragment starts at a keyframe");
+}
+
+const cases: Array<{
+  file: string;
+  codecs: RegExp;
+  streams: Array<{ codec: string; frames?: number; seconds: number }>;
+}> = [
+  {
+    file: "clip.mp4",
+    codecs: /^avc1\.42c0..,mp4a\.40\.2$/,
+    streams: [{ codec: "h264", frames: 250, seconds: 10 }, { codec: "aac", seconds: 10 }],
+  },
+  {
+    file: "bframes.mp4",
+    codecs: /^avc1\.6400..$/,
+    streams: [{ codec: "h264", frames: 100, seconds: 4 }],
+  },
+  {
+    file: "hevc_opus.mp4",
+    codecs: /^hvc1\.1\.6\.L\d+(\.[0-9A-F]+)*,opus$/,
+    streams: [{ codec: "hevc", frames: 100, seconds: 4 }, { codec: "opus", seconds: 4 }],
+  },
+  {
+    file: "bframes_hevc.mp4",
+    codecs: /^hvc1\.1\.6\.L\d+(\.[0-9A-F]+)*$/,
+    streams: [{ codec: "hevc", frames: 100, seconds: 4 }],
+  },
+  { file: "clip.264", codecs: /^avc1\./, streams: [{ codec: "h264", frames: 250, seconds: 10 }] },
+  { file: "tone.aac", codecs: /^mp4a\.40\.2$/, streams: [{ codec: "aac", seconds: 4 }] },
+];
+
+for (const c of cases) {
+  await toolTest(
+    `Fmp4Muxer muxes ${c.file} through RTP into fMP4 that ffprobe and ffmpeg read without error`,
+    [...MEDIA_NEEDS, "ffprobe"],
+    async () => {
+      const muxed = await muxFile(`${await testMedia()}/${c.file}`);
+      assert.match(muxed.codecs, c.codecs);
+      assertFragmentsInOrder(muxed.fragments);
+      const path = await writeMuxed(muxed.init, muxed.fragments);
+      try {
+        const streams = await probe(path);
+        assert.equal(streams.length, c.streams.length, JSON.stringify(streams));
+        c.streams.forEach((want, i) => {
+          assert.equal(streams[i].codec, want.codec);
+          if (want.frames !== undefined) assert.equal(streams[i].frames, want.frames);
+          assert.ok(
+            Math.abs(streams[i].duration - want.seconds) < 0.1,
+            `${want.codec} lasts ${streams[i].duration} s, not ${want.seconds}`,
+          );
+        });
+        await decodeSilently(path);
+        assert.equal(muxed.muxer.droppedSamples, 0);
+        assert.equal(muxed.muxer.timestampJumps, 0);
+        assert.equal(muxed.muxer.clampedSamples, 0);
+      } finally {
+        await Deno.remove(path);
+      }
+    },
+  );
+}
