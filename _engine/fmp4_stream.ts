@@ -182,10 +182,12 @@ export class Fmp4Stream implements Reader {
   subscribe(listener: Fmp4Listener): () => void {
     const subscriber: Subscriber = { listener, started: false };
     this.#subscribers.add(subscriber);
-    if (this.#init) this.#tell(subscriber, this.#init);
+    if (this.#init && !this.#tell(subscriber, this.#init)) return () => {};
     if (this.#cache.length > 0) {
       subscriber.started = true;
-      for (const fragment of this.#cache) this.#tell(subscriber, { kind: "fragment", fragment });
+      for (const fragment of this.#cache) {
+        if (!this.#tell(subscriber, { kind: "fragment", fragment })) break;
+      }
     }
     return () => {
       this.#subscribers.delete(subscriber);
@@ -281,12 +283,15 @@ export class Fmp4Stream implements Reader {
     this.#cacheBytes += fragment.bytes.length;
   }
 
-  #tell(subscriber: Subscriber, event: Fmp4Event): void {
+  /** Calls one listener; false (and unsubscribed) when it threw. */
+  #tell(subscriber: Subscriber, event: Fmp4Event): boolean {
     try {
       subscriber.listener(event);
+      return true;
     } catch {
       this.#listenerErrors++;
       this.#subscribers.delete(subscriber);
+      return false;
     }
   }
 }
