@@ -27,6 +27,10 @@ const RESERVED_5_BITS = 0xf8;
  * SPS extensions (High 100, High 10 110, High 4:2:2 122, High 4:4:4 144).
  */
 const PROFILES_WITH_CHROMA_FIELDS: ReadonlySet<number> = new Set([100, 110, 122, 144]);
+/** H.264 A.2.1: the Baseline profile has no B slices. */
+const H264_BASELINE_PROFILE = 66;
+/** H.264 8.2.1.3: picture order count type 2 means output order is decode order. */
+const H264_POC_TYPE_OUTPUT_IS_DECODE = 2;
 /** H.264 7.3.2.1.1: profile_idc, constraint flags and level_idc are SPS bytes 1..3. */
 const SPS_PROFILE_BYTES = { start: 1, end: 4 } as const;
 
@@ -36,20 +40,38 @@ export interface AvcConfig {
   readonly pps: Uint8Array;
   readonly width: number;
   readonly height: number;
+  /** chroma_format_idc, bit depths: for the High-profile tail of `avcC` (8-bit 4:2:0 by default). */
+  readonly chromaFormatIdc?: number;
+  readonly bitDepthLuma?: number;
+  readonly bitDepthChroma?: number;
+  /**
+   * Frames of reordering (B-frames): the VUI's max_num_reorder_frames, 0 when
+   * the stream cannot reorder (Baseline, POC type 2), undefined when unknown.
+   */
+  readonly reorderFrames?: number;
 }
 
 /** The configuration of an SPS/PPS pair, or undefined when the SPS does not parse. */
 export function avcConfig(sps: Uint8Array, pps: Uint8Array): AvcConfig | undefined {
   const parsed = parseH264Sps(sps);
   if (!parsed.ok || sps.length < SPS_PROFILE_BYTES.end) return undefined;
-  return { sps, pps, width: parsed.sps.width, height: parsed.sps.height };
+  const p = parsed.sps;
+  const cannotReorder = p.profileIdc === H264_BASELINE_PROFILE ||
+    p.pocType === H264_POC_TYPE_OUTPUT_IS_DECODE;
+  const reorderFrames = p.maxNumReorderFrames ?? (cannotReorder ? 0 : undefined);
+  return {
+    sps,
+    pps,
+    width: p.width,
+    height: p.height,
+    chromaFormatIdc: p.chromaFormatIdc,
+    bitDepthLuma: p.bitDepthLuma,
+    bitDepthChroma: p.bitDepthChroma,
+    ...(reorderFrames === undefined ? {} : { reorderFrames }),
+  };
 }
 
-/**
- * AVCDecoderConfigurationRecord (§5.3.3.1.2), one SPS and one PPS. Bit depths
- * in the High-profile tail are written as 8 bits: the SPS parser does not
- * keep them, and decoders read them from the SPS itself.
- */
+/** AVCDecoderConfigurationRecord (§5.3.3.1.2), one SPS and one PPS. */
 export function avcC(config: AvcConfig): Uint8Array {
   const { sps, pps } = config;
   const profile = sps[1];
@@ -66,11 +88,9 @@ export function avcC(config: AvcConfig): Uint8Array {
     .u16(pps.length)
     .bytes(pps);
   if (PROFILES_WITH_CHROMA_FIELDS.has(profile)) {
-    const parsed = parseH264Sps(sps);
-    const chroma = parsed.ok ? parsed.sps.chromaFormatIdc : 1;
-    w.u8(RESERVED_6_BITS | chroma)
-      .u8(RESERVED_5_BITS) // bit_depth_luma_minus8 = 0
-      .u8(RESERVED_5_BITS) // bit_depth_chroma_minus8 = 0
+    w.u8(RESERVED_6_BITS | (config.chromaFormatIdc ?? 1))
+      .u8(RESERVED_5_BITS | ((config.bitDepthLuma ?? 8) - 8))
+      .u8(RESERVED_5_BITS | ((config.bitDepthChroma ?? 8) - 8))
       .u8(0); // numOfSequenceParameterSetExt
   }
   return box("avcC", w.done());

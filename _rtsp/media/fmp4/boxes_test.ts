@@ -83,7 +83,7 @@ Deno.test("avcC: one SPS and one PPS behind 16-bit lengths, 4-byte NAL lengths i
 
 Deno.test("avcC: High profile records end with chroma format, bit depths and no SPS extensions", () => {
   const high = hex("67 64 00 1f 01 02");
-  const bytes = avcC({ sps: high, pps: PPS, width: 0, height: 0 });
+  const bytes = avcC({ sps: high, pps: PPS, width: 0, height: 0, chromaFormatIdc: 1 });
   // chroma_format 1 (4:2:0) behind six reserved 1 bits; 8-bit luma and chroma; 0 SPS extensions.
   assert.deepEqual(bytes.subarray(bytes.length - 4), hex("fd f8 f8 00"));
   assert.equal(bytes.length, 0x1d + 4);
@@ -177,6 +177,9 @@ Deno.test("hvc1 codecs string: Annex E.3, compatibility flags reversed, trailing
     width: 0,
     height: 0,
     chromaFormatIdc: 1,
+    bitDepthLuma: 8,
+    bitDepthChroma: 8,
+    reorderFrames: 0,
     // vps id/sub-layers/nesting | space 0 tier 0 profile 1 | compat 0x60000000 | constraints | level 93
     profileTierLevel: hex("01 | 01 | 60 00 00 00 | b0 00 00 00 00 00 | 5d"),
   };

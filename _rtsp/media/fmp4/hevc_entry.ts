@@ -27,10 +27,6 @@ const HVCC_VERSION = 1;
 const SPS_PTL = { layers: 0, profile: 1, compatibility: 2, constraints: 6, level: 12, end: 13 };
 /** Bytes of general_constraint_indicator_flags (48 bits). */
 const CONSTRAINT_BYTES = 6;
-/** General profile Main 10 (H.265 A.3.3): 10-bit samples. */
-const MAIN_10_PROFILE = 2;
-/** Bit depth minus 8 of a Main 10 stream. */
-const MAIN_10_BIT_DEPTH_MINUS8 = 2;
 /** §8.3.3.1.2: `array_completeness` set, all NAL units of that type are in the array. */
 const ARRAY_COMPLETE = 0x80;
 
@@ -42,6 +38,10 @@ export interface HevcConfig {
   readonly width: number;
   readonly height: number;
   readonly chromaFormatIdc: number;
+  readonly bitDepthLuma: number;
+  readonly bitDepthChroma: number;
+  /** sps_max_num_reorder_pics: pictures of reordering (B-frames). */
+  readonly reorderFrames: number;
   /** The SPS RBSP from its first byte through general_level_idc. */
   readonly profileTierLevel: Uint8Array;
 }
@@ -62,21 +62,18 @@ export function hevcConfig(
     width: parsed.sps.width,
     height: parsed.sps.height,
     chromaFormatIdc: parsed.sps.chromaFormatIdc,
+    bitDepthLuma: parsed.sps.bitDepthLuma,
+    bitDepthChroma: parsed.sps.bitDepthChroma,
+    reorderFrames: parsed.sps.maxNumReorderPics,
     profileTierLevel: rbsp.slice(0, SPS_PTL.end),
   };
 }
 
-/**
- * HEVCDecoderConfigurationRecord (§8.3.3.1.2) with one array each of VPS, SPS
- * and PPS. Bit depths are 8 except for the Main 10 profile (the SPS parser
- * does not keep them; decoders read them from the SPS itself).
- */
+/** HEVCDecoderConfigurationRecord (§8.3.3.1.2) with one array each of VPS, SPS and PPS. */
 export function hvcC(config: HevcConfig): Uint8Array {
   const ptl = config.profileTierLevel;
   const maxSubLayersMinus1 = (ptl[SPS_PTL.layers] >> 1) & 0x07;
   const temporalIdNested = ptl[SPS_PTL.layers] & 0x01;
-  const profileIdc = ptl[SPS_PTL.profile] & 0x1f;
-  const bitDepthMinus8 = profileIdc === MAIN_10_PROFILE ? MAIN_10_BIT_DEPTH_MINUS8 : 0;
   const w = new FieldWriter()
     .u8(HVCC_VERSION)
     .u8(ptl[SPS_PTL.profile]) // general_profile_space, general_tier_flag, general_profile_idc
@@ -86,8 +83,8 @@ export function hvcC(config: HevcConfig): Uint8Array {
     .u16(0xf000) // reserved '1111', min_spatial_segmentation_idc 0
     .u8(0xfc) // reserved '111111', parallelismType 0 (unknown)
     .u8(0xfc | config.chromaFormatIdc)
-    .u8(0xf8 | bitDepthMinus8) // bitDepthLumaMinus8
-    .u8(0xf8 | bitDepthMinus8) // bitDepthChromaMinus8
+    .u8(0xf8 | (config.bitDepthLuma - 8)) // bitDepthLumaMinus8
+    .u8(0xf8 | (config.bitDepthChroma - 8)) // bitDepthChromaMinus8
     .u16(0) // avgFrameRate: unspecified
     // constantFrameRate 0, numTemporalLayers, temporalIdNested, lengthSizeMinusOne
     .u8(((maxSubLayersMinus1 + 1) << 3) | (temporalIdNested << 2) | (NAL_LENGTH_BYTES - 1))

@@ -28,7 +28,6 @@
 import type { TrackDescription } from "../../catalogue.ts";
 import type { AccessUnit } from "../access_unit.ts";
 import { AAC_SAMPLES_PER_FRAME } from "../adts.ts";
-import { parseH264Sps } from "../h264_sps.ts";
 import {
   type CodecConfig,
   codecString,
@@ -49,18 +48,16 @@ import { videoSample } from "./video_sample.ts";
 /** Without video, a fragment holds this much of the first audio track. */
 export const AUDIO_FRAGMENT_SECONDS = 0.1;
 /**
- * Reorder window of H.264 streams that may have B-frames and of H.265
- * streams: x264 and x265 reorder by at most 2 pictures with their default
- * B-pyramid. Deeper reordering still gives valid, increasing decode times
- * (see `decode_times.ts`), only with larger composition offsets.
+ * Reorder window of H.264 streams whose SPS does not say how far they reorder
+ * (no VUI bitstream restriction, not Baseline): x264 and x265 reorder by at
+ * most 2 pictures with their default B-pyramid. H.265 SPSs always say
+ * (sps_max_num_reorder_pics). Deeper reordering than the window still gives
+ * valid, increasing decode times (see `decode_times.ts`), only with some
+ * decode times moved up and larger composition offsets.
  */
 export const DEFAULT_VIDEO_REORDER_WINDOW = 2;
 /** Samples of other tracks kept waiting for the first video track before they go alone. */
 export const MAX_WAITING_SAMPLES = 256;
-/** H.264 Annex A.2.1: the Baseline profile has no B slices. */
-const H264_BASELINE_PROFILE = 66;
-/** H.264 8.2.1.3: picture order count type 2 means output order is decode order. */
-const H264_POC_TYPE_OUTPUT_IS_DECODE = 2;
 const MS_PER_SECOND = 1000;
 
 /** What the muxer hands out, in order. */
@@ -299,17 +296,16 @@ export class Fmp4Muxer {
     for (const d of track.decode.push(sample, presentation)) this.#decoded(track, d);
   }
 
+  /** The reorder window: as the SPS says, else {@linkcode DEFAULT_VIDEO_REORDER_WINDOW}. */
   #reorderWindow(track: MuxTrack): number {
     if (this.#options.videoReorderWindow !== undefined) return this.#options.videoReorderWindow;
     const config = track.latest;
-    if (config?.codec === "H264") {
-      const sps = parseH264Sps(config.avc.sps);
-      if (
-        sps.ok && (sps.sps.profileIdc === H264_BASELINE_PROFILE ||
-          sps.sps.pocType === H264_POC_TYPE_OUTPUT_IS_DECODE)
-      ) return 0;
-    }
-    return DEFAULT_VIDEO_REORDER_WINDOW;
+    const fromSps = config?.codec === "H264"
+      ? config.avc.reorderFrames
+      : config?.codec === "H265"
+      ? config.hevc.reorderFrames
+      : undefined;
+    return fromSps ?? DEFAULT_VIDEO_REORDER_WINDOW;
   }
 
   #decoded(track: MuxTrack, d: Decoded<PendingSample>): void {
