@@ -51,6 +51,11 @@ export class DecodeTimes<T> {
     return this.#clamped;
   }
 
+  /** The last decode time given out, if any. */
+  get lastDecode(): number | undefined {
+    return this.#last;
+  }
+
   /** Units waiting for their decode time. */
   get waiting(): number {
     return this.#queue.length;

@@ -289,17 +289,28 @@ export class Fmp4Muxer {
       return;
     }
     if (!track.decode) {
-      track.decode = new DecodeTimes(track.kind === "video" ? this.#reorderWindow(track) : 0);
+      track.decode = new DecodeTimes(
+        track.kind === "video" ? this.#reorderWindow(track.latest) : 0,
+      );
       track.published ??= track.latest;
+    } else if (sample.config) {
+      // New parameter sets may reorder differently: the units waiting are given
+      // their decode times, and the window starts again where they end.
+      const before = track.decode;
+      for (const d of before.flush()) this.#decoded(track, d);
+      const last = before.lastDecode;
+      track.decode = new DecodeTimes(
+        this.#reorderWindow(sample.config),
+        last === undefined ? 0 : last + 1,
+      );
     }
     track.started = true;
     for (const d of track.decode.push(sample, presentation)) this.#decoded(track, d);
   }
 
   /** The reorder window: as the SPS says, else {@linkcode DEFAULT_VIDEO_REORDER_WINDOW}. */
-  #reorderWindow(track: MuxTrack): number {
+  #reorderWindow(config: CodecConfig | undefined): number {
     if (this.#options.videoReorderWindow !== undefined) return this.#options.videoReorderWindow;
-    const config = track.latest;
     const fromSps = config?.codec === "H264"
       ? config.avc.reorderFrames
       : config?.codec === "H265"

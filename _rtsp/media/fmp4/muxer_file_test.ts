@@ -209,3 +209,82 @@ for (const c of cases) {
     },
   );
 }
+
+/** A file's access units in send order, with its tracks. */
+async function unitsOf(path: string) {
+  const { readAt, size, close } = await readAtOf(path);
+  try {
+    const opened = await openMediaFile(path, readAt, size);
+    assert.ok(opened.ok, `open ${path}`);
+    const cursor = await opened.media.cursor(0);
+    const units = [];
+    for (let step = await cursor.next(); step !== undefined; step = await cursor.next()) {
+      assert.ok(!("error" in step));
+      units.push(step);
+    }
+    return { tracks: opened.media.tracks, units };
+  } finally {
+    close();
+  }
+}
+
+await toolTest(
+  "Fmp4Muxer: parameter sets sent in-band make the init segment, and new ones make a new one",
+  [...MEDIA_NEEDS, "ffprobe"],
+  async () => {
+    const dir = await testMedia();
+    // 320x240 with SPS/PPS ahead of every IDR, then 640x360 whose sets we put there too.
+    const small = await unitsOf(`${dir}/clip.264`);
+    const large = await unitsOf(`${dir}/cbr3m.mp4`);
+    const sets = large.tracks[0].parameterSets!;
+    // The SDP says nothing of the parameter sets: everything comes in-band.
+    const track = { ...small.tracks[0].description, fmtp: "packetization-mode=1" };
+    const muxer = new Fmp4Muxer([track]);
+    const out: Fmp4Output[] = [];
+    const feed = (units: readonly Uint8Array[], keyframe: boolean, timestamp: number) => {
+      out.push(...muxer.push(0, { timestamp, units, keyframe }, timestamp / 90));
+    };
+    const smallUnits = small.units.slice(0, 50);
+    for (const u of smallUnits) feed(u.au.units, u.au.keyframe, u.au.timestamp);
+    // The second stream has B-frames: its own presentation times, moved to follow on.
+    const largeUnits = large.units.filter((u) => u.trackIndex === 0).slice(0, 50);
+    const shift = smallUnits.at(-1)!.au.timestamp + 3600 - largeUnits[0].au.timestamp;
+    for (const u of largeUnits) {
+      const units = u.au.keyframe ? [sets.sps, sets.pps, ...u.au.units] : u.au.units;
+      feed(units, u.au.keyframe, u.au.timestamp + shift);
+    }
+    out.push(...muxer.flush());
+    const inits = out.flatMap((o, i) => (o.kind === "init" ? [i] : []));
+    assert.equal(inits.length, 2, "one init per parameter set change");
+    assert.equal(inits[0], 0);
+    for (const at of inits) {
+      const next = out[at + 1];
+      assert.ok(
+        next.kind === "fragment" && next.fragment.keyframe,
+        "a new init is followed by a keyframe",
+      );
+    }
+    assert.equal(muxer.droppedSamples, 0);
+    assert.equal(muxer.clampedSamples, 0, "the second stream's reorder window is its own SPS's");
+    // Each part is a file of its own: init and the fragments it describes.
+    const parts = [out.slice(0, inits[1]), out.slice(inits[1])];
+    const sizes = [[320, 240], [640, 360]];
+    for (const [i, part] of parts.entries()) {
+      const [init, ...rest] = part;
+      assert.ok(init.kind === "init");
+      const fragments = rest.flatMap((o) => (o.kind === "fragment" ? [o.fragment] : []));
+      const path = await writeMuxed(init.bytes, fragments);
+      try {
+        const out = await run("ffprobe", [
+          ...["-v", "error", "-show_entries", "stream=width,height", "-of", "csv=p=0", path],
+        ]);
+        assert.equal(out.stderr.trim(), "");
+        assert.equal(new TextDecoder().decode(out.stdout).trim(), sizes[i].join(","));
+        assert.equal((await probe(path))[0].frames, 50);
+        await decodeSilently(path);
+      } finally {
+        await Deno.remove(path);
+      }
+    }
+  },
+);
