@@ -4,6 +4,11 @@ import { ManualScheduler } from "../_testing/manual_scheduler.ts";
 import { run, toolTest } from "../_testing/tools.ts";
 import { type Fmp4Event, type Fmp4Fragment, Fmp4Stream } from "./fmp4_stream.ts";
 import { LiveStream } from "./live_stream.ts";
+import { RelayStream } from "./relay_stream.ts";
+import { announcedTracks, parseSdp } from "../_rtsp/sdp_parse.ts";
+import { openMediaFile, type TimedUnit } from "../_rtsp/media/file_media.ts";
+import { createPacketizer } from "../_rtsp/rtp/create_packetizer.ts";
+import { MEDIA_NEEDS, testMedia } from "../_testing/media.ts";
 
 /** The live /test stream on a clock that moves only when told. */
 function liveTest(): { clock: ManualScheduler; stream: LiveStream } {
@@ -164,3 +169,104 @@ await toolTest(
     }
   },
 );
+
+await toolTest(
+  "Fmp4Stream on a published path: parameter sets in-band only, H.264 + AAC aligned by arrival, ffmpeg decodes it",
+  [...MEDIA_NEEDS, "ffprobe"],
+  async () => {
+    const dir = await testMedia();
+    const clock = new ManualScheduler();
+    const [video, audio] = [await openUnits(`${dir}/clip.264`), await openUnits(`${dir}/tone.aac`)];
+    const aacFmtp = audio.tracks[0].description.fmtp!;
+    const sdp = "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=x\r\nt=0 0\r\n" +
+      "m=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=fmtp:96 packetization-mode=1\r\n" +
+      "a=control:trackID=0\r\n" +
+      `m=audio 0 RTP/AVP 97\r\na=rtpmap:97 mpeg4-generic/48000/1\r\na=fmtp:97 ${aacFmtp}\r\n` +
+      "a=control:trackID=1\r\n";
+    const parsed = parseSdp(sdp);
+    assert.ok(parsed.ok);
+    const announcement = { path: "/live", sdp, tracks: announcedTracks(parsed.sdp) };
+    const relay = new RelayStream({
+      path: "/live",
+      announcement,
+      graceMs: 1000,
+      scheduler: clock,
+      cname: "test",
+      onExpired: () => {},
+    });
+    relay.startPublisher("publisher", announcement);
+    const fmp4 = new Fmp4Stream(relay.description, { scheduler: clock });
+    const rec = recorder();
+    fmp4.subscribe(rec.listener);
+    fmp4.attachTo(relay);
+    assert.equal(fmp4.initSegment(), undefined, "no parameter sets yet");
+    // Packetized as a publisher would, without out-of-band parameter sets.
+    const packetizers = [video, audio].map((m, i) =>
+      createPacketizer(
+        { codec: m.tracks[0].codec, description: announcement.tracks[i].description },
+        { ssrc: 10 + i, initialSequenceNumber: 100, initialTimestamp: 0x9000_0000 * (i + 1) },
+      )
+    );
+    const units = [
+      ...video.units.map((u) => ({ track: 0, ...u })),
+      ...audio.units.map((u) => ({ track: 1, ...u })),
+    ].sort((a, b) => a.sendSeconds - b.sendSeconds);
+    const start = clock.now();
+    for (const u of units) {
+      clock.advance(Math.max(0, start + u.sendSeconds * 1000 - clock.now()));
+      for (const packet of packetizers[u.track].packetize(u.au)) relay.receiveRtp(u.track, packet);
+    }
+    relay.close();
+    fmp4.stop();
+    assert.equal(rec.events[0].kind, "init");
+    assert.match(fmp4.codecs(), /^avc1\.[0-9a-f]{6},mp4a\.40\.2$/);
+    assert.equal(fmp4.muxer.timestampJumps, 0);
+    const path = await Deno.makeTempFile({ prefix: "rtsp_ts_fmp4_relay_", suffix: ".mp4" });
+    try {
+      await Deno.writeFile(path, fileOf(rec.events));
+      const probe = await run("ffprobe", [
+        ...["-v", "error", "-count_frames", "-show_entries"],
+        ...["stream=codec_name,nb_read_frames,duration", "-of", "json", path],
+      ]);
+      assert.equal(probe.stderr.trim(), "", probe.stderr);
+      const streams = JSON.parse(new TextDecoder().decode(probe.stdout)).streams;
+      assert.deepEqual(streams.map((s: { codec_name: string }) => s.codec_name), ["h264", "aac"]);
+      assert.equal(Number(streams[0].nb_read_frames), 250);
+      assert.equal(Number(streams[1].nb_read_frames), audio.units.length);
+      const decode = await run("ffmpeg", ["-v", "error", "-i", path, "-f", "null", "-"]);
+      assert.equal(decode.stderr.trim(), "", decode.stderr);
+    } finally {
+      await Deno.remove(path);
+    }
+  },
+);
+
+/** A test media file's tracks and access units, in send order. */
+async function openUnits(path: string) {
+  const file = await Deno.open(path);
+  try {
+    const size = (await file.stat()).size;
+    const readAt = async (offset: number, length: number) => {
+      await file.seek(offset, Deno.SeekMode.Start);
+      const buf = new Uint8Array(length);
+      let filled = 0;
+      while (filled < length) {
+        const n = await file.read(buf.subarray(filled));
+        if (n === null) break;
+        filled += n;
+      }
+      return buf.subarray(0, filled);
+    };
+    const opened = await openMediaFile(path, readAt, size);
+    assert.ok(opened.ok);
+    const cursor = await opened.media.cursor(0);
+    const units: TimedUnit[] = [];
+    for (let step = await cursor.next(); step !== undefined; step = await cursor.next()) {
+      assert.ok(!("error" in step));
+      units.push(step);
+    }
+    return { tracks: opened.media.tracks, units };
+  } finally {
+    file.close();
+  }
+}
