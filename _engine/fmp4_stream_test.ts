@@ -6,7 +6,8 @@ import { type Fmp4Event, type Fmp4Fragment, Fmp4Stream } from "./fmp4_stream.ts"
 import { LiveStream } from "./live_stream.ts";
 import { RelayStream } from "./relay_stream.ts";
 import { announcedTracks, parseSdp } from "../_rtsp/sdp_parse.ts";
-import { openMediaFile, type TimedUnit } from "../_rtsp/media/file_media.ts";
+import { mediaUnits } from "../_testing/media_units.ts";
+import { concatBytes } from "../_rtsp/bytes.ts";
 import { createPacketizer } from "../_rtsp/rtp/create_packetizer.ts";
 import { MEDIA_NEEDS, testMedia } from "../_testing/media.ts";
 
@@ -37,14 +38,7 @@ function fragmentsOf(events: readonly Fmp4Event[]): Fmp4Fragment[] {
 
 /** init + fragments as one file's bytes. */
 function fileOf(events: readonly Fmp4Event[]): Uint8Array {
-  const parts = events.map((e) => (e.kind === "init" ? e.bytes : e.fragment.bytes));
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(...events.map((e) => (e.kind === "init" ? e.bytes : e.fragment.bytes)));
 }
 
 Deno.test("Fmp4Stream on /test: video only (G.711 is left out), avc1 Constrained Baseline", () => {
@@ -176,7 +170,10 @@ await toolTest(
   async () => {
     const dir = await testMedia();
     const clock = new ManualScheduler();
-    const [video, audio] = [await openUnits(`${dir}/clip.264`), await openUnits(`${dir}/tone.aac`)];
+    const [video, audio] = [
+      await mediaUnits(`${dir}/clip.264`),
+      await mediaUnits(`${dir}/tone.aac`),
+    ];
     const aacFmtp = audio.tracks[0].description.fmtp!;
     const sdp = "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=x\r\nt=0 0\r\n" +
       "m=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=fmtp:96 packetization-mode=1\r\n" +
@@ -240,33 +237,3 @@ await toolTest(
     }
   },
 );
-
-/** A test media file's tracks and access units, in send order. */
-async function openUnits(path: string) {
-  const file = await Deno.open(path);
-  try {
-    const size = (await file.stat()).size;
-    const readAt = async (offset: number, length: number) => {
-      await file.seek(offset, Deno.SeekMode.Start);
-      const buf = new Uint8Array(length);
-      let filled = 0;
-      while (filled < length) {
-        const n = await file.read(buf.subarray(filled));
-        if (n === null) break;
-        filled += n;
-      }
-      return buf.subarray(0, filled);
-    };
-    const opened = await openMediaFile(path, readAt, size);
-    assert.ok(opened.ok);
-    const cursor = await opened.media.cursor(0);
-    const units: TimedUnit[] = [];
-    for (let step = await cursor.next(); step !== undefined; step = await cursor.next()) {
-      assert.ok(!("error" in step));
-      units.push(step);
-    }
-    return { tracks: opened.media.tracks, units };
-  } finally {
-    file.close();
-  }
-}

@@ -4,6 +4,9 @@
  * @module
  */
 
+import type { TrackDescription } from "../../catalogue.ts";
+import { LiveTestSource } from "../live_test_source.ts";
+import { h264Track } from "../source_track.ts";
 import { BOX_HEADER_SIZE, ByteReader, findChild, iterBoxes, requireChild } from "../mp4_boxes.ts";
 
 /** One sample of a `trun`, as written. */
@@ -65,4 +68,10 @@ export function parseFragment(bytes: Uint8Array): { sequenceNumber: number; runs
     runs.push({ trackId, baseDecodeTime, dataOffset, samples });
   }
   return { sequenceNumber, runs };
+}
+
+/** An H.264 track as SDP describes it, with the /test pattern's SPS and PPS (320x240, level 2.1). */
+export function testH264Track(): TrackDescription {
+  const { sps, pps } = new LiveTestSource(0).tracks[0].parameterSets!;
+  return h264Track(0, sps, pps).description;
 }

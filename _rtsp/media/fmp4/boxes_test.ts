@@ -16,11 +16,11 @@ import {
   configFromDescription,
   sampleEntry as sampleEntryOf,
 } from "./codec_config.ts";
-import { parseFragment } from "./_test_helpers.ts";
+import { parseFragment, testH264Track } from "./_test_helpers.ts";
 import { iterBoxes, requireChild } from "../mp4_boxes.ts";
 import { parseStsd } from "../mp4_codecs.ts";
 import { LiveTestSource } from "../live_test_source.ts";
-import { aacFmtp, h264Fmtp } from "../../rtp/fmtp.ts";
+import { aacTrack } from "../source_track.ts";
 
 /**
  * Bytes from a table: two-digit hex bytes and quoted four-character codes,
@@ -188,23 +188,8 @@ Deno.test("hvc1 codecs string: Annex E.3, compatibility flags reversed, trailing
 
 Deno.test("initSegment: the sample entries read back with the MP4 reader the file server uses", () => {
   const { sps, pps } = new LiveTestSource(0).tracks[0].parameterSets!;
-  const video = configFromDescription("H264", {
-    media: "video",
-    payloadType: 96,
-    encoding: "H264",
-    clockRate: 90000,
-    fmtp: h264Fmtp(sps, pps),
-    control: "trackID=0",
-  })!;
-  const aac = configFromDescription("AAC", {
-    media: "audio",
-    payloadType: 97,
-    encoding: "mpeg4-generic",
-    clockRate: 44100,
-    channels: 2,
-    fmtp: aacFmtp(hex("12 10")),
-    control: "trackID=1",
-  })!;
+  const video = configFromDescription("H264", testH264Track())!;
+  const aac = configFromDescription("AAC", aacTrack(1, hex("12 10"), 44100, 2).description)!;
   assert.equal(codecString(video), "avc1.42c015"); // Constrained Baseline, level 2.1
   assert.equal(codecString(aac), "mp4a.40.2");
   const init = initSegment([

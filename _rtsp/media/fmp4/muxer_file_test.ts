@@ -6,10 +6,10 @@
  */
 
 import assert from "node:assert/strict";
-import { openMediaFile, type ReadAt } from "../file_media.ts";
 import { createPacketizer } from "../../rtp/create_packetizer.ts";
 import { MEDIA_NEEDS, testMedia } from "../../../_testing/media.ts";
 import { run, toolTest } from "../../../_testing/tools.ts";
+import { mediaUnits } from "../../../_testing/media_units.ts";
 import { type Fmp4Fragment, Fmp4Muxer, type Fmp4Output } from "./muxer.ts";
 import { RtpAccessUnits } from "./rtp_access_units.ts";
 import { fmp4CodecOf } from "./codec_config.ts";
@@ -26,71 +26,45 @@ interface Muxed {
   readonly units: Map<number, number>;
 }
 
-async function readAtOf(path: string): Promise<{ readAt: ReadAt; size: number; close(): void }> {
-  const file = await Deno.open(path);
-  const size = (await file.stat()).size;
-  const readAt: ReadAt = async (offset, length) => {
-    await file.seek(offset, Deno.SeekMode.Start);
-    const buf = new Uint8Array(length);
-    let filled = 0;
-    while (filled < length) {
-      const n = await file.read(buf.subarray(filled));
-      if (n === null) break;
-      filled += n;
-    }
-    return buf.subarray(0, filled);
-  };
-  return { readAt, size, close: () => file.close() };
-}
-
 /** Reads `path` as the server does and muxes it through RTP. */
 export async function muxFile(path: string): Promise<Muxed> {
-  const { readAt, size, close } = await readAtOf(path);
-  try {
-    const opened = await openMediaFile(path, readAt, size);
-    assert.ok(opened.ok, `open ${path}`);
-    const tracks = opened.media.tracks;
-    const muxer = new Fmp4Muxer(tracks.map((t) => t.description));
-    const packetizers = tracks.map((t, i) =>
-      createPacketizer(t, {
-        ssrc: i + 1,
-        initialSequenceNumber: 0,
-        initialTimestamp: INITIAL_TIMESTAMP,
-      })
-    );
-    const inputs = tracks.map((t) => {
-      const codec = fmp4CodecOf(t.description);
-      return codec && new RtpAccessUnits(codec, t.description);
-    });
-    const out: Fmp4Output[] = [];
-    const units = new Map<number, number>();
-    const cursor = await opened.media.cursor(0);
-    for (let step = await cursor.next(); step !== undefined; step = await cursor.next()) {
-      assert.ok(!("error" in step), "error" in step ? step.error : "");
-      const input = inputs[step.trackIndex];
-      if (!input) continue;
-      const clockRate = tracks[step.trackIndex].description.clockRate;
-      for (const au of input.push(packetizers[step.trackIndex].packetize(step.au))) {
-        units.set(step.trackIndex, (units.get(step.trackIndex) ?? 0) + au.units.length);
-        // The wallclock of presentation: the file's own timeline, shared by all tracks.
-        const wallclockMs = (((au.timestamp - INITIAL_TIMESTAMP) >>> 0) / clockRate) * 1000;
-        out.push(...muxer.push(step.trackIndex, au, wallclockMs));
-      }
+  const { tracks, units: timed } = await mediaUnits(path);
+  const muxer = new Fmp4Muxer(tracks.map((t) => t.description));
+  const packetizers = tracks.map((t, i) =>
+    createPacketizer(t, {
+      ssrc: i + 1,
+      initialSequenceNumber: 0,
+      initialTimestamp: INITIAL_TIMESTAMP,
+    })
+  );
+  const inputs = tracks.map((t) => {
+    const codec = fmp4CodecOf(t.description);
+    return codec && new RtpAccessUnits(codec, t.description);
+  });
+  const out: Fmp4Output[] = [];
+  const units = new Map<number, number>();
+  for (const step of timed) {
+    const input = inputs[step.trackIndex];
+    if (!input) continue;
+    const clockRate = tracks[step.trackIndex].description.clockRate;
+    for (const au of input.push(packetizers[step.trackIndex].packetize(step.au))) {
+      units.set(step.trackIndex, (units.get(step.trackIndex) ?? 0) + au.units.length);
+      // The wallclock of presentation: the file's own timeline, shared by all tracks.
+      const wallclockMs = (((au.timestamp - INITIAL_TIMESTAMP) >>> 0) / clockRate) * 1000;
+      out.push(...muxer.push(step.trackIndex, au, wallclockMs));
     }
-    out.push(...muxer.flush());
-    const inits = out.filter((o) => o.kind === "init");
-    assert.equal(inits.length, 1, "one init segment");
-    assert.equal(out[0].kind, "init", "the init segment comes first");
-    return {
-      init: inits[0].bytes,
-      codecs: inits[0].codecs,
-      fragments: out.flatMap((o) => (o.kind === "fragment" ? [o.fragment] : [])),
-      muxer,
-      units,
-    };
-  } finally {
-    close();
   }
+  out.push(...muxer.flush());
+  const inits = out.filter((o) => o.kind === "init");
+  assert.equal(inits.length, 1, "one init segment");
+  assert.equal(out[0].kind, "init", "the init segment comes first");
+  return {
+    init: inits[0].bytes,
+    codecs: inits[0].codecs,
+    fragments: out.flatMap((o) => (o.kind === "fragment" ? [o.fragment] : [])),
+    muxer,
+    units,
+  };
 }
 
 /** Writes init + fragments to a temporary `.mp4`. */
@@ -210,32 +184,14 @@ for (const c of cases) {
   );
 }
 
-/** A file's access units in send order, with its tracks. */
-async function unitsOf(path: string) {
-  const { readAt, size, close } = await readAtOf(path);
-  try {
-    const opened = await openMediaFile(path, readAt, size);
-    assert.ok(opened.ok, `open ${path}`);
-    const cursor = await opened.media.cursor(0);
-    const units = [];
-    for (let step = await cursor.next(); step !== undefined; step = await cursor.next()) {
-      assert.ok(!("error" in step));
-      units.push(step);
-    }
-    return { tracks: opened.media.tracks, units };
-  } finally {
-    close();
-  }
-}
-
 await toolTest(
   "Fmp4Muxer: parameter sets sent in-band make the init segment, and new ones make a new one",
   [...MEDIA_NEEDS, "ffprobe"],
   async () => {
     const dir = await testMedia();
     // 320x240 with SPS/PPS ahead of every IDR, then 640x360 whose sets we put there too.
-    const small = await unitsOf(`${dir}/clip.264`);
-    const large = await unitsOf(`${dir}/cbr3m.mp4`);
+    const small = await mediaUnits(`${dir}/clip.264`);
+    const large = await mediaUnits(`${dir}/cbr3m.mp4`);
     const sets = large.tracks[0].parameterSets!;
     // The SDP says nothing of the parameter sets: everything comes in-band.
     const track = { ...small.tracks[0].description, fmtp: "packetization-mode=1" };

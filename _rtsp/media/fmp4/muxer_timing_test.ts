@@ -8,29 +8,13 @@
 import assert from "node:assert/strict";
 import type { TrackDescription } from "../../catalogue.ts";
 import type { AccessUnit } from "../access_unit.ts";
-import { LiveTestSource } from "../live_test_source.ts";
-import { h264Fmtp } from "../../rtp/fmtp.ts";
 import { Fmp4Muxer, type Fmp4MuxerOptions, type Fmp4Output } from "./muxer.ts";
-import { parseFragment } from "./_test_helpers.ts";
+import { parseFragment, testH264Track } from "./_test_helpers.ts";
 import { SYNC_SAMPLE_FLAGS } from "./media_segment.ts";
+import { opusTrack } from "../source_track.ts";
 
-const { sps, pps } = new LiveTestSource(0).tracks[0].parameterSets!;
-const VIDEO: TrackDescription = {
-  media: "video",
-  payloadType: 96,
-  encoding: "H264",
-  clockRate: 90000,
-  fmtp: h264Fmtp(sps, pps),
-  control: "trackID=0",
-};
-const OPUS: TrackDescription = {
-  media: "audio",
-  payloadType: 97,
-  encoding: "opus",
-  clockRate: 48000,
-  channels: 2,
-  control: "trackID=1",
-};
+const VIDEO: TrackDescription = testH264Track();
+const OPUS: TrackDescription = opusTrack(1, 2).description;
 /** 25 fps at 90 kHz; 20 ms Opus frames at 48 kHz. */
 const FRAME_TICKS = 3600;
 const OPUS_TICKS = 960;

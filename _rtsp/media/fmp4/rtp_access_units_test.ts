@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { TrackDescription } from "../../catalogue.ts";
-import { aacFmtp } from "../../rtp/fmtp.ts";
+import { aacTrack } from "../source_track.ts";
 import { buildRtpPacket } from "../../rtp/rtp_packet.ts";
 import { Fmp4Muxer, type Fmp4Output } from "./muxer.ts";
 import { parseFragment } from "./_test_helpers.ts";
@@ -8,14 +8,7 @@ import { RtpAccessUnits } from "./rtp_access_units.ts";
 
 /** AAC LC, 48 kHz, mono (ISO/IEC 14496-3 §1.6.2.1: object type 2, rate index 3, 1 channel). */
 const ASC = Uint8Array.of(0x11, 0x88);
-const AAC: TrackDescription = {
-  media: "audio",
-  payloadType: 97,
-  encoding: "mpeg4-generic",
-  clockRate: 48000,
-  fmtp: aacFmtp(ASC),
-  control: "trackID=0",
-};
+const AAC: TrackDescription = aacTrack(0, ASC, 48000, 1).description;
 
 /**
  * An RFC 3640 AAC-hbr payload with two AUs: AU-headers-length 32 bits, then
@@ -43,7 +36,7 @@ Deno.test("RtpAccessUnits + Fmp4Muxer: RFC 3640 AU headers split a packet into f
   for (let i = 0; i < 3; i++) {
     const packet = buildRtpPacket(
       {
-        payloadType: 97,
+        payloadType: 96,
         sequenceNumber: i,
         timestamp: 0xffff_f800 + i * 2048,
         ssrc: 1,
