@@ -70,6 +70,12 @@ export interface Fmp4StreamOptions {
   readonly scheduler: Scheduler;
   /** Bound on the fragments kept for new subscribers. @default {MAX_GOP_CACHE_BYTES} */
   readonly maxCacheBytes?: number;
+  /**
+   * The id the stream's fan-out knows this reader by; two Fmp4Streams on one
+   * stream need different ones (one per stream is the intended use).
+   * @default `fmp4:<path>`
+   */
+  readonly readerId?: string;
 }
 
 interface Subscriber {
@@ -81,16 +87,15 @@ interface Subscriber {
 /** How the first frame of each track is placed on the shared timeline. */
 type Alignment = "sender-reports" | "arrival";
 
-/** The id prefix of the sessions Fmp4Stream readers stand for. */
+/** The id prefix of the sessions Fmp4Stream readers stand for (RTSP session ids are hex). */
 const SESSION_ID_PREFIX = "fmp4:";
-let nextSessionNumber = 1;
 
 /**
  * A session for the stream's fan-out to key this reader by: every track, no
  * transport of its own (nothing is sent over RTP). It is never in the
  * responder's session table.
  */
-function readerSession(description: StreamDescription): Session {
+function readerSession(description: StreamDescription, id: string): Session {
   const tracks = new Map<number, SessionTrack>();
   description.tracks.forEach((_, trackIndex) => {
     tracks.set(trackIndex, {
@@ -103,7 +108,7 @@ function readerSession(description: StreamDescription): Session {
     });
   });
   return {
-    id: `${SESSION_ID_PREFIX}${nextSessionNumber++}${description.path}`,
+    id,
     path: description.path,
     connectionId: -1,
     mode: "play",
@@ -140,7 +145,10 @@ export class Fmp4Stream implements Reader {
    */
   constructor(description: StreamDescription, options: Fmp4StreamOptions) {
     this.#options = options;
-    this.session = readerSession(description);
+    this.session = readerSession(
+      description,
+      options.readerId ?? `${SESSION_ID_PREFIX}${description.path}`,
+    );
     this.#muxer = new Fmp4Muxer(description.tracks);
     this.#clockRates = description.tracks.map((t) => t.clockRate);
     for (const trackIndex of this.#muxer.muxedTracks) {
