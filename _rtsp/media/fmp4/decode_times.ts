@@ -8,8 +8,10 @@
  * access unit decoded i-th gets the i-th smallest presentation time, which is
  * known once `lookahead` more units have arrived (a stream reorders by at most
  * that many pictures; H.264/H.265 allow 16, encoders use 0 to 3). Composition
- * offsets (presentation minus decode) are then small and may be negative; a
- * fragmented MP4 carries them signed (`trun` version 1).
+ * offsets (presentation minus decode) are then small and may be negative, by
+ * at most the window: the muxer presents the stream that much later
+ * (`mux_track.ts`), and a fragmented MP4 carries them signed anyway (`trun`
+ * version 1).
  *
  * Whatever the input (timestamps repeated, going back, deeper reordering than
  * the window), the decode times given out strictly increase and start at or

@@ -14,7 +14,9 @@
  * one timeline by the wallclock time of their first access unit (from RTCP
  * Sender Reports when the caller has them, else arrival): the stream's first
  * unit is time 0. Decode times never go back or repeat and no sample lasts 0
- * ticks; audio before time 0 is dropped.
+ * ticks; audio before time 0 is dropped. With B-frames, every track is
+ * presented one reorder window later than that (`MuxTrack.reorderDelay`, fixed
+ * at the first fragment), so composition offsets stay non-negative.
  *
  * Fragments: one per picture of the first video track, holding that picture
  * and the audio (and other video) samples decoded before it ends; without
@@ -31,18 +33,16 @@ import { AAC_SAMPLES_PER_FRAME } from "../adts.ts";
 import {
   type CodecConfig,
   codecString,
-  configFromDescription,
-  type Fmp4Codec,
   fmp4CodecOf,
   pictureSize,
   sameConfig,
   sampleEntry,
   videoConfig,
 } from "./codec_config.ts";
-import { type Decoded, DecodeTimes } from "./decode_times.ts";
 import { initSegment, type InitTrack } from "./init_segment.ts";
 import { type FragmentSample, type FragmentTrack, mediaSegment } from "./media_segment.ts";
-import { RtpTimeline, type RtpTimelineOptions } from "./rtp_timeline.ts";
+import type { RtpTimelineOptions } from "./rtp_timeline.ts";
+import { MuxTrack, type PendingSample, type ReadySample } from "./mux_track.ts";
 import { videoSample } from "./video_sample.ts";
 
 /** Without video, a fragment holds this much of the first audio track. */
@@ -90,66 +90,6 @@ export interface Fmp4MuxerOptions extends RtpTimelineOptions {
   readonly videoReorderWindow?: number;
 }
 
-/** A sample between depacketizing and its fragment. */
-interface PendingSample {
-  readonly data: Uint8Array;
-  readonly sync: boolean;
-  /** New parameter sets this sample brings (video). */
-  readonly config?: CodecConfig;
-}
-
-/** A sample with its decode time, waiting for the next one's to know its duration. */
-interface TimedSample {
-  readonly sample: PendingSample;
-  readonly decode: number;
-  readonly presentation: number;
-}
-
-/** A sample ready for a fragment. */
-interface ReadySample extends TimedSample {
-  readonly duration: number;
-}
-
-/** One muxed track. */
-class MuxTrack {
-  readonly trackId: number;
-  readonly inputIndex: number;
-  readonly codec: Fmp4Codec;
-  readonly kind: "video" | "audio";
-  readonly timescale: number;
-  /** The configuration in the init segment handed out last. */
-  published: CodecConfig | undefined;
-  /** The configuration of the latest parameter sets seen (video), ahead of `published`. */
-  latest: CodecConfig | undefined;
-  readonly timeline: RtpTimeline;
-  offset: number | undefined;
-  decode: DecodeTimes<PendingSample> | undefined;
-  open: TimedSample | undefined;
-  ready: ReadySample[] = [];
-  lastDuration = 0;
-  started = false;
-
-  constructor(
-    trackId: number,
-    inputIndex: number,
-    codec: Fmp4Codec,
-    description: TrackDescription,
-    options: RtpTimelineOptions,
-  ) {
-    this.trackId = trackId;
-    this.inputIndex = inputIndex;
-    this.codec = codec;
-    this.kind = codec === "H264" || codec === "H265" ? "video" : "audio";
-    this.timescale = description.clockRate;
-    this.latest = configFromDescription(codec, description);
-    this.timeline = new RtpTimeline(this.timescale, options);
-  }
-
-  seconds(ticks: number): number {
-    return ticks / this.timescale;
-  }
-}
-
 /** Muxes the tracks of one RTP stream into fragmented MP4. */
 export class Fmp4Muxer {
   readonly #tracks: MuxTrack[] = [];
@@ -160,6 +100,8 @@ export class Fmp4Muxer {
   #init: Uint8Array | undefined;
   #sequenceNumber = 0;
   #droppedSamples = 0;
+  /** Seconds added to every presentation time (see {@linkcode MuxTrack.reorderDelay}), fixed at the first fragment. */
+  #delaySeconds: number | undefined;
 
   /**
    * @param tracks the stream's tracks in SDP order (the indices `push` takes)
@@ -170,7 +112,10 @@ export class Fmp4Muxer {
     tracks.forEach((description, inputIndex) => {
       const codec = fmp4CodecOf(description);
       if (codec === undefined) return;
-      const track = new MuxTrack(this.#tracks.length + 1, inputIndex, codec, description, options);
+      const track = new MuxTrack(this.#tracks.length + 1, inputIndex, codec, description, {
+        ...options,
+        window: (config) => this.#reorderWindow(config),
+      });
       this.#tracks.push(track);
       this.#byInput.set(inputIndex, track);
     });
@@ -194,7 +139,7 @@ export class Fmp4Muxer {
 
   /** Decode times moved up to keep them increasing (hostile or deeper-than-window timestamps). */
   get clampedSamples(): number {
-    return this.#tracks.reduce((n, t) => n + (t.decode?.clamped ?? 0), 0);
+    return this.#tracks.reduce((n, t) => n + t.clamped, 0);
   }
 
   /** The current init segment, once every track's configuration is known. */
@@ -227,14 +172,7 @@ export class Fmp4Muxer {
 
   /** Everything still held (the stream ended): the last samples last as long as the one before. */
   flush(): Fmp4Output[] {
-    for (const track of this.#tracks) {
-      if (track.decode) { for (const d of track.decode.flush()) this.#decoded(track, d); }
-      if (track.open) {
-        const duration = track.lastDuration || 1;
-        track.ready.push({ ...track.open, duration });
-        track.open = undefined;
-      }
-    }
+    for (const track of this.#tracks) track.flush();
     return this.#collect(true);
   }
 
@@ -288,24 +226,7 @@ export class Fmp4Muxer {
       this.#droppedSamples++;
       return;
     }
-    if (!track.decode) {
-      track.decode = new DecodeTimes(
-        track.kind === "video" ? this.#reorderWindow(track.latest) : 0,
-      );
-      track.published ??= track.latest;
-    } else if (sample.config) {
-      // New parameter sets may reorder differently: the units waiting are given
-      // their decode times, and the window starts again where they end.
-      const before = track.decode;
-      for (const d of before.flush()) this.#decoded(track, d);
-      const last = before.lastDecode;
-      track.decode = new DecodeTimes(
-        this.#reorderWindow(sample.config),
-        last === undefined ? 0 : last + 1,
-      );
-    }
-    track.started = true;
-    for (const d of track.decode.push(sample, presentation)) this.#decoded(track, d);
+    track.accept(sample, presentation);
   }
 
   /** The reorder window: as the SPS says, else {@linkcode DEFAULT_VIDEO_REORDER_WINDOW}. */
@@ -317,16 +238,6 @@ export class Fmp4Muxer {
       ? config.hevc.reorderFrames
       : undefined;
     return fromSps ?? DEFAULT_VIDEO_REORDER_WINDOW;
-  }
-
-  #decoded(track: MuxTrack, d: Decoded<PendingSample>): void {
-    const open = track.open;
-    if (open) {
-      const duration = d.decode - open.decode;
-      track.ready.push({ ...open, duration });
-      track.lastDuration = duration;
-    }
-    track.open = { sample: d.item, decode: d.decode, presentation: d.presentation };
   }
 
   /** Fragments from the samples ready; at the end (`all`), everything. */
@@ -390,27 +301,32 @@ export class Fmp4Muxer {
       this.#init = this.#buildInit();
       out.push({ kind: "init", bytes: this.#init, codecs: this.codecs() });
     }
+    this.#delaySeconds ??= this.#lead ? this.#lead.seconds(this.#lead.reorderDelay()) : 0;
     const fragmentTracks: FragmentTrack[] = [];
     for (const [track, samples] of runs) {
       if (samples.length === 0) continue;
+      // Presentation times move by the delay: video through its composition
+      // offsets (decode times stay), audio whole (its decode time is its presentation).
+      const delay = Math.round(this.#delaySeconds * track.timescale);
+      const video = track.kind === "video";
       fragmentTracks.push({
         trackId: track.trackId,
-        baseDecodeTime: samples[0].decode,
-        compositionOffsets: track.kind === "video",
+        baseDecodeTime: samples[0].decode + (video ? 0 : delay),
+        compositionOffsets: video,
         samples: samples.map((s): FragmentSample => ({
           data: s.sample.data,
           duration: s.duration,
           sync: s.sample.sync,
-          compositionOffset: s.presentation - s.decode,
+          compositionOffset: video ? s.presentation - s.decode + delay : 0,
         })),
       });
     }
     if (fragmentTracks.length === 0) return;
-    const first = lead && leadSamples.length > 0 ? { track: lead, samples: leadSamples } : (() => {
-      const [track, samples] = [...runs].find(([, s]) => s.length > 0)!;
-      return { track, samples };
-    })();
-    const duration = first.samples.reduce((n, s) => n + s.duration, 0);
+    const firstTrack = lead && leadSamples.length > 0
+      ? lead
+      : [...runs].find(([, s]) => s.length > 0)![0];
+    const firstRun = fragmentTracks.find((t) => t.trackId === firstTrack.trackId)!;
+    const duration = firstRun.samples.reduce((n, s) => n + s.duration, 0);
     this.#sequenceNumber++;
     out.push({
       kind: "fragment",
@@ -419,8 +335,8 @@ export class Fmp4Muxer {
         // Without video every fragment is a starting point; with video, only a picture that is one.
         keyframe: this.#lead === undefined ||
           (lead === this.#lead && leadSamples[0]?.sample.sync === true),
-        decodeTimeSeconds: first.track.seconds(first.samples[0].decode),
-        durationSeconds: first.track.seconds(duration),
+        decodeTimeSeconds: firstTrack.seconds(firstRun.baseDecodeTime),
+        durationSeconds: firstTrack.seconds(duration),
         sequenceNumber: this.#sequenceNumber,
       },
     });

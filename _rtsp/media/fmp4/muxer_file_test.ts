@@ -13,6 +13,7 @@ import { mediaUnits } from "../../../_testing/media_units.ts";
 import { type Fmp4Fragment, Fmp4Muxer, type Fmp4Output } from "./muxer.ts";
 import { RtpAccessUnits } from "./rtp_access_units.ts";
 import { fmp4CodecOf } from "./codec_config.ts";
+import { parseFragment } from "./_test_helpers.ts";
 
 /** RTP timestamps start just before their 32-bit wrap, so every file crosses it. */
 const INITIAL_TIMESTAMP = 0xffff_0000;
@@ -175,6 +176,10 @@ for (const c of cases) {
         });
         await decodeSilently(path);
         assert.equal(muxed.muxer.droppedSamples, 0);
+        const offsets = muxed.fragments.flatMap((f) =>
+          parseFragment(f.bytes).runs.flatMap((r) => r.samples.map((s) => s.compositionOffset))
+        );
+        assert.ok(offsets.every((o) => o >= 0), "no picture is presented before it is decoded");
         assert.equal(muxed.muxer.timestampJumps, 0);
         assert.equal(muxed.muxer.clampedSamples, 0);
       } finally {

@@ -158,7 +158,7 @@ Deno.test("Fmp4Muxer timing: a jump continues one frame after the last picture",
   assert.deepEqual(times.get(1)!.decode, steady(0, 20));
 });
 
-Deno.test("Fmp4Muxer timing: B-frames (I P B B) get sorted decode times and signed composition offsets", () => {
+Deno.test("Fmp4Muxer timing: B-frames (I P B B) decode at the sorted times, presented a window later", () => {
   // Decode order I0 P3 B1 B2 P6 B4 B5 …, timestamps in frames of 3600 ticks.
   const order = [0, 3, 1, 2, 6, 4, 5, 9, 7, 8, 12, 10, 11];
   const { muxer, times } = mux(order.map((f) => 10_000 + f * FRAME_TICKS), {
@@ -166,8 +166,22 @@ Deno.test("Fmp4Muxer timing: B-frames (I P B B) get sorted decode times and sign
   });
   const video = times.get(1)!;
   assert.deepEqual(video.decode, order.map((_, i) => i * FRAME_TICKS));
-  assert.deepEqual(video.presentation, order.map((f) => f * FRAME_TICKS));
+  // Presented two frames (the window) after their timestamps, so no picture is
+  // presented before it is decoded: composition offsets are never negative.
+  assert.deepEqual(video.presentation, order.map((f) => (f + 2) * FRAME_TICKS));
+  video.presentation.forEach((p, i) => assert.ok(p >= video.decode[i]));
   assert.equal(muxer.clampedSamples, 0);
+});
+
+Deno.test("Fmp4Muxer timing: audio is presented with the same delay as B-frame video", () => {
+  const order = [0, 3, 1, 2, 6, 4, 5];
+  const { times } = mux(order.map((f) => f * FRAME_TICKS), {
+    videoReorderWindow: 2,
+    audio: steady(0, 14, OPUS_TICKS),
+  });
+  // Both start together: the first picture (I0) and the first audio frame at 80 ms.
+  assert.equal(times.get(1)!.presentation[0], 2 * FRAME_TICKS);
+  assert.equal(times.get(2)!.presentation[0], 0.08 * 48000);
 });
 
 Deno.test("Fmp4Muxer timing: reordering deeper than the window still gives increasing decode times", () => {
