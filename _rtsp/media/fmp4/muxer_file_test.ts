@@ -23,8 +23,6 @@ interface Muxed {
   readonly fragments: Fmp4Fragment[];
   readonly codecs: string;
   readonly muxer: Fmp4Muxer;
-  /** Access units per muxed input track. */
-  readonly units: Map<number, number>;
 }
 
 /** Reads `path` as the server does and muxes it through RTP. */
@@ -43,13 +41,11 @@ export async function muxFile(path: string): Promise<Muxed> {
     return codec && new RtpAccessUnits(codec, t.description);
   });
   const out: Fmp4Output[] = [];
-  const units = new Map<number, number>();
   for (const step of timed) {
     const input = inputs[step.trackIndex];
     if (!input) continue;
     const clockRate = tracks[step.trackIndex].description.clockRate;
     for (const au of input.push(packetizers[step.trackIndex].packetize(step.au))) {
-      units.set(step.trackIndex, (units.get(step.trackIndex) ?? 0) + au.units.length);
       // The wallclock of presentation: the file's own timeline, shared by all tracks.
       const wallclockMs = (((au.timestamp - INITIAL_TIMESTAMP) >>> 0) / clockRate) * 1000;
       out.push(...muxer.push(step.trackIndex, au, wallclockMs));
@@ -64,7 +60,6 @@ export async function muxFile(path: string): Promise<Muxed> {
     codecs: inits[0].codecs,
     fragments: out.flatMap((o) => (o.kind === "fragment" ? [o.fragment] : [])),
     muxer,
-    units,
   };
 }
 
@@ -113,6 +108,31 @@ export async function decodeSilently(path: string): Promise<void> {
   const out = await run("ffmpeg", ["-v", "error", "-i", path, "-f", "null", "-"]);
   assert.equal(out.stderr.trim(), "", `ffmpeg ${path}: ${out.stderr}`);
   assert.equal(out.code, 0);
+}
+
+/** Bytes of one 320x240 I420 picture. */
+const I420_320X240_BYTES = 320 * 240 * 3 / 2;
+
+/**
+ * Decodes the video of `path` with GStreamer (qtdemux, a second, independent
+ * fragmented-MP4 reader) to raw 320x240 I420, and returns the pictures
+ * decoded; asserts that it reports no error or warning.
+ */
+async function gstreamerPictures(path: string): Promise<number> {
+  const raw = await Deno.makeTempFile({ prefix: "rtsp_ts_fmp4_", suffix: ".yuv" });
+  try {
+    const out = await run("gst-launch-1.0", [
+      ...["-q", "filesrc", `location=${path}`, "!", "qtdemux", "name=d", "d.video_0", "!"],
+      ...["queue", "!", "decodebin", "!", "videoconvert", "!", "video/x-raw,format=I420", "!"],
+      ...["filesink", `location=${raw}`],
+    ]);
+    const said = new TextDecoder().decode(out.stdout) + out.stderr;
+    assert.doesNotMatch(said, /ERROR|WARNING/, said);
+    assert.equal(out.code, 0);
+    return (await Deno.stat(raw)).size / I420_320X240_BYTES;
+  } finally {
+    await Deno.remove(raw);
+  }
 }
 
 /** Decode times of every fragment's first track never go back; every fragment is a whole box pair. */
@@ -249,3 +269,22 @@ await toolTest(
     }
   },
 );
+
+for (const file of ["clip.mp4", "bframes.mp4", "hevc_opus.mp4", "bframes_hevc.mp4"]) {
+  await toolTest(
+    `Fmp4Muxer: GStreamer's qtdemux decodes every picture of ${file} muxed through RTP`,
+    [...MEDIA_NEEDS, "gst-launch-1.0"],
+    async () => {
+      const muxed = await muxFile(`${await testMedia()}/${file}`);
+      const path = await writeMuxed(muxed.init, muxed.fragments);
+      try {
+        const pictures = muxed.fragments.flatMap((f) => parseFragment(f.bytes).runs)
+          .filter((r) => r.trackId === 1)
+          .reduce((n, r) => n + r.samples.length, 0);
+        assert.equal(await gstreamerPictures(path), pictures);
+      } finally {
+        await Deno.remove(path);
+      }
+    },
+  );
+}
