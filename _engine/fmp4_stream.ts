@@ -7,10 +7,12 @@
  *
  * ```ts
  * const fmp4 = new Fmp4Stream(stream.description, { scheduler });
- * const detach = fmp4.attachTo(stream);          // a LiveStream or RelayStream
+ * const detach = fmp4.attachTo(stream); // a LiveStream or RelayStream
  * const unsubscribe = fmp4.subscribe((event) => {
- *   if (event.kind === "init") sourceBuffer.append(event.bytes); // MediaSource.isTypeSupported(
- *   else queue(event.fragment);                  //   `video/mp4; codecs="${event.codecs}"`)
+ *   // init: `video/mp4; codecs="${event.codecs}"` for MediaSource.isTypeSupported;
+ *   // event.bytes goes first, and again whenever a new init comes (new parameter sets).
+ *   if (event.kind === "init") send(event.bytes);
+ *   else send(event.fragment.bytes); // or drop up to the next event.fragment.keyframe
  * });
  * ```
  *
@@ -261,6 +263,9 @@ export class Fmp4Stream implements Reader {
     for (const event of outputs) {
       if (event.kind === "init") {
         this.#init = event;
+        // Fragments kept from before may not match it: later subscribers wait for the next keyframe.
+        this.#cache = [];
+        this.#cacheBytes = 0;
         for (const s of [...this.#subscribers]) this.#tell(s, event);
         continue;
       }
