@@ -346,7 +346,7 @@ export interface AnnouncedTrack {
 }
 
 /** The codec of an encoding, when we know it (names compared case-insensitively, RFC 4855 §3). */
-function codecOf(format: RtpMap, fmtp: string | undefined): AnnouncedCodec | undefined {
+export function codecOf(format: RtpMap, fmtp: string | undefined): AnnouncedCodec | undefined {
   switch (format.encoding.toLowerCase()) {
     case "h264":
       return "H264";

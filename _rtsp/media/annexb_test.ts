@@ -229,6 +229,9 @@ Deno.test("AnnexBAccessUnitReader exposes parameter sets and SPS timing", () => 
     log2MaxPocLsb: 6,
     frameMbsOnly: true,
     frameRate: 25,
+    bitDepthLuma: 8,
+    bitDepthChroma: 8,
+    maxNumReorderFrames: 2,
   });
 });
 

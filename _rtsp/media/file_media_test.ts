@@ -15,6 +15,7 @@ import type { SourceTrack } from "./source_track.ts";
 import { createDepacketizer, createPacketizer } from "../rtp/create_packetizer.ts";
 import { parseRtpPacket } from "../rtp/rtp_packet.ts";
 import { run, toolTest } from "../../_testing/tools.ts";
+import { fileReadAt } from "../../_testing/media_units.ts";
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -44,22 +45,9 @@ function memoryReadAt(
 
 /** A ReadAt over a real file that records every read's length. */
 async function openFile(path: string) {
-  const file = await Deno.open(path);
-  const size = (await file.stat()).size;
   const reads: number[] = [];
-  const readAt: ReadAt = async (offset, length) => {
-    reads.push(length);
-    await file.seek(offset, Deno.SeekMode.Start);
-    const buf = new Uint8Array(length);
-    let filled = 0;
-    while (filled < length) {
-      const n = await file.read(buf.subarray(filled));
-      if (n === null) break;
-      filled += n;
-    }
-    return buf.subarray(0, filled);
-  };
-  return { readAt, size, reads, close: () => file.close() };
+  const opened = await fileReadAt(path, (_offset, length) => reads.push(length));
+  return { ...opened, reads };
 }
 
 async function ffmpeg(args: string[]): Promise<void> {

@@ -105,6 +105,15 @@ export interface H264Sps {
   readonly frameMbsOnly: boolean;
   /** Frames per second from VUI timing_info, when present and non-zero. */
   readonly frameRate?: number;
+  /** bit_depth_luma_minus8 + 8 (8 when the profile does not carry it). */
+  readonly bitDepthLuma: number;
+  /** bit_depth_chroma_minus8 + 8 (8 when the profile does not carry it). */
+  readonly bitDepthChroma: number;
+  /**
+   * VUI max_num_reorder_frames (E.2.1): how many frames may precede a frame in
+   * decode order and follow it in output order; absent when the SPS does not say.
+   */
+  readonly maxNumReorderFrames?: number;
 }
 
 /** The result of {@link parseH264Sps}. */
@@ -176,11 +185,13 @@ function readSps(r: BitReader): H264Sps {
 
   let chromaFormatIdc = 1;
   let separateColourPlane = false;
+  let bitDepthLuma = 8;
+  let bitDepthChroma = 8;
   if (HIGH_PROFILES.has(profileIdc)) {
     chromaFormatIdc = r.ueMax(3, "chroma_format_idc");
     if (chromaFormatIdc === 3) separateColourPlane = r.flag();
-    r.ueMax(MAX_BIT_DEPTH_MINUS8, "bit_depth_luma_minus8");
-    r.ueMax(MAX_BIT_DEPTH_MINUS8, "bit_depth_chroma_minus8");
+    bitDepthLuma = r.ueMax(MAX_BIT_DEPTH_MINUS8, "bit_depth_luma_minus8") + 8;
+    bitDepthChroma = r.ueMax(MAX_BIT_DEPTH_MINUS8, "bit_depth_chroma_minus8") + 8;
     r.skip(1); // qpprime_y_zero_transform_bypass_flag
     if (r.flag()) { // seq_scaling_matrix_present_flag
       const lists = chromaFormatIdc !== 3 ? 8 : 12;
@@ -233,8 +244,8 @@ function readSps(r: BitReader): H264Sps {
     }
   }
 
-  let frameRate: number | undefined;
-  if (r.flag()) frameRate = readVuiFrameRate(r); // vui_parameters_present_flag
+  let vui: Vui = {};
+  if (r.flag()) vui = readVui(r); // vui_parameters_present_flag
 
   const sps: H264Sps = {
     profileIdc,
@@ -249,8 +260,10 @@ function readSps(r: BitReader): H264Sps {
     pocType,
     log2MaxPocLsb,
     frameMbsOnly,
+    bitDepthLuma,
+    bitDepthChroma,
   };
-  return frameRate === undefined ? sps : { ...sps, frameRate };
+  return { ...sps, ...vui };
 }
 
 /** Skips scaling_list() (H.264 7.3.2.1.1.1), which only has to be consumed. */
@@ -266,11 +279,71 @@ function skipScalingList(r: BitReader, size: number): void {
   }
 }
 
+/** What vui_parameters() says that is kept. */
+interface Vui {
+  frameRate?: number;
+  maxNumReorderFrames?: number;
+}
+
+/** Largest max_num_reorder_frames (E.2.1: at most max_dec_frame_buffering, itself at most 16). */
+const MAX_REORDER_FRAMES = 16;
+/** Largest cpb_cnt_minus1 (E.2.2). */
+const MAX_CPB_CNT_MINUS1 = 31;
+
 /**
- * Reads vui_parameters() (H.264 E.1.1) up to timing_info and returns the frame
- * rate. A frame lasts two ticks: num_units_in_tick is a field period (E.2.1).
+ * Reads vui_parameters() (H.264 E.1.1): the frame rate from timing_info (a
+ * frame lasts two ticks: num_units_in_tick is a field period, E.2.1), and
+ * max_num_reorder_frames from the bitstream restriction. What follows the
+ * timing info is read on a best-effort basis: a truncated or odd tail leaves
+ * the reorder depth unknown but keeps the frame rate.
  */
-function readVuiFrameRate(r: BitReader): number | undefined {
+function readVui(r: BitReader): Vui {
+  const { timingInfo, frameRate } = readVuiFrameRate(r);
+  const vui: Vui = frameRate === undefined ? {} : { frameRate };
+  try {
+    const maxNumReorderFrames = readVuiReorder(r, timingInfo);
+    return maxNumReorderFrames === undefined ? vui : { ...vui, maxNumReorderFrames };
+  } catch (e) {
+    if (e instanceof BitstreamError) return vui;
+    throw e;
+  }
+}
+
+/** Skips hrd_parameters() (H.264 E.1.2). */
+function skipHrdParameters(r: BitReader): void {
+  const cpbCount = r.ueMax(MAX_CPB_CNT_MINUS1, "cpb_cnt_minus1") + 1;
+  r.skip(8); // bit_rate_scale, cpb_size_scale
+  for (let i = 0; i < cpbCount; i++) {
+    r.ue(); // bit_rate_value_minus1
+    r.ue(); // cpb_size_value_minus1
+    r.skip(1); // cbr_flag
+  }
+  r.skip(20); // four 5-bit delay and offset lengths
+}
+
+/**
+ * The VUI after timing_info (H.264 E.1.1): max_num_reorder_frames, when restricted.
+ * Called right after {@linkcode readVuiFrameRate}, which stops before fixed_frame_rate_flag.
+ */
+function readVuiReorder(r: BitReader, timingInfo: boolean): number | undefined {
+  if (timingInfo) r.skip(1); // fixed_frame_rate_flag
+  const nalHrd = r.flag();
+  if (nalHrd) skipHrdParameters(r);
+  const vclHrd = r.flag();
+  if (vclHrd) skipHrdParameters(r);
+  if (nalHrd || vclHrd) r.skip(1); // low_delay_hrd_flag
+  r.skip(1); // pic_struct_present_flag
+  if (!r.flag()) return undefined; // bitstream_restriction_flag
+  r.skip(1); // motion_vectors_over_pic_boundaries_flag
+  r.ue(); // max_bytes_per_pic_denom
+  r.ue(); // max_bits_per_mb_denom
+  r.ue(); // log2_max_mv_length_horizontal
+  r.ue(); // log2_max_mv_length_vertical
+  return r.ueMax(MAX_REORDER_FRAMES, "max_num_reorder_frames");
+}
+
+/** Reads vui_parameters() through time_scale: whether timing_info is there, and the frame rate. */
+function readVuiFrameRate(r: BitReader): { timingInfo: boolean; frameRate?: number } {
   if (r.flag()) { // aspect_ratio_info_present_flag
     if (r.u(8) === EXTENDED_SAR) r.skip(32); // sar_width, sar_height
   }
@@ -283,9 +356,9 @@ function readVuiFrameRate(r: BitReader): number | undefined {
     r.ue(); // chroma_sample_loc_type_top_field
     r.ue(); // chroma_sample_loc_type_bottom_field
   }
-  if (!r.flag()) return undefined; // timing_info_present_flag
+  if (!r.flag()) return { timingInfo: false }; // timing_info_present_flag
   const numUnitsInTick = r.u(32);
   const timeScale = r.u(32);
-  if (numUnitsInTick === 0 || timeScale === 0) return undefined;
-  return timeScale / (2 * numUnitsInTick);
+  if (numUnitsInTick === 0 || timeScale === 0) return { timingInfo: true };
+  return { timingInfo: true, frameRate: timeScale / (2 * numUnitsInTick) };
 }

@@ -134,6 +134,9 @@ Deno.test("parseH264Sps reads SPS made by libx264 (byte vectors)", () => {
     log2MaxPocLsb: 6,
     frameMbsOnly: true,
     frameRate: 25,
+    bitDepthLuma: 8,
+    bitDepthChroma: 8,
+    maxNumReorderFrames: 2, // x264's B-pyramid, from the VUI bitstream restriction
   });
   // testsrc 640x360 Constrained Baseline: 368 coded lines cropped to 360.
   const baseline = hex("6742c01ed900a02ff97011000003000100000300320f162e48");
@@ -151,6 +154,9 @@ Deno.test("parseH264Sps reads SPS made by libx264 (byte vectors)", () => {
     log2MaxPocLsb: 0,
     frameMbsOnly: true,
     frameRate: 25,
+    bitDepthLuma: 8,
+    bitDepthChroma: 8,
+    maxNumReorderFrames: 0,
   });
 });
 

@@ -109,6 +109,12 @@ export interface H265Sps {
   readonly log2MaxPocLsb: number;
   /** Frames per second from VUI timing info, when present and non-zero. */
   readonly frameRate?: number;
+  /** bit_depth_luma_minus8 + 8. */
+  readonly bitDepthLuma: number;
+  /** bit_depth_chroma_minus8 + 8. */
+  readonly bitDepthChroma: number;
+  /** sps_max_num_reorder_pics of the highest sub-layer (7.4.3.2.1): the reordering depth. */
+  readonly maxNumReorderPics: number;
 }
 
 /** The result of {@link parseH265Sps}. */
@@ -187,7 +193,8 @@ function readSps(r: BitReader): H265Sps {
     throw new BitstreamError(`empty picture after the conformance window (${width}x${height})`);
   }
 
-  const { frameRate, log2MaxPocLsb } = readToVuiFrameRate(r, maxSubLayersMinus1);
+  const { frameRate, log2MaxPocLsb, bitDepthLuma, bitDepthChroma, maxNumReorderPics } =
+    readToVuiFrameRate(r, maxSubLayersMinus1);
   const sps: H265Sps = {
     ...ptl,
     spsId,
@@ -196,6 +203,9 @@ function readSps(r: BitReader): H265Sps {
     height,
     separateColourPlane,
     log2MaxPocLsb,
+    bitDepthLuma,
+    bitDepthChroma,
+    maxNumReorderPics,
   };
   return frameRate === undefined ? sps : { ...sps, frameRate };
 }
@@ -234,14 +244,19 @@ function readProfileTierLevel(
 function readToVuiFrameRate(
   r: BitReader,
   maxSubLayersMinus1: number,
-): { frameRate: number | undefined; log2MaxPocLsb: number } {
-  r.ueMax(8, "bit_depth_luma_minus8");
-  r.ueMax(8, "bit_depth_chroma_minus8");
+): Pick<H265Sps, "log2MaxPocLsb" | "bitDepthLuma" | "bitDepthChroma" | "maxNumReorderPics"> & {
+  frameRate: number | undefined;
+} {
+  const bitDepthLuma = r.ueMax(8, "bit_depth_luma_minus8") + 8;
+  const bitDepthChroma = r.ueMax(8, "bit_depth_chroma_minus8") + 8;
   const log2MaxPocLsb = r.ueMax(MAX_LOG2_POC_LSB_MINUS4, "log2_max_pic_order_cnt_lsb_minus4") + 4;
   const orderingInfoForAll = r.flag(); // sps_sub_layer_ordering_info_present_flag
+  let maxNumReorderPics = 0;
   for (let i = orderingInfoForAll ? 0 : maxSubLayersMinus1; i <= maxSubLayersMinus1; i++) {
     r.ue(); // sps_max_dec_pic_buffering_minus1
-    r.ue(); // sps_max_num_reorder_pics
+    // The last one read is the highest sub-layer's, which bounds the others (7.4.3.2.1).
+    // Read as before (any value parses); more than a DPB holds (A.4.2) is capped.
+    maxNumReorderPics = Math.min(MAX_DELTA_POCS, r.ue());
     r.ue(); // sps_max_latency_increase_plus1
   }
   r.ue(); // log2_min_luma_coding_block_size_minus3
@@ -268,8 +283,9 @@ function readToVuiFrameRate(
     for (let i = 0; i < n; i++) r.skip(log2MaxPocLsb + 1); // lt_ref_pic_poc_lsb_sps, used_by_curr_pic_lt_sps_flag
   }
   r.skip(2); // sps_temporal_mvp_enabled_flag, strong_intra_smoothing_enabled_flag
-  if (!r.flag()) return { frameRate: undefined, log2MaxPocLsb }; // vui_parameters_present_flag
-  return { frameRate: readVuiFrameRate(r), log2MaxPocLsb };
+  const fields = { log2MaxPocLsb, bitDepthLuma, bitDepthChroma, maxNumReorderPics };
+  if (!r.flag()) return { frameRate: undefined, ...fields }; // vui_parameters_present_flag
+  return { frameRate: readVuiFrameRate(r), ...fields };
 }
 
 /** Skips scaling_list_data() (H.265 7.3.4). */

@@ -176,6 +176,9 @@ Deno.test("parseH265Sps reads an SPS made by libx265 (byte vector)", () => {
     separateColourPlane: false,
     log2MaxPocLsb: 8,
     frameRate: 30,
+    bitDepthLuma: 8,
+    bitDepthChroma: 8,
+    maxNumReorderPics: 2, // x265's B-pyramid
   });
 });
 

@@ -11,6 +11,7 @@ import {
 } from "./mp4.ts";
 import { MAX_TOP_LEVEL_BOXES } from "./mp4_boxes.ts";
 import { run, toolTest } from "../../_testing/tools.ts";
+import { fileReadAt } from "../../_testing/media_units.ts";
 import { concatBytes as concat } from "../bytes.ts";
 
 // ---------------------------------------------------------------------------
@@ -1010,22 +1011,9 @@ Deno.test("mp4: truncations and byte flips never throw", async () => {
 
 /** A ReadAt over a real file (seek + read), recording calls. */
 async function openFile(path: string) {
-  const file = await Deno.open(path);
-  const size = (await file.stat()).size;
   const calls: [number, number][] = [];
-  const readAt: ReadAt = async (offset, length) => {
-    calls.push([offset, length]);
-    await file.seek(offset, Deno.SeekMode.Start);
-    const buf = new Uint8Array(length);
-    let filled = 0;
-    while (filled < length) {
-      const n = await file.read(buf.subarray(filled));
-      if (n === null) break;
-      filled += n;
-    }
-    return buf.subarray(0, filled);
-  };
-  return { readAt, size, calls, close: () => file.close() };
+  const opened = await fileReadAt(path, (offset, length) => calls.push([offset, length]));
+  return { ...opened, calls };
 }
 
 interface ProbePacket {
