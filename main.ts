@@ -36,7 +36,12 @@ async function main(args: string[]): Promise<number> {
     console.error(`error: ${udpProblem}`);
     return EXIT_USAGE;
   }
-  const loaded = loadConfig({ configFile: flags.config, users: flags.users, abuse: flags.abuse });
+  const loaded = loadConfig({
+    configFile: flags.config,
+    users: flags.users,
+    admins: flags.admins,
+    abuse: flags.abuse,
+  });
   if (!loaded.ok) {
     console.error(`error: invalid configuration:\n  ${loaded.errors.join("\n  ")}`);
     return EXIT_USAGE;
