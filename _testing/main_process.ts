@@ -38,7 +38,9 @@ export async function startMain(
   denoArgs: string[] = ["run", "--allow-net", "--allow-read"],
   options: { descriptorLimit?: number } = {},
 ): Promise<MainProcess> {
-  const command = [Deno.execPath(), ...denoArgs, MAIN, "--port", "0", ...args];
+  // The HTTP listener's default port (8888) may be taken, or shared by tests running at once.
+  const http = args.includes("--http-port") ? [] : ["--http-port", "0"];
+  const command = [Deno.execPath(), ...denoArgs, MAIN, "--port", "0", ...http, ...args];
   // bash sets the limit and exec's deno, so the pid is the server's.
   if (options.descriptorLimit !== undefined) {
     command.unshift("bash", "-c", `ulimit -n ${options.descriptorLimit} && exec "$0" "$@"`);
