@@ -10,7 +10,7 @@
 
 import type { SessionEndReason } from "../../_rtsp/media_port.ts";
 import { REFUSAL_REASONS, type RefusalReason } from "../operator_counters.ts";
-import { PATH_KINDS, type PathSummary, READER_TRANSPORTS } from "./snapshot.ts";
+import { PATH_KINDS, type PathSummary, READER_TRANSPORTS, type TrafficTotals } from "./snapshot.ts";
 
 /** The content type of format 0.0.4. */
 export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
@@ -27,6 +27,32 @@ const SESSION_END_REASONS = Object.keys(
     "kicked": true,
   } satisfies Record<SessionEndReason, true>,
 ) as SessionEndReason[];
+
+/** The counters kept per path: name, HELP text, and the summary field counted. */
+const PER_PATH_COUNTERS: ReadonlyArray<readonly [string, string, keyof TrafficTotals]> = [
+  [
+    "rtsp_bytes_received_total",
+    "RTP and RTCP bytes received from a path's publishers.",
+    "bytesReceived",
+  ],
+  ["rtsp_bytes_sent_total", "RTP bytes sent to a path's readers.", "bytesSent"],
+  [
+    "rtsp_packets_received_total",
+    "RTP and RTCP packets received from a path's publishers.",
+    "packetsReceived",
+  ],
+  ["rtsp_packets_sent_total", "RTP packets sent to a path's readers.", "packetsSent"],
+  [
+    "rtsp_rtp_packets_lost_total",
+    "RTP packets a path's readers reported lost in RTCP receiver reports.",
+    "packetsLost",
+  ],
+  [
+    "rtsp_frames_dropped_total",
+    "Frames dropped because a path's reader was too slow.",
+    "framesDropped",
+  ],
+];
 
 /** What the exposition is made of. */
 export interface MetricsInput {
@@ -78,8 +104,6 @@ class Exposition {
 export function formatMetrics(input: MetricsInput): string {
   const out = new Exposition();
   const { paths } = input;
-  const perPath = (value: (p: PathSummary) => number) =>
-    paths.map((p) => [{ path: p.name }, value(p)] as const);
   out.family(
     "rtsp_paths",
     "gauge",
@@ -94,42 +118,9 @@ export function formatMetrics(input: MetricsInput): string {
       READER_TRANSPORTS.map((transport) => [{ path: p.name, transport }, p.readers[transport]])
     ),
   );
-  out.family(
-    "rtsp_bytes_received_total",
-    "counter",
-    "RTP and RTCP bytes received from a path's publishers.",
-    perPath((p) => p.bytesReceived),
-  );
-  out.family(
-    "rtsp_bytes_sent_total",
-    "counter",
-    "RTP bytes sent to a path's readers.",
-    perPath((p) => p.bytesSent),
-  );
-  out.family(
-    "rtsp_packets_received_total",
-    "counter",
-    "RTP and RTCP packets received from a path's publishers.",
-    perPath((p) => p.packetsReceived),
-  );
-  out.family(
-    "rtsp_packets_sent_total",
-    "counter",
-    "RTP packets sent to a path's readers.",
-    perPath((p) => p.packetsSent),
-  );
-  out.family(
-    "rtsp_rtp_packets_lost_total",
-    "counter",
-    "RTP packets a path's readers reported lost in RTCP receiver reports.",
-    perPath((p) => p.packetsLost),
-  );
-  out.family(
-    "rtsp_frames_dropped_total",
-    "counter",
-    "Frames dropped because a path's reader was too slow.",
-    perPath((p) => p.framesDropped),
-  );
+  for (const [name, help, field] of PER_PATH_COUNTERS) {
+    out.family(name, "counter", help, paths.map((p) => [{ path: p.name }, p[field]] as const));
+  }
   let ended = 0;
   for (const count of input.sessionsEnded.values()) ended += count;
   out.family("rtsp_sessions_opened_total", "counter", "RTSP sessions created.", [
