@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { startTestServer } from "./_testing/server.ts";
-import { eventually, scrape } from "./_testing/http.ts";
+import { eventually, playOverTcp, scrape } from "./_testing/http.ts";
 import { ffmpegDecode } from "./_testing/clients.ts";
 import { MEDIA_NEEDS, testMedia } from "./_testing/media.ts";
 import { ffmpegPublish, waitForStream } from "./_testing/publisher.ts";
@@ -64,6 +64,31 @@ await toolTest(
         }) === 0
       ),
     );
+  },
+);
+
+await toolTest(
+  "a file under --root is listed while a reader plays it, and not after",
+  MEDIA_NEEDS,
+  async () => {
+    await using srv = await startTestServer({ http: true, root: await testMedia() });
+    const listed = async () =>
+      ((await (await fetch(srv.httpUrl("/v1/paths"))).json()).paths as PathJson[])
+        .map((p) => `${p.name} ${p.kind}`);
+    assert.deepEqual(await listed(), ["/test test"]);
+    const reader = await playOverTcp(srv.port, "/clip.mp4");
+    try {
+      await reader.client.collect(10, 5000);
+      assert.deepEqual(await listed(), ["/clip.mp4 file", "/test test"]);
+      const { paths } = await (await fetch(srv.httpUrl("/v1/paths"))).json();
+      const clip = paths.find((p: PathJson) => p.name === "/clip.mp4");
+      assert.equal(clip.tracks[0].codec, "H264");
+      assert.ok(clip.tracks[0].width > 0);
+      assert.ok(clip.bytesSent > 0);
+    } finally {
+      reader.client.close();
+    }
+    assert.ok(await eventually(async () => (await listed()).length === 1));
   },
 );
 
