@@ -8,7 +8,6 @@ import type { LookupFailure, MediaCatalogue, StreamDescription } from "./catalog
 import type { Frame } from "./framer.ts";
 import { isMethod, type Method } from "./method.ts";
 import {
-  responseHead,
   RTSP_VERSION,
   type RtspRequest,
   type RtspResponse,
@@ -245,11 +244,6 @@ export class RtspResponder {
    */
   serializeInto(response: RtspResponse, out: Uint8Array, offset: number): number | undefined {
     return serializeResponseInto(response, this.#serializeOptions(), out, offset);
-  }
-
-  /** The status line and header fields of a response as it is written (for transcripts). */
-  responseHead(response: RtspResponse): string {
-    return responseHead(response, this.#serializeOptions());
   }
 
   #serializeOptions(): SerializeOptions {

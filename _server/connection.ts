@@ -138,7 +138,7 @@ export async function serveConnection(
               },
             } as const;
             answers.add(responder, refusal);
-            transcript?.record(frame.request, responder.responseHead(refusal), now());
+            transcript?.record(frame.request, refusal, now());
             continue;
           }
           const pending = responder.respond(frame.request, info);
@@ -150,7 +150,7 @@ export async function serveConnection(
             `#${info.id} ${frame.request.method} ${frame.request.uri} -> ${response.status}`,
           );
           answers.add(responder, response);
-          transcript?.record(frame.request, responder.responseHead(response), now());
+          transcript?.record(frame.request, response, now());
           if (reply.afterWrite) after.push(reply.afterWrite);
         } else if (frame.kind === "interleaved") {
           context.onInterleaved?.(info, frame.channel, frame.payload);

@@ -1,21 +1,29 @@
 /**
  * The last requests and answers of one RTSP connection, heads only, for the
  * HTTP API (`GET /v1/sessions/<id>/transcript`): what a client sent and was
- * told, without a packet capture. Credentials never enter it, and its size is
- * bounded however a client writes its requests.
+ * told, without a packet capture. Credentials never leave it, and what it
+ * holds is bounded however a client writes its requests.
+ *
+ * Recording is on every request's path, so it only keeps references (the
+ * parsed request's line and header fields, the response's status and header
+ * fields, never a body); the text is written when someone asks for it.
  * @module
  */
 
-import type { RtspRequest } from "../_rtsp/message.ts";
+import { responseHead, type RtspRequest, type RtspResponse } from "../_rtsp/message.ts";
+import { SERVER_NAME } from "../_rtsp/responder.ts";
 
 /** Exchanges kept per connection, newest last. */
 export const TRANSCRIPT_EXCHANGES = 20;
-/** Characters kept of one head; the rest is cut and the cut said. */
+/** Characters shown of one head; the rest is cut and the cut said. */
 export const MAX_TRANSCRIPT_HEAD_CHARS = 1024;
-/** Characters kept per connection in all: 4096 connections hold at most 32 MiB of transcripts. */
+/**
+ * Characters of request heads kept per connection (URLs, header names and
+ * values): 4096 connections hold at most 32 MiB of transcripts.
+ */
 export const MAX_TRANSCRIPT_CHARS = 8 * 1024;
 
-/** One request head and the head of its answer. */
+/** One request head and the head of its answer, as text. */
 export interface TranscriptExchange {
   /** When the answer was made, in milliseconds since the epoch. */
   readonly atMs: number;
@@ -37,13 +45,16 @@ function capped(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max)}…[${text.length - max} more characters]`;
 }
 
+/** What a request head is kept as: no body. */
+type KeptRequest = Pick<RtspRequest, "method" | "uri" | "version" | "headers">;
+
 /**
  * A request head as text (request line and header fields, no body), with the
  * credentials of `Authorization`, `Proxy-Authorization` and the URL's
  * userinfo replaced by {@linkcode MASKED} (the scheme is kept: it helps to
  * know that a client tried Basic), cut to {@linkcode MAX_TRANSCRIPT_HEAD_CHARS}.
  */
-export function maskedRequestHead(request: RtspRequest): string {
+export function maskedRequestHead(request: KeptRequest): string {
   let head = `${request.method} ${
     request.uri.replace(USERINFO, `$1${MASKED}@`)
   } ${request.version}\r\n`;
@@ -57,11 +68,20 @@ export function maskedRequestHead(request: RtspRequest): string {
   return capped(head, MAX_TRANSCRIPT_HEAD_CHARS);
 }
 
-/** One connection's transcript: the last {@linkcode TRANSCRIPT_EXCHANGES}, at most {@linkcode MAX_TRANSCRIPT_CHARS}. */
+interface Kept {
+  readonly atMs: number;
+  /** The head by reference, or as capped text when it was too long to keep whole. */
+  readonly request: KeptRequest | string;
+  readonly response: RtspResponse;
+  /** Characters the request holds on to. */
+  readonly chars: number;
+}
+
+/** One connection's transcript: the last {@linkcode TRANSCRIPT_EXCHANGES}, within {@linkcode MAX_TRANSCRIPT_CHARS}. */
 export class Transcript {
   /** The client's address. */
   readonly remoteAddress: string;
-  #exchanges: TranscriptExchange[] = [];
+  #kept: Kept[] = [];
   #chars = 0;
 
   /** @param remoteAddress the client's address */
@@ -70,25 +90,41 @@ export class Transcript {
   }
 
   /** Adds an exchange, dropping the oldest past either bound. */
-  record(request: RtspRequest, responseHead: string, atMs: number): void {
-    const exchange = {
-      atMs,
-      request: maskedRequestHead(request),
-      response: capped(responseHead, MAX_TRANSCRIPT_HEAD_CHARS),
-    };
-    this.#exchanges.push(exchange);
-    this.#chars += exchange.request.length + exchange.response.length;
-    while (
-      this.#exchanges.length > TRANSCRIPT_EXCHANGES ||
-      (this.#chars > MAX_TRANSCRIPT_CHARS && this.#exchanges.length > 1)
-    ) {
-      const old = this.#exchanges.shift()!;
-      this.#chars -= old.request.length + old.response.length;
+  record(request: RtspRequest, response: RtspResponse, atMs: number): void {
+    const { method, uri, version, headers } = request;
+    let chars = method.length + uri.length + version.length + headers.textLength();
+    let kept: KeptRequest | string = { method, uri, version, headers };
+    // A long head (only a hostile or broken client sends one) is written and cut now.
+    if (chars > MAX_TRANSCRIPT_HEAD_CHARS) {
+      kept = maskedRequestHead(kept);
+      chars = kept.length;
     }
+    // The response's headers only: a DESCRIBE answer's SDP is not kept.
+    this.#kept.push({
+      atMs,
+      request: kept,
+      response: { status: response.status, headers: response.headers },
+      chars,
+    });
+    this.#chars += chars;
+    while (
+      this.#kept.length > TRANSCRIPT_EXCHANGES ||
+      (this.#chars > MAX_TRANSCRIPT_CHARS && this.#kept.length > 1)
+    ) this.#chars -= this.#kept.shift()!.chars;
   }
 
-  /** The exchanges kept, oldest first. */
-  exchanges(): readonly TranscriptExchange[] {
-    return this.#exchanges;
+  /** The exchanges kept, oldest first, as text. */
+  exchanges(): TranscriptExchange[] {
+    return this.#kept.map((kept) => ({
+      atMs: kept.atMs,
+      request: typeof kept.request === "string" ? kept.request : maskedRequestHead(kept.request),
+      response: capped(
+        responseHead(kept.response, {
+          date: new Date(kept.atMs).toUTCString(),
+          server: SERVER_NAME,
+        }),
+        MAX_TRANSCRIPT_HEAD_CHARS,
+      ),
+    }));
   }
 }

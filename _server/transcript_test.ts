@@ -44,7 +44,7 @@ Deno.test("Transcript keeps the last exchanges within its count and size bounds"
   for (let i = 0; i < TRANSCRIPT_EXCHANGES + 5; i++) {
     transcript.record(
       request("rtsp://h/test", [["CSeq", String(i)]], "OPTIONS"),
-      "RTSP/1.0 200 OK\r\n",
+      { status: 200, headers: { cseq: String(i) } },
       i,
     );
   }
@@ -56,11 +56,13 @@ Deno.test("Transcript keeps the last exchanges within its count and size bounds"
   for (let i = 0; i < TRANSCRIPT_EXCHANGES; i++) {
     big.record(
       request(`rtsp://h/${"x".repeat(2000)}`, [["CSeq", String(i)]]),
-      "RTSP/1.0 404 Not Found\r\n",
+      { status: 404, headers: {} },
       i,
     );
   }
   const chars = big.exchanges().reduce((n, e) => n + e.request.length + e.response.length, 0);
   assert.ok(chars <= MAX_TRANSCRIPT_CHARS, `${chars} characters kept`);
   assert.ok(big.exchanges().length >= 1);
+  assert.match(big.exchanges()[0].request, /…\[\d+ more characters\]$/);
+  assert.match(kept[0].response, /^RTSP\/1.0 200 OK\r\nCSeq: 5\r\nDate: .+ GMT\r\nServer: rtsp.ts/);
 });
