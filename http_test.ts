@@ -10,6 +10,8 @@ import { authConfig, basicCredentials } from "./_testing/auth.ts";
 import { eventually, playOverTcp, rawHttp, scrape, teardown } from "./_testing/http.ts";
 import { run, toolTest } from "./_testing/tools.ts";
 import { ADMIN_NEEDS_USERS } from "./_server/http/access.ts";
+import { interleavedFrame } from "./_rtsp/interleaved.ts";
+import { buildReceiverReport } from "./_rtsp/rtp/rtcp.ts";
 
 const USERS = authConfig({
   users: [{ name: "alice", password: "wonderland" }, { name: "bob", password: "builder" }],
@@ -294,6 +296,43 @@ await toolTest("curl reads the API and metrics, and an admin kicks with -u", ["c
       srv.httpUrl("/ws/a/%2e%2e/%2e%2e/etc"),
     ]);
     assert.match(new TextDecoder().decode(climb.stdout), / 40[04]$/);
+  } finally {
+    reader.client.close();
+  }
+});
+
+Deno.test("a reader's receiver report shows as its loss and jitter, and in the path's lost packets", async () => {
+  await using srv = await startTestServer({ http: true, auth: USERS });
+  const reader = await playOverTcp(srv.port, "/test", ALICE_RTSP);
+  try {
+    await reader.client.collect(5, 3000);
+    // The video SSRC this reader is sent (the SETUP answer's ssrc=).
+    const videoSsrc = srv.app.library.shared("/test")!.ssrc(0)!;
+    const report = {
+      ssrc: videoSsrc,
+      fractionLost: 64, // 64/256: a quarter lost since the last report
+      cumulativeLost: 17,
+      highestSequence: 0,
+      jitter: 900, // 900 ticks of the 90 kHz clock: 10 ms
+      lastSr: 0,
+      delaySinceLastSr: 0,
+    };
+    await reader.client.send(
+      interleavedFrame(1, buildReceiverReport({ ssrc: 0x5eed, reports: [report] })),
+    );
+    assert.ok(
+      await eventually(() =>
+        srv.app.hub.readerOf(reader.sessionId)?.reception.get(videoSsrc) !== undefined
+      ),
+    );
+    const { sessions } = await (await fetch(srv.httpUrl("/v1/sessions"), { headers: ALICE }))
+      .json();
+    assert.equal(sessions[0].lossFraction, 0.25);
+    assert.equal(sessions[0].packetsLost, 17);
+    assert.equal(sessions[0].jitterMs, 10);
+    assert.ok(sessions[0].bytesReceived > 0, "the RTCP the reader sent is counted as received");
+    const metrics = await scrape(srv.httpUrl("/metrics"), ALICE);
+    assert.equal(metrics.value("rtsp_rtp_packets_lost_total", { path: "/test" }), 17);
   } finally {
     reader.client.close();
   }

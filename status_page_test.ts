@@ -81,6 +81,15 @@ await toolTest(
       // Updated in place: the page was never reloaded.
       assert.equal(await page.evaluate<number>("performance.timeOrigin"), loadedAt);
 
+      // An admin's kick button ends the other reader and closes its connection.
+      await page.evaluate(`${row(readers[1].sessionId)}.querySelector("button.kick").click()`);
+      assert.ok(await page.waitFor(`!${row(readers[1].sessionId)}`), "the kicked row stayed");
+      assert.ok(
+        await readers[1].client.closedByServer(3000),
+        "the kicked reader is still connected",
+      );
+      assert.equal(srv.responder.sessions.size, 0);
+
       // A phone's width: nothing wider than the screen.
       await page.send("Emulation.setDeviceMetricsOverride", {
         width: 390,
