@@ -14,8 +14,8 @@ export const listPaths: Handler<"paths"> = async ({ principal }, { observer, acc
 };
 
 /** `GET /v1/sessions` (admin): every session. */
-export const listSessions: Handler<"sessions"> = (_input, { observer }) =>
-  jsonResponse({ sessions: observer.sessions() });
+export const listSessions: Handler<"sessions"> = async (_input, { observer }) =>
+  jsonResponse({ sessions: await observer.sessions() });
 
 /**
  * `DELETE /v1/sessions/<id>` (admin): the session ends as on TEARDOWN (its

@@ -244,13 +244,26 @@ export class ServerObserver {
     return out;
   }
 
+  /** The tracks' clock rates of a path: a shared stream's, or a file's from the library's cache. */
+  async #clockRates(path: string): Promise<number[]> {
+    const { library } = this.#app;
+    const description = library.shared(path)?.description ?? await library.describe(path);
+    return "tracks" in description ? description.tracks.map((t) => t.clockRate) : [];
+  }
+
   /** Every session, oldest first. */
-  sessions(): SessionSummary[] {
+  async sessions(): Promise<SessionSummary[]> {
     const { hub, library, server } = this.#app;
     const out: SessionSummary[] = [];
-    for (const session of this.#app.responder.sessions.values()) {
+    const clockRates = new Map<string, number[]>();
+    // A copy: looking up a file's clock rates awaits, and sessions may end meanwhile.
+    for (const session of [...this.#app.responder.sessions.values()]) {
       const reader = hub.readerOf(session.id);
       const stream = library.shared(session.path);
+      let rates = clockRates.get(session.path);
+      if (reader && rates === undefined) {
+        clockRates.set(session.path, rates = await this.#clockRates(session.path));
+      }
       let lossFraction = 0;
       let jitterMs = 0;
       for (const track of session.tracks.values()) {
@@ -259,7 +272,7 @@ export class ServerObserver {
         if (!report) continue;
         // RFC 3550, 6.4.1: fraction lost is a fixed-point number with the binary point at the left.
         lossFraction = Math.max(lossFraction, report.fractionLost / 256);
-        const clockRate = stream?.description.tracks[track.trackIndex]?.clockRate;
+        const clockRate = rates?.[track.trackIndex];
         // Jitter is in timestamp units (RFC 3550, 6.4.1).
         if (clockRate) jitterMs = Math.max(jitterMs, (report.jitter / clockRate) * 1000);
       }
