@@ -15,6 +15,7 @@ import { udpBackendProblem } from "./_server/udp_transport.ts";
 import { listenRtsps, type RtspsListener } from "./_server/rtsps_listener.ts";
 import { fitConnectionsToDescriptors } from "./_server/descriptor_budget.ts";
 import { readDescriptorLimit } from "./_server/descriptor_limit.ts";
+import { type HttpListener, startHttpListener } from "./_server/http/listener.ts";
 
 /** Exit code for a bad flag (as BSD sysexits EX_USAGE). */
 const EXIT_USAGE = 64;
@@ -36,7 +37,12 @@ async function main(args: string[]): Promise<number> {
     console.error(`error: ${udpProblem}`);
     return EXIT_USAGE;
   }
-  const loaded = loadConfig({ configFile: flags.config, users: flags.users, abuse: flags.abuse });
+  const loaded = loadConfig({
+    configFile: flags.config,
+    users: flags.users,
+    admins: flags.admins,
+    abuse: flags.abuse,
+  });
   if (!loaded.ok) {
     console.error(`error: invalid configuration:\n  ${loaded.errors.join("\n  ")}`);
     return EXIT_USAGE;
@@ -69,13 +75,17 @@ async function main(args: string[]): Promise<number> {
     return EXIT_LISTEN_FAILED;
   }
   let tlsListener: RtspsListener | undefined;
+  let tlsFiles: { cert: string; key: string } | undefined;
   if (flags.tls) {
     try {
+      tlsFiles = {
+        cert: Deno.readTextFileSync(flags.tls.certFile),
+        key: Deno.readTextFileSync(flags.tls.keyFile),
+      };
       tlsListener = listenRtsps({
         port: flags.tls.port,
         hostname: flags.hostname,
-        cert: Deno.readTextFileSync(flags.tls.certFile),
-        key: Deno.readTextFileSync(flags.tls.keyFile),
+        ...tlsFiles,
         // A handshake is part of getting the first request head: same deadline.
         handshakeTimeoutMs: abuse.headTimeoutMs,
       });
@@ -113,6 +123,29 @@ async function main(args: string[]): Promise<number> {
     abuse,
     auth: loaded.config.auth,
   });
+  let http: HttpListener | undefined;
+  if (flags.httpPort !== "off") {
+    try {
+      // The RTSPS certificate makes the status page and API HTTPS too.
+      http = startHttpListener(app, {
+        port: flags.httpPort,
+        hostname: flags.hostname,
+        tls: tlsFiles,
+        log,
+      });
+    } catch (e) {
+      listener.close();
+      tlsListener?.close();
+      await app.close();
+      const why = e instanceof Deno.errors.AddrInUse
+        ? `port ${flags.httpPort} is already in use`
+        : e instanceof Error
+        ? e.message
+        : String(e);
+      log.error(`cannot serve HTTP on ${flags.hostname}:${flags.httpPort}: ${why}`);
+      return EXIT_LISTEN_FAILED;
+    }
+  }
   const server = app.server;
   const port = listener.addr.port;
   log.info(
@@ -125,12 +158,14 @@ async function main(args: string[]): Promise<number> {
   if (tlsListener) {
     log.info(`listening on rtsps://${flags.hostname}:${tlsListener.addr.port}/`);
   }
+  if (http) log.info(`listening on ${http.url} (status page; API /v1/; metrics /metrics)`);
   const serving = Promise.all([
     server.serve(listener),
     ...(tlsListener ? [server.serve(tlsListener)] : []),
   ]);
   await Promise.race([serving, stopped.promise]);
   log.info("shutting down");
+  await http?.close();
   await app.close();
   await serving;
   for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.removeSignalListener(signal, stop);

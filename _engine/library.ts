@@ -116,6 +116,11 @@ export class MediaLibrary implements MediaCatalogue {
     stream.close();
   }
 
+  /** Every shared stream served now (for stats). */
+  sharedStreams(): IterableIterator<SharedStream> {
+    return this.#shared.values();
+  }
+
   /** The shared stream at `path`, if any. */
   shared(path: string): SharedStream | undefined {
     return this.#shared.get(path);

@@ -28,6 +28,7 @@ import { RelayStream } from "./relay_stream.ts";
 import type { FileMedia } from "../_rtsp/media/file_media.ts";
 import { type GroupState, MulticastGroups, type MulticastRange } from "./multicast_groups.ts";
 import { recordReceiverReports } from "./receiver_reports.ts";
+import { TrafficLedger } from "./traffic_ledger.ts";
 
 /** What plays one session. */
 type Playback =
@@ -90,6 +91,8 @@ export class MediaHub implements MediaController {
   #endedWhileOpening = new Set<string>();
   /** Multicast groups by stream path; a group goes when its last holder ends. */
   #groups: MulticastGroups | undefined;
+  /** Totals for the operator's view (read-only outside the hub). */
+  readonly traffic: TrafficLedger = new TrafficLedger();
 
   /** @param options see {@linkcode MediaHubOptions} */
   constructor(options: MediaHubOptions) {
@@ -126,6 +129,11 @@ export class MediaHub implements MediaController {
   readerOf(sessionId: string): Reader | undefined {
     const playback = this.#playing.get(sessionId);
     return playback?.kind === "multicast" ? undefined : playback?.reader;
+  }
+
+  /** The reader sending to a path's multicast group, while the group plays (for stats). */
+  groupReaderOf(path: string): Reader | undefined {
+    return this.#groups?.get(path)?.reader;
   }
 
   /**
@@ -198,6 +206,7 @@ export class MediaHub implements MediaController {
   /** Ends a path whose publisher did not come back: its readers' sessions end. */
   #expire(relay: RelayStream): void {
     this.#options.log.info(`${relay.path}: publisher gone; ending its readers`);
+    this.traffic.forgetPath(relay.path);
     for (const reader of [...relay.readers()]) {
       this.#endSession(reader.session.id, "source-ended");
     }
@@ -209,6 +218,7 @@ export class MediaHub implements MediaController {
 
   /** A packet a client sent: publisher media into its relay, RTCP refreshes the session. */
   #received(route: Route<RelayStream>, bytes: Uint8Array): void {
+    this.traffic.received(route.sessionId, route.relay?.path, bytes.length);
     if (!route.relay) {
       this.#receivedRtcp(route.sessionId, bytes);
       return;
@@ -291,6 +301,7 @@ export class MediaHub implements MediaController {
   }
 
   end(session: Session, reason: SessionEndReason): void {
+    this.traffic.sessionEnded(session.id, reason);
     if (this.#opening.has(session.id)) this.#endedWhileOpening.add(session.id);
     this.#ingress.remove(session);
     if (this.#publishers.left(session)) {
@@ -470,6 +481,7 @@ export class MediaHub implements MediaController {
     const playback = this.#playing.get(session.id);
     if (!playback) return;
     this.#playing.delete(session.id);
+    if (playback.kind !== "multicast") this.traffic.readerEnded(playback.reader);
     if (playback.kind === "file") {
       playback.player.stop(bye);
       playback.close();
@@ -485,6 +497,7 @@ export class MediaHub implements MediaController {
     const group = this.#groups?.get(session.path);
     group?.members.delete(session.id);
     if (group?.reader && group.members.size === 0) {
+      this.traffic.readerEnded(group.reader);
       // The last member left: stop sending to the group (RFC 3550, 6.6 BYE).
       if (group.file) {
         group.file.player.stop(true);

@@ -6,7 +6,7 @@
 
 import type { Cancel, Scheduler } from "../_rtsp/scheduler.ts";
 import { DropGate } from "./fanout/drop_gate.ts";
-import type { FrameDelivery } from "./fanout/media_frame.ts";
+import type { FrameDelivery, MediaFrame } from "./fanout/media_frame.ts";
 import type { GopCache } from "./fanout/gop_cache.ts";
 import { renumberInterleaved, renumberPacket } from "./fanout/renumber.ts";
 import { CatchUpPacer } from "./fanout/catch_up.ts";
@@ -24,6 +24,12 @@ export interface ReceptionStats {
   jitter: number;
 }
 
+/** RTP sent to one reader: packets and their bytes (interleaving headers not counted). */
+export interface TrafficCount {
+  packets: number;
+  bytes: number;
+}
+
 /** The sending side of one session. */
 export interface Reader {
   readonly session: Session;
@@ -33,6 +39,8 @@ export interface Reader {
   readonly reception: Map<number, ReceptionStats>;
   /** Report blocks the client sent about SSRCs we do not send it: counted, not kept. */
   ignoredReportBlocks: number;
+  /** RTP handed to the connection or socket for this reader (for stats). */
+  readonly sent?: TrafficCount;
   /** Sends one frame, or drops it if the reader is too far behind. */
   deliver(delivery: FrameDelivery): void;
   /** Sends one RTCP compound packet for a track. */
@@ -73,6 +81,7 @@ export class TcpReader implements Reader {
   readonly gate: DropGate = new DropGate();
   readonly reception: Map<number, ReceptionStats> = new Map();
   ignoredReportBlocks = 0;
+  readonly sent: TrafficCount = { packets: 0, bytes: 0 };
   #writer: InterleavedSink;
   #options: TcpReaderOptions;
   /** RTP channel per track index (RTCP is the next one). */
@@ -107,7 +116,11 @@ export class TcpReader implements Reader {
   startAtGop(gop: GopCache): void {
     if (this.gate.droppedFrames === 0 && !this.#disconnected) {
       const bytes = gop.interleaved(this.#channels);
-      if (bytes.length === 0 || this.#writer.offerMedia(bytes)) return;
+      if (bytes.length === 0) return;
+      if (this.#writer.offerMedia(bytes)) {
+        for (const { frame } of gop.frames()) this.#count(frame);
+        return;
+      }
     }
     for (const delivery of gop.frames()) this.deliver(delivery);
   }
@@ -123,12 +136,18 @@ export class TcpReader implements Reader {
     // A reader that dropped packets gets its own numbering; the rest share the bytes.
     const shift = this.gate.sequenceShift(frame.trackIndex);
     if (this.#writer.offerMedia(renumberInterleaved(delivery.interleaved(channel), shift))) {
+      this.#count(frame);
       // Caught up once nothing waits for a keyframe any more.
       if (!this.gate.waiting) this.#behindSince = undefined;
       return;
     }
     this.gate.rejected(frame);
     this.#stillBehind();
+  }
+
+  #count(frame: MediaFrame): void {
+    this.sent.packets += frame.packets.length;
+    this.sent.bytes += frame.bytes;
   }
 
   #stillBehind(): void {
@@ -158,6 +177,7 @@ export class UdpReader implements Reader {
   readonly gate: DropGate = new DropGate();
   readonly reception: Map<number, ReceptionStats> = new Map();
   ignoredReportBlocks = 0;
+  readonly sent: TrafficCount = { packets: 0, bytes: 0 };
   #udp: DatagramSink;
   /** Set while the cached GOP and the live frames behind it are being paced out. */
   #pacer: CatchUpPacer | undefined;
@@ -240,6 +260,8 @@ export class UdpReader implements Reader {
     for (const packet of frame.packets) {
       this.#udp.sendRtp(renumberPacket(packet, shift), targets[0]);
     }
+    this.sent.packets += frame.packets.length;
+    this.sent.bytes += frame.bytes;
   }
 
   rtcp(trackIndex: number, bytes: Uint8Array): void {

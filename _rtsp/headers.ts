@@ -60,6 +60,13 @@ export class RtspHeaders {
     this.#fields.set(key, { name: this.#fields.get(key)?.name ?? name, value });
   }
 
+  /** Characters of the names and values held, without building any text (for memory bounds). */
+  textLength(): number {
+    let length = 0;
+    for (const { name, value } of this.#fields.values()) length += name.length + value.length;
+    return length;
+  }
+
   /** The number of distinct fields. */
   get size(): number {
     return this.#fields.size;

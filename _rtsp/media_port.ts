@@ -76,7 +76,9 @@ export type SessionEndReason =
   /** The stream it read ended (a publisher left and no one took over). */
   | "source-ended"
   /** A publisher replaced by a newer one on a path configured for it. */
-  | "replaced";
+  | "replaced"
+  /** An administrator ended it (`DELETE /v1/sessions/<id>` on the HTTP API). */
+  | "kicked";
 
 /**
  * What the engine asks the rest of the server to do, as data: it never calls

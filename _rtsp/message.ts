@@ -123,7 +123,7 @@ export function serializeResponseInto(
 }
 
 /** The status line and header fields, ending with the blank line. */
-function responseHead(response: RtspResponse, options: SerializeOptions): string {
+export function responseHead(response: RtspResponse, options: SerializeOptions): string {
   const h = response.headers;
   let head = `${RTSP_VERSION} ${response.status} ${REASON_PHRASE[response.status]}\r\n`;
   if (h.cseq !== undefined) head += `CSeq: ${h.cseq}\r\n`;

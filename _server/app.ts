@@ -20,6 +20,7 @@ import { type AuthConfig, createAuth } from "../_rtsp/auth/config.ts";
 import { type PortRange, type UdpBackend, UdpPair } from "./udp_transport.ts";
 import { compilePathPattern } from "../_rtsp/auth/permissions.ts";
 import { canonicalPath } from "../_rtsp/url.ts";
+import { OperatorCounters } from "./operator_counters.ts";
 
 /** Default wait for a new publisher before a published path's readers are ended. */
 export const DEFAULT_GRACE_MS = 10_000;
@@ -84,6 +85,16 @@ export interface App {
   readonly hub: MediaHub;
   readonly library: MediaLibrary;
   readonly udp: UdpPair | undefined;
+  /** Failed logins and refused connections, for `/metrics`. */
+  readonly counters: OperatorCounters;
+  /** Failed logins per address and user: the HTTP listener locks out with the same records. */
+  readonly authFailures: AuthFailureTracker;
+  /** The limits in force. */
+  readonly abuse: AbuseLimits;
+  /** Users, rules and admins; undefined: no users (anyone may read and publish). */
+  readonly auth: AuthConfig | undefined;
+  /** The clock and timers everything was built with. */
+  readonly scheduler: Scheduler;
   /** Stops streams, sessions, sockets and connections. */
   close(): Promise<void>;
 }
@@ -148,6 +159,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     log.info("no users configured: anyone may read and publish");
   }
   const failures = new AuthFailureTracker(abuse, now);
+  const counters = new OperatorCounters();
   // Claimed user names come from the network: quoted and cut short in logs.
   const shown = (user: string) => JSON.stringify(user.slice(0, 64));
   const responder = new RtspResponder({
@@ -155,6 +167,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     authFailures: {
       lockedOut: (address, user) => failures.lockedOut(address, user),
       failed: (address, user) => {
+        if (user !== undefined) counters.authFailures++;
         const delay = failures.failed(address, user);
         if (user === undefined) {
           log.warn(`${address}: PBKDF2 budget spent, answered 503 without verifying`);
@@ -185,6 +198,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     log,
     scheduler,
     abuse,
+    counters,
     limits: options.limits,
     onInterleaved: (info, channel, payload) => hub.receivedInterleaved(info.id, channel, payload),
   });
@@ -223,6 +237,11 @@ export async function createApp(options: AppOptions): Promise<App> {
     hub,
     library,
     udp,
+    counters,
+    authFailures: failures,
+    abuse,
+    auth: options.auth,
+    scheduler,
     async close() {
       await server.close();
       library.close();

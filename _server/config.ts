@@ -56,6 +56,8 @@ export function validateLimits(json: unknown): { ok: true; limits: Partial<Abuse
 export function loadConfig(options: {
   readonly configFile?: string;
   readonly users: ReadonlyArray<{ readonly name: string; readonly password: string }>;
+  /** Users given the admin right by `--admin`, added to the file's `admin` list. */
+  readonly admins?: readonly string[];
   readonly abuse: Partial<AbuseLimits>;
 }): { ok: true; config: ServerConfig } | { ok: false; errors: string[] } {
   let json: Record<string, unknown> = {};
@@ -109,11 +111,22 @@ export function loadConfig(options: {
     ...fileUsers,
     ...options.users.map((u) => ({ name: u.name, password: u.password })),
   ];
+  const flagAdmins = options.admins ?? [];
   if (users.length === 0 && json.paths === undefined) {
+    if (flagAdmins.length > 0 || json.admin !== undefined) {
+      return { ok: false, errors: ["admin: needs users (--user NAME:PASS or the file's users)"] };
+    }
     return { ok: true, config: { abuse, explicitLimits, pullSources } };
   }
+  // Flag admins join the file's list; a list that is not one is left for validation to report.
+  const admin = flagAdmins.length === 0
+    ? json.admin
+    : Array.isArray(json.admin) || json.admin === undefined
+    ? [...(json.admin ?? []), ...flagAdmins]
+    : json.admin;
   const validated = validateAuthConfig({
     ...authJson,
+    ...(admin === undefined ? {} : { admin }),
     users,
     anonymous: json.anonymous ?? { read: false, publish: false },
   });

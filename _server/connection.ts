@@ -12,6 +12,7 @@ import type { AbuseLimits } from "./abuse_limits.ts";
 import { TokenBucket } from "../_rtsp/token_bucket.ts";
 import { ConnectionWriter } from "./connection_writer.ts";
 import type { Logger } from "./log.ts";
+import { Transcript } from "./transcript.ts";
 
 /** Bytes asked for per read. */
 export const READ_BUFFER_BYTES = 4 * 1024;
@@ -31,6 +32,8 @@ export interface ConnectionContext {
   readonly abuse?: AbuseLimits;
   /** Milliseconds clock. @default Date.now */
   readonly now?: () => number;
+  /** Where this connection's transcript is kept while it is open. */
+  readonly transcripts?: Map<number, Transcript>;
 }
 
 /**
@@ -109,6 +112,8 @@ export async function serveConnection(
     }, ms);
   };
   context.writers?.set(info.id, writer);
+  const transcript = context.transcripts && new Transcript(info.remoteAddress);
+  if (transcript) context.transcripts!.set(info.id, transcript);
   if (abuse && abuse.idleTimeoutMs > 0) waitIdle(abuse.idleTimeoutMs);
   try {
     while (true) {
@@ -125,13 +130,15 @@ export async function serveConnection(
           if (rate && !rate.take()) {
             if (!rateLogged) log.warn(`#${info.id} ${info.remoteAddress}: request rate limit hit`);
             rateLogged = true;
-            answers.add(responder, {
+            const refusal = {
               status: 503,
               headers: {
                 cseq: frame.request.headers.get("cseq"),
                 retryAfter: String(abuse!.retryAfterSeconds),
               },
-            });
+            } as const;
+            answers.add(responder, refusal);
+            transcript?.record(frame.request, refusal, now());
             continue;
           }
           const pending = responder.respond(frame.request, info);
@@ -143,6 +150,7 @@ export async function serveConnection(
             `#${info.id} ${frame.request.method} ${frame.request.uri} -> ${response.status}`,
           );
           answers.add(responder, response);
+          transcript?.record(frame.request, response, now());
           if (reply.afterWrite) after.push(reply.afterWrite);
         } else if (frame.kind === "interleaved") {
           context.onInterleaved?.(info, frame.channel, frame.payload);
@@ -183,6 +191,7 @@ export async function serveConnection(
     clearTimeout(idleTimer);
     writer.close();
     context.writers?.delete(info.id);
+    context.transcripts?.delete(info.id);
     for (const session of responder.connectionClosed(info.id)) {
       log.info(`session ${session.id} ended: connection closed`);
     }

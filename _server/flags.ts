@@ -31,6 +31,9 @@ const LIMIT_FLAGS: ReadonlyArray<readonly [string, keyof AbuseLimits, number]> =
   ["auth-pbkdf2-rate", "pbkdf2PerAddressPerSecond", 1],
 ];
 
+/** Default port of the HTTP listener (status page, API, metrics), as mediamtx's HLS port. */
+export const DEFAULT_HTTP_PORT = 8888;
+
 /** RFC 2326, 3.2: the default RTSP port. */
 export const DEFAULT_RTSP_PORT = 8554;
 /** Default multicast groups: RFC 2365 organization-local scope. */
@@ -43,6 +46,8 @@ export const DEFAULT_RTP_PORTS = "6970-6999";
 /** The server's configuration from flags. */
 export interface ServerFlags {
   readonly port: number;
+  /** HTTP listener port (status page, API, metrics); "off" disables it. */
+  readonly httpPort: number | "off";
   readonly hostname: string;
   readonly logLevel: LogLevel;
   readonly rtpPorts: PortRange | "any" | "off";
@@ -73,6 +78,8 @@ export interface ServerFlags {
   readonly pullSources: readonly PullSourceSpec[];
   /** Users from `--user NAME:PASS`. */
   readonly users: ReadonlyArray<{ readonly name: string; readonly password: string }>;
+  /** Users given the admin right by `--admin NAME`. */
+  readonly admins: readonly string[];
   readonly help: boolean;
 }
 
@@ -87,6 +94,9 @@ RTSP/RTP server. Play the built-in test stream with:
 
 Options:
   --port N            TCP port for RTSP (default ${DEFAULT_RTSP_PORT}; 0 picks a free one)
+  --http-port N       HTTP port of the status page, JSON API (/v1/) and /metrics
+                      (default ${DEFAULT_HTTP_PORT}; 0 picks a free one; "off" disables it;
+                      HTTPS with the --tls-cert certificate when RTSPS is on)
   --hostname ADDR     address to listen on (default 0.0.0.0)
   --log-level LEVEL   one of ${LOG_LEVELS.join(", ")} (default info)
   --rtp-ports A-B     UDP ports for RTP/RTCP; the first free even/odd pair is used
@@ -118,6 +128,8 @@ Options:
   --proxy PATH=URL    serve PATH by pulling rtsp://URL on demand: one upstream
                       session for all readers (repeatable; credentials in the URL)
   --origin URL        be an edge: pull any other path P from URL/P on demand
+  --admin NAME        give a user the admin right (repeatable): the HTTP API's
+                      session list, transcripts and kicks
 
 Limits (503 with Retry-After, or the connection closed; 0 switches one off):
   --max-connections N         in total (default ${DEFAULT_ABUSE_LIMITS.maxConnections}, lowered at start
@@ -155,6 +167,7 @@ export function parseFlags(args: readonly string[]): ServerFlags | { error: stri
       allowPositionals: false,
       options: {
         port: { type: "string" },
+        "http-port": { type: "string" },
         hostname: { type: "string" },
         "log-level": { type: "string" },
         "rtp-ports": { type: "string" },
@@ -174,6 +187,7 @@ export function parseFlags(args: readonly string[]): ServerFlags | { error: stri
         user: { type: "string", multiple: true },
         proxy: { type: "string", multiple: true },
         origin: { type: "string" },
+        admin: { type: "string", multiple: true },
         ...Object.fromEntries(LIMIT_FLAGS.map(([name]) => [name, { type: "string" as const }])),
         help: { type: "boolean", short: "h" },
       },
@@ -186,6 +200,11 @@ export function parseFlags(args: readonly string[]): ServerFlags | { error: stri
   if (!/^\d{1,5}$/.test(portText) || port > 65535) {
     return { error: `Invalid --port "${portText}": expected 0 to 65535` };
   }
+  const httpText = values["http-port"] ?? String(DEFAULT_HTTP_PORT);
+  if (httpText !== "off" && (!/^\d{1,5}$/.test(httpText) || Number(httpText) > 65535)) {
+    return { error: `Invalid --http-port "${httpText}": expected 0 to 65535 or off` };
+  }
+  const httpPort = httpText === "off" ? "off" : Number(httpText);
   const level = values["log-level"] ?? "info";
   if (!(LOG_LEVELS as readonly string[]).includes(level)) {
     return { error: `Invalid --log-level "${level}": expected one of ${LOG_LEVELS.join(", ")}` };
@@ -281,6 +300,8 @@ export function parseFlags(args: readonly string[]): ServerFlags | { error: stri
   }
   return {
     port,
+    httpPort,
+    admins: values.admin ?? [],
     waitForPublisherMs: wait * 1000,
     abuse: abuse as Partial<AbuseLimits>,
     tls,

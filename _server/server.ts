@@ -13,6 +13,8 @@ import { type AbuseLimits, ConnectionGuard, DEFAULT_ABUSE_LIMITS } from "./abuse
 import { type ConnectionContext, refuseConnection, serveConnection } from "./connection.ts";
 import type { ConnectionWriter } from "./connection_writer.ts";
 import type { Logger } from "./log.ts";
+import { type OperatorCounters, refusalReason } from "./operator_counters.ts";
+import { Transcript } from "./transcript.ts";
 
 /** How often idle sessions are looked for (RFC 2326, 12.37 timeouts are in seconds). */
 export const SESSION_SWEEP_INTERVAL_MS = 1000;
@@ -27,6 +29,8 @@ export interface RtspServerOptions {
   readonly scheduler?: Scheduler;
   /** Connection counts, deadlines and rates. @default {DEFAULT_ABUSE_LIMITS} */
   readonly abuse?: AbuseLimits;
+  /** Where refused connections are counted. */
+  readonly counters?: OperatorCounters;
 }
 
 /** How long an over-limit connection may take to send the request it is refused. */
@@ -43,6 +47,8 @@ export class RtspServer {
   #conns = new Map<number, Deno.Conn>();
   /** Writers of open connections, by connection id, for interleaved media. */
   readonly writers: Map<number, ConnectionWriter> = new Map();
+  /** The last requests and answers of each open connection, by connection id (for the HTTP API). */
+  readonly transcripts: Map<number, Transcript> = new Map();
   #tasks = new Set<Promise<void>>();
   #nextId = 1;
   #stopSweep: Cancel;
@@ -123,6 +129,7 @@ export class RtspServer {
     const remoteAddress = hostOf(conn.remoteAddr);
     const verdict = this.#guard.admit(remoteAddress);
     if (verdict !== "ok") {
+      this.#options.counters?.refused(refusalReason(verdict));
       this.#options.log.warn(
         `${remoteAddress}: refused, ${
           verdict === "total" ? "too many connections" : "too many connections from this address"
@@ -151,6 +158,7 @@ export class RtspServer {
       onInterleaved: this.#options.onInterleaved,
       writers: this.writers,
       abuse: this.#abuse,
+      transcripts: this.transcripts,
     })
       .catch((e) => this.#options.log.error(`#${id}: ${e}`))
       .finally(() => {

@@ -8,6 +8,8 @@ export interface MainProcess extends AsyncDisposable {
   readonly port: number;
   /** The RTSPS port, when the server was started with TLS. */
   readonly tlsPort?: number;
+  /** The HTTP listener's port, unless started with `--http-port off`. */
+  readonly httpPort?: number;
   readonly pid: number;
   /** Everything the process wrote to stderr so far. */
   stderr(): string;
@@ -38,7 +40,9 @@ export async function startMain(
   denoArgs: string[] = ["run", "--allow-net", "--allow-read"],
   options: { descriptorLimit?: number } = {},
 ): Promise<MainProcess> {
-  const command = [Deno.execPath(), ...denoArgs, MAIN, "--port", "0", ...args];
+  // The HTTP listener's default port (8888) may be taken, or shared by tests running at once.
+  const http = args.includes("--http-port") ? [] : ["--http-port", "0"];
+  const command = [Deno.execPath(), ...denoArgs, MAIN, "--port", "0", ...http, ...args];
   // bash sets the limit and exec's deno, so the pid is the server's.
   if (options.descriptorLimit !== undefined) {
     command.unshift("bash", "-c", `ulimit -n ${options.descriptorLimit} && exec "$0" "$@"`);
@@ -70,11 +74,18 @@ export async function startMain(
     for (let i = 0; i < 50 && args.includes("--tls-cert") && !/rtsps:\/\//.test(text); i++) {
       await new Promise((r) => setTimeout(r, 20));
     }
+    // So does the HTTP line.
+    const httpOff = args.join(" ").includes("--http-port off");
+    for (let i = 0; i < 50 && !httpOff && !/listening on https?:\/\//.test(text); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const http = /listening on https?:\/\/[^/]+:(\d+)\//.exec(text);
     const tls = /listening on rtsps:\/\/[^:]+:(\d+)\//.exec(text);
     return {
       child,
       port: p,
       tlsPort: tls ? Number(tls[1]) : undefined,
+      httpPort: http ? Number(http[1]) : undefined,
       pid: child.pid,
       stderr: () => text,
       async rssBytes() {

@@ -15,6 +15,7 @@
  *     { "pattern": "/cam/*", "read": ["*any*"] }
  *   ],
  *   "anonymous": { "read": false, "publish": false },
+ *   "admin": ["alice"],
  *   "schemes": ["digest-sha256", "digest-md5"],
  *   "limits": { "…": "validated elsewhere, ignored here" }
  * }
@@ -47,6 +48,11 @@ export interface AuthConfig {
   readonly paths: readonly PathRule[];
   readonly anonymous: { readonly read: boolean; readonly publish: boolean };
   readonly schemes: readonly AuthScheme[];
+  /**
+   * Who has the admin right (the HTTP API's session listings, transcripts and
+   * kicks): user names or {@linkcode ANY_USER}; never anonymous. @default none
+   */
+  readonly admin?: readonly string[];
 }
 
 /** The result of {@linkcode validateAuthConfig}. */
@@ -54,7 +60,7 @@ export type AuthConfigResult =
   | { readonly ok: true; readonly config: AuthConfig }
   | { readonly ok: false; readonly errors: string[] };
 
-const TOP_KEYS = new Set(["realm", "users", "paths", "anonymous", "schemes", "limits"]);
+const TOP_KEYS = new Set(["realm", "users", "paths", "anonymous", "schemes", "limits", "admin"]);
 const USER_KEYS = new Set(["name", "password", "ha1", "basic"]);
 const HA1_KEYS = new Set(["md5", "sha256"]);
 const RULE_KEYS = new Set(["pattern", "read", "publish"]);
@@ -162,8 +168,37 @@ export function validateAuthConfig(json: unknown): AuthConfigResult {
     }
   }
 
+  const admin = validateAdmin(json.admin, names, errors);
+
   if (errors.length > 0) return { ok: false, errors };
-  return { ok: true, config: { realm, users, paths, anonymous, schemes } };
+  // Left out when none is given, so configs without it look as they always did.
+  const adminRight = admin.length > 0 ? { admin } : {};
+  return { ok: true, config: { realm, users, paths, anonymous, schemes, ...adminRight } };
+}
+
+/** The `admin` list: like a rule's lists, but an admin must log in, so no `anonymous`. */
+function validateAdmin(value: unknown, users: ReadonlySet<string>, errors: string[]): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) {
+    errors.push(`admin: must be an array of user names or "${ANY_USER}"`);
+    return [];
+  }
+  value.forEach((entry, i) => {
+    if (typeof entry !== "string") errors.push(`admin[${i}]: must be a string`);
+    else if (entry === ANONYMOUS) {
+      errors.push(`admin[${i}]: "${ANONYMOUS}" cannot be an admin: the admin right needs a login`);
+    } else if (entry !== ANY_USER && !users.has(entry)) {
+      errors.push(`admin[${i}]: unknown user ${entry}`);
+    }
+  });
+  return value as string[];
+}
+
+/** Whether `user` (undefined: not authenticated) has the admin right under `config`. */
+export function hasAdminRight(config: AuthConfig, user: string | undefined): boolean {
+  if (user === undefined) return false;
+  const admin = config.admin ?? [];
+  return admin.includes(ANY_USER) || admin.includes(user);
 }
 
 function validateUser(

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createAuth, DEFAULT_REALM, validateAuthConfig } from "./config.ts";
+import { createAuth, DEFAULT_REALM, hasAdminRight, validateAuthConfig } from "./config.ts";
 import { digestHa1, hashPasswordForConfig } from "./credentials.ts";
 
 const HA1_MD5 = digestHa1("bob", "rtsp.ts", "pw", "MD5");
@@ -165,4 +165,29 @@ Deno.test("createAuth() builds a working authenticator and permissions from a co
   });
   assert.equal(permissions.decide("read", "/public/x", undefined), "allow");
   assert.equal(permissions.decide("publish", "/public/x", "bob"), "deny");
+});
+
+Deno.test("validateAuthConfig() checks the admin list like a rule's lists, without anonymous", () => {
+  const users = [{ name: "alice", password: "a" }, { name: "bob", password: "b" }];
+  const ok = validateAuthConfig({ users, admin: ["alice"] });
+  assert.ok(ok.ok);
+  assert.ok(hasAdminRight(ok.config, "alice"));
+  assert.ok(!hasAdminRight(ok.config, "bob"));
+  assert.ok(!hasAdminRight(ok.config, undefined));
+  const any = validateAuthConfig({ users, admin: ["*any*"] });
+  assert.ok(any.ok && hasAdminRight(any.config, "bob") && !hasAdminRight(any.config, undefined));
+  const none = validateAuthConfig({ users });
+  assert.ok(none.ok && !hasAdminRight(none.config, "alice"));
+  for (
+    const [admin, error] of [
+      ["alice", `admin: must be an array of user names or "*any*"`],
+      [[3], "admin[0]: must be a string"],
+      [["carol"], "admin[0]: unknown user carol"],
+      [["anonymous"], `admin[0]: "anonymous" cannot be an admin: the admin right needs a login`],
+    ] as const
+  ) {
+    const result = validateAuthConfig({ users, admin });
+    assert.ok(!result.ok);
+    assert.deepEqual(result.errors, [error]);
+  }
 });
