@@ -120,6 +120,12 @@ async function main(args: string[]): Promise<number> {
     replacePublisher: flags.replacePublisher,
     waitForPublisherMs: flags.waitForPublisherMs,
     maxReaderLagMs: flags.maxReaderLagMs,
+    // Flags first (--origin last of them, as the catch-all), then the file's.
+    pullSources: [
+      ...flags.pullSources.filter((s) => s.pattern !== "/**"),
+      ...loaded.config.pullSources,
+      ...flags.pullSources.filter((s) => s.pattern === "/**"),
+    ],
     abuse,
     auth: loaded.config.auth,
   });

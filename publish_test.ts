@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { ffmpegDecode, ffprobeStreams, gstPlayPipeline, gstRun } from "./_testing/clients.ts";
 import { MEDIA_NEEDS, testMedia } from "./_testing/media.ts";
 import { ffmpegPublish, gstPublish, waitForStream } from "./_testing/publisher.ts";
-import { RawClient } from "./_testing/raw_client.ts";
+import { playTcp, RawClient } from "./_testing/raw_client.ts";
 import { startTestServer } from "./_testing/server.ts";
 import { MAX_QUEUED_MEDIA_BYTES } from "./_server/connection_writer.ts";
 import { type Requirement, toolTest } from "./_testing/tools.ts";
@@ -48,30 +48,6 @@ function mediaTest(
   fn: (dir: string) => Promise<void>,
 ): Promise<void> {
   return toolTest(name, [...MEDIA_NEEDS, ...tools], async () => fn(await testMedia()));
-}
-
-/** Sets up every track of `path` over TCP and plays; returns the session id and PLAY's send time. */
-async function playTcp(
-  c: RawClient,
-  url: string,
-  tracks: number,
-): Promise<{ session: string; sentAt: number }> {
-  let session = "";
-  for (let i = 0; i < tracks; i++) {
-    const r = await c.request(
-      `SETUP ${url}/trackID=${i} RTSP/1.0\r\nCSeq: ${
-        i + 1
-      }\r\nTransport: RTP/AVP/TCP;unicast;interleaved=${2 * i}-${2 * i + 1}\r\n${
-        session ? `Session: ${session}\r\n` : ""
-      }\r\n`,
-    );
-    assert.equal(r.status, 200);
-    session = r.headers.get("session")!.split(";")[0];
-  }
-  const sentAt = performance.now();
-  const play = await c.request(`PLAY ${url} RTSP/1.0\r\nCSeq: 9\r\nSession: ${session}\r\n\r\n`);
-  assert.equal(play.status, 200);
-  return { session, sentAt };
 }
 
 for (const transport of ["tcp", "udp"] as const) {

@@ -21,6 +21,10 @@ import { type PortRange, type UdpBackend, UdpPair } from "./udp_transport.ts";
 import { compilePathPattern } from "../_rtsp/auth/permissions.ts";
 import { canonicalPath } from "../_rtsp/url.ts";
 import { OperatorCounters } from "./operator_counters.ts";
+import { PullRegistry } from "../_engine/pull/pull_registry.ts";
+import { RtspUpstreams } from "./rtsp_upstream.ts";
+import { PullSources, type PullSourceSpec } from "../_engine/pull/pull_sources.ts";
+import type { UpstreamConnector } from "../_engine/pull/upstream_port.ts";
 
 /** Default wait for a new publisher before a published path's readers are ended. */
 export const DEFAULT_GRACE_MS = 10_000;
@@ -68,6 +72,10 @@ export interface AppOptions {
   /** The clock and timers of everything built. @default {SYSTEM_SCHEDULER} */
   readonly scheduler?: Scheduler;
   /** Multicast groups for live streams; undefined disables multicast. */
+  /** Paths pulled from upstream servers (`--proxy`, `--origin`, the config's `proxy`). */
+  readonly pullSources?: readonly PullSourceSpec[];
+  /** Opens upstream sessions for pulled paths. @default the RTSP client over Deno sockets */
+  readonly upstreams?: UpstreamConnector;
   readonly multicast?: {
     readonly firstAddress: number;
     readonly addressCount: number;
@@ -95,6 +103,8 @@ export interface App {
   readonly auth: AuthConfig | undefined;
   /** The clock and timers everything was built with. */
   readonly scheduler: Scheduler;
+  /** The pulled paths, when pull sources are configured. */
+  readonly pulls: PullRegistry | undefined;
   /** Stops streams, sessions, sockets and connections. */
   close(): Promise<void>;
 }
@@ -141,6 +151,23 @@ export async function createApp(options: AppOptions): Promise<App> {
     // its multicast on this machine; 0.0.0.0 leaves the choice to the routing table.
     const iface = options.hostname === "0.0.0.0" ? undefined : options.hostname;
     multicastSockets?.setMulticast(options.multicast.ttl, iface);
+  }
+  let pulls: PullRegistry | undefined;
+  if (options.pullSources?.length) {
+    const token = Array.from(
+      crypto.getRandomValues(new Uint8Array(4)),
+      (b) => b.toString(16).padStart(2, "0"),
+    ).join("");
+    pulls = new PullRegistry({
+      sources: new PullSources(options.pullSources),
+      connector: options.upstreams ?? new RtspUpstreams(scheduler),
+      scheduler,
+      log,
+      viaToken: `rtsp.ts-${token}`,
+      publish: (relay) => library.addShared(relay),
+      unpublish: (relay) => library.removeShared(relay),
+    });
+    library.pullFrom(pulls);
   }
   const abuse = options.abuse ?? DEFAULT_ABUSE_LIMITS;
   const auth = options.auth
@@ -212,6 +239,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     graceMs: options.graceMs ?? DEFAULT_GRACE_MS,
     replacePublisher: pathMatcher(options.replacePublisher ?? []),
     maxReaderLagMs: options.maxReaderLagMs,
+    readerLeft: (path) => pulls?.readerLeft(path),
     // The engine's requests, carried out here: it never calls the responder itself.
     effects: (effect) => {
       switch (effect.kind) {
@@ -231,6 +259,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       : undefined,
   });
   responder.setMediaController(hub);
+  pulls?.start();
   return {
     responder,
     server,
@@ -242,8 +271,10 @@ export async function createApp(options: AppOptions): Promise<App> {
     abuse,
     auth: options.auth,
     scheduler,
+    pulls,
     async close() {
       await server.close();
+      pulls?.close();
       library.close();
       await Promise.all([udp?.close(), multicastSockets?.close()]);
     },

@@ -47,6 +47,8 @@ export interface RtspClientOptions {
   readonly userAgent?: string;
   /** The clock and timers. @default the system's */
   readonly scheduler?: Scheduler;
+  /** Header fields sent with every request (e.g. `Via`, RFC 2326 12.43). */
+  readonly extraHeaders?: ReadonlyArray<readonly [string, string]>;
   /** Every event, as it happens (lifecycle and media). */
   readonly onEvent?: (event: ClientEvent) => void;
 }
@@ -128,6 +130,7 @@ export class RtspClient {
       ...(options.udpTimeoutMs !== undefined ? { udpTimeoutMs: options.udpTimeoutMs } : {}),
       ...(options.mediaTimeoutMs !== undefined ? { mediaTimeoutMs: options.mediaTimeoutMs } : {}),
       ...(options.userAgent !== undefined ? { userAgent: options.userAgent } : {}),
+      ...(options.extraHeaders ? { extraHeaders: options.extraHeaders } : {}),
     });
   }
 

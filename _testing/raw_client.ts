@@ -190,3 +190,27 @@ export async function describeOnce(
     c.close();
   }
 }
+
+/** Sets up every track of `path` over TCP and plays; returns the session id and PLAY's send time. */
+export async function playTcp(
+  c: RawClient,
+  url: string,
+  tracks: number,
+): Promise<{ session: string; sentAt: number }> {
+  let session = "";
+  for (let i = 0; i < tracks; i++) {
+    const r = await c.request(
+      `SETUP ${url}/trackID=${i} RTSP/1.0\r\nCSeq: ${
+        i + 1
+      }\r\nTransport: RTP/AVP/TCP;unicast;interleaved=${2 * i}-${2 * i + 1}\r\n${
+        session ? `Session: ${session}\r\n` : ""
+      }\r\n`,
+    );
+    if (r.status !== 200) throw new Error(`SETUP ${url}/trackID=${i}: ${r.status}`);
+    session = r.headers.get("session")!.split(";")[0];
+  }
+  const sentAt = performance.now();
+  const play = await c.request(`PLAY ${url} RTSP/1.0\r\nCSeq: 9\r\nSession: ${session}\r\n\r\n`);
+  if (play.status !== 200) throw new Error(`PLAY ${url}: ${play.status}`);
+  return { session, sentAt };
+}

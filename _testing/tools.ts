@@ -51,10 +51,41 @@ function ffmpegEncoders(): Promise<Set<string>> {
  */
 export type Requirement = string;
 
+/**
+ * gst-rtsp-server through Python (Debian `python3-gi python3-gst-1.0
+ * gir1.2-gst-rtsp-server-1.0`): a requirement of its own, as it is no program on PATH.
+ */
+export const GST_RTSP_SERVER = "gst-rtsp-server";
+
+let gstRtspServer: Promise<boolean> | undefined;
+
+function hasGstRtspServer(): Promise<boolean> {
+  gstRtspServer ??= (async () => {
+    try {
+      const out = await new Deno.Command("/usr/bin/python3", {
+        args: [
+          "-c",
+          'import gi; gi.require_version("GstRtspServer", "1.0"); from gi.repository import GstRtspServer',
+        ],
+        stdout: "null",
+        stderr: "null",
+      }).output();
+      return out.success;
+    } catch {
+      return false;
+    }
+  })();
+  return gstRtspServer;
+}
+
 /** The requirements of `needs` that this machine does not meet, in order. */
 export async function missingTools(needs: readonly Requirement[]): Promise<Requirement[]> {
   const missing: Requirement[] = [];
   for (const need of needs) {
+    if (need === GST_RTSP_SERVER) {
+      if (!(await hasGstRtspServer())) missing.push(need);
+      continue;
+    }
     const [tool, encoder] = need.split(":");
     if (!(await hasTool(tool))) {
       // Without the program its encoders are not worth naming: the program is.

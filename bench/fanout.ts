@@ -4,7 +4,7 @@
  * copying packets to N sockets), measured in the same run, for TCP
  * interleaved and for UDP readers.
  *
- *     deno run -A bench/fanout.ts [--publish] [--only floor,file,test,publish] [--transports tcp,udp]
+ *     deno run -A bench/fanout.ts [--publish] [--proxy] [--only floor,file,test,publish,proxy] [--transports tcp,udp]
  *
  * For each server × stream × transport (a "series"): start the server and its
  * source, then for each reader count N run `rtspload readers` and take the
@@ -18,6 +18,10 @@
  * - `test`: the built-in live `/test` (~1.4 Mbit/s), the shared fan-out path.
  * - `publish` (with `--publish`, instead of `file`): ffmpeg publishes the
  *   clip with ANNOUNCE/RECORD and readers share it; fails clearly on 405.
+ * - `proxy` (with `--proxy`): gst-rtsp-server (shared media factory,
+ *   ../shared/perf/anchors/gst_server.py) serves the clip, and ours pulls it
+ *   once (`--proxy /bench=...`) for all its readers. Its
+ *   N = 0 step is the ingest cost of the upstream connection.
  *
  * Tools: rtspload.c and floor.c from ../shared/perf (or $RTSPLOAD_SRC,
  * $FLOOR_SRC) built into bench/.cache/fanout/; the clip is made there with ffmpeg.
@@ -41,6 +45,7 @@ import {
 import {
   makeClip,
   startFloor,
+  startGstUpstream,
   startOurs,
   startPublisher,
   waitForStream,
@@ -87,7 +92,11 @@ const CLIP_NAME = "bench2m.mp4";
 const PUBLISH_PATH = "/bench";
 
 type Transport = "tcp" | "udp";
-type StreamKind = "floor" | "file" | "test" | "publish";
+type StreamKind = "floor" | "file" | "test" | "publish" | "proxy";
+
+/** gst-rtsp-server with a shared factory: the upstream camera of the `proxy` series. */
+const GST_SERVER_SCRIPT = Deno.env.get("GST_SERVER_SRC") ??
+  fileURLToPath(new URL("../../shared/perf/anchors/gst_server.py", import.meta.url));
 
 /** Human labels of the streams: the table must say which code path each row took. */
 const STREAM_LABELS: Record<StreamKind, string> = {
@@ -95,6 +104,7 @@ const STREAM_LABELS: Record<StreamKind, string> = {
   file: "clip file, per-reader timeline",
   test: "/test live, shared",
   publish: "clip published, shared",
+  proxy: "clip pulled from gst-rtsp-server, shared",
 };
 
 /** One reader count's measurement. */
@@ -181,7 +191,22 @@ async function startTarget(tools: Tools, stream: StreamKind): Promise<Target> {
       },
     };
   }
-  const ours = await startOurs(repoDir, cacheDir, CHILD_MAX_MS);
+  const upstream = stream === "proxy"
+    ? await startGstUpstream(GST_SERVER_SCRIPT, tools.clip, cacheDir, CHILD_MAX_MS)
+    : undefined;
+  let ours;
+  try {
+    ours = await startOurs(
+      repoDir,
+      cacheDir,
+      CHILD_MAX_MS,
+      upstream ? ["--proxy", `${PUBLISH_PATH}=${upstream.url}`] : [],
+    );
+  } catch (e) {
+    await upstream?.feed.stop("SIGINT");
+    await upstream?.child.stop();
+    throw e;
+  }
   const base = `rtsp://127.0.0.1:${ours.port}`;
   const url = stream === "file"
     ? `${base}/${CLIP_NAME}`
@@ -197,17 +222,22 @@ async function startTarget(tools: Tools, stream: StreamKind): Promise<Target> {
     }
   } catch (e) {
     await ours.child.stop();
+    await upstream?.feed.stop("SIGINT");
+    await upstream?.child.stop();
     throw e;
   }
   return {
     serverPid: ours.child.pid,
     url,
     raw: false,
-    source,
+    // The upstream's CPU is its own process's: not counted as the server's.
+    source: source ?? upstream?.child,
     serverLog: ours.child.log,
     stop: async () => {
       await source?.stop("SIGINT");
       await ours.child.stop();
+      await upstream?.feed.stop("SIGINT");
+      await upstream?.child.stop();
     },
   };
 }
@@ -329,7 +359,8 @@ async function runSeries(
   try {
     target = await startTarget(tools, stream);
   } catch (e) {
-    if (stream === "publish") throw e; // --publish asked for this path: no silent fallback
+    // --publish and --proxy asked for these paths: no silent fallback.
+    if (stream === "publish" || stream === "proxy") throw e;
     series.error = e instanceof Error ? e.message : String(e);
     return series;
   }
@@ -490,6 +521,7 @@ async function main(): Promise<number> {
     args: Deno.args,
     options: {
       publish: { type: "boolean" },
+      proxy: { type: "boolean" },
       only: { type: "string" },
       transports: { type: "string" },
     },
@@ -497,7 +529,7 @@ async function main(): Promise<number> {
   const tools = await prepare();
   const ourFile: StreamKind = values.publish ? "publish" : "file";
   const streams: StreamKind[] = (values.only?.split(",") as StreamKind[] | undefined) ??
-    ["floor", ourFile, "test"];
+    ["floor", ourFile, "test", ...(values.proxy ? ["proxy" as const] : [])];
   const transports = (values.transports?.split(",") ?? ["tcp", "udp"]) as Transport[];
   const all: Series[] = [];
   // floor.c first: it is the yardstick the others are divided by.

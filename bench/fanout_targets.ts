@@ -99,7 +99,12 @@ async function startServer(
  * files of `root` in a loop. UDP uses an OS-chosen port pair so parallel runs
  * on the machine cannot collide.
  */
-export function startOurs(repoDir: string, root: string, maxMs: number): Promise<Server> {
+export function startOurs(
+  repoDir: string,
+  root: string,
+  maxMs: number,
+  extraArgs: string[] = [],
+): Promise<Server> {
   return startServer(
     Deno.execPath(),
     [
@@ -109,6 +114,7 @@ export function startOurs(repoDir: string, root: string, maxMs: number): Promise
       ...["--port", "0", "--hostname", "127.0.0.1", "--rtp-ports", "0"],
       // "listening on" is an info line; per-session info lines are few (one per TEARDOWN).
       ...["--root", root, "--loop", "--log-level", "info"],
+      ...extraArgs,
     ],
     /listening on rtsp:\/\/[^/]+:(\d+)\//,
     maxMs,
@@ -221,4 +227,62 @@ export async function startPublisher(
     );
   }
   throw new Error(`publishing to ${url} did not give a readable stream; ffmpeg said: ${said}`);
+}
+
+/** gst-rtsp-server serving the clip from one shared pipeline, and the ffmpeg feed it relays. */
+export interface GstUpstream extends Server {
+  readonly feed: Child;
+  readonly url: string;
+}
+
+/** Time ffmpeg gets to write the SDP of its RTP feed. */
+const SDP_WAIT_MS = 10_000;
+
+/**
+ * Starts gst-rtsp-server with a shared media factory (`../shared/perf/anchors/gst_server.py`)
+ * as the upstream camera of a proxied path: ffmpeg sends the clip to it as plain RTP
+ * (video to PORT, audio to PORT+2) and writes the SDP it reads its caps from.
+ */
+export async function startGstUpstream(
+  gstScript: string,
+  clip: string,
+  workDir: string,
+  maxMs: number,
+): Promise<GstUpstream> {
+  const port = freeTcpPort();
+  const rtpIn = freeTcpPort() & ~1;
+  const sdp = `${workDir}/gst_feed_${rtpIn}.sdp`;
+  try {
+    Deno.removeSync(sdp);
+  } catch { /* not there */ }
+  const rtp = (p: number) => `rtp://127.0.0.1:${p}`;
+  const feed = spawnChild("ffmpeg", [
+    ...["-hide_banner", "-loglevel", "error", "-nostdin", "-re", "-stream_loop", "-1", "-i", clip],
+    ...["-map", "0:v", "-c", "copy", "-f", "rtp", rtp(rtpIn)],
+    ...["-map", "0:a", "-c", "copy", "-f", "rtp", rtp(rtpIn + 2)],
+    ...["-sdp_file", sdp],
+  ], maxMs);
+  const deadline = performance.now() + SDP_WAIT_MS;
+  while (!exists(sdp) || Deno.readTextFileSync(sdp).split("m=").length < 3) {
+    if (performance.now() > deadline || !feed.running()) {
+      await feed.stop("SIGINT");
+      throw new Error(`ffmpeg wrote no SDP for the gst feed: ${feed.log.join("\n")}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  let gst: Server;
+  try {
+    gst = await startServer(
+      "/usr/bin/python3",
+      [gstScript, "--port", `${port}`, "--path", "/bench", "--sdp", sdp, "--rtp-in", `${rtpIn}`],
+      /gst-rtsp-server on rtsp:/,
+      maxMs,
+      undefined,
+      port,
+    );
+  } catch (e) {
+    await feed.stop("SIGINT");
+    throw e;
+  }
+  return { ...gst, feed, url: `rtsp://127.0.0.1:${port}/bench` };
 }

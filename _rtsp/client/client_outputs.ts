@@ -136,11 +136,23 @@ export type ClientEvent =
     readonly rtpInfo: ReadonlyArray<RtpInfoEntry | undefined>;
   }
   /** An RTP packet of a track; `packet.payload` is valid only during the call. */
-  | { readonly kind: "rtp"; readonly track: number; readonly packet: RtpPacket }
+  | {
+    readonly kind: "rtp";
+    readonly track: number;
+    readonly packet: RtpPacket;
+    /** The whole packet as received (a view valid only during the call), for relaying. */
+    readonly bytes: Uint8Array;
+  }
   /** An access unit assembled from a track's packets. */
   | { readonly kind: "frame"; readonly frame: ClientFrame }
   /** An RTCP compound from the server for a track. */
-  | { readonly kind: "rtcp"; readonly track: number; readonly packets: readonly RtcpPacket[] }
+  | {
+    readonly kind: "rtcp";
+    readonly track: number;
+    readonly packets: readonly RtcpPacket[];
+    /** The compound as received (a view valid only during the call). */
+    readonly bytes: Uint8Array;
+  }
   /** RTCP BYE (RFC 3550, 6.6): the server's source left. */
   | { readonly kind: "bye"; readonly track: number; readonly reason?: string }
   /** The client stopped for `error`; `closed` follows. */

@@ -15,6 +15,7 @@ import { interleavedFrame } from "../interleaved.ts";
 import { buildCompound, buildReceiverReport, buildSdes } from "../rtp/rtcp.ts";
 import { buildRtpPacket } from "../rtp/rtp_packet.ts";
 import { RtspHeaders } from "../headers.ts";
+import { hasControlCharacter } from "../url.ts";
 import {
   RTSP_VERSION,
   type RtspRequest,
@@ -99,6 +100,12 @@ export interface RtspClientMachineOptions {
   readonly maxBodyBytes?: number;
   /** @default {DEFAULT_USER_AGENT} */
   readonly userAgent?: string;
+  /**
+   * Header fields sent with every request, e.g. `Via` when a proxy pulls for its
+   * readers (RFC 2326, 12.43). Values holding a control character are refused
+   * at construction, so nothing can end a header line early.
+   */
+  readonly extraHeaders?: ReadonlyArray<readonly [string, string]>;
   /** Randomness for Digest cnonces. @default crypto.getRandomValues */
   readonly randomBytes?: (length: number) => Uint8Array;
 }
@@ -172,6 +179,7 @@ export class RtspClientMachine {
   readonly #maxHeadBytes: number;
   readonly #maxBodyBytes: number;
   readonly #userAgent: string;
+  readonly #extraHeaders: ReadonlyArray<readonly [string, string]>;
   readonly #randomBytes: (length: number) => Uint8Array;
 
   #state: ClientState = ClientState.Idle;
@@ -222,6 +230,12 @@ export class RtspClientMachine {
     this.#maxHeadBytes = options.maxHeadBytes ?? DEFAULT_MAX_RESPONSE_HEAD_BYTES;
     this.#maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_RESPONSE_BODY_BYTES;
     this.#userAgent = options.userAgent ?? DEFAULT_USER_AGENT;
+    for (const [name, value] of options.extraHeaders ?? []) {
+      if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || hasControlCharacter(value)) {
+        throw new TypeError(`extra header ${JSON.stringify(name)}: not a valid header field`);
+      }
+    }
+    this.#extraHeaders = options.extraHeaders ?? [];
     this.#randomBytes = options.randomBytes ?? randomBytes;
     this.#auth = new ClientAuthenticator(parsed.credentials, this.#randomBytes);
     this.#framer = this.#newFramer();
@@ -371,6 +385,7 @@ export class RtspClientMachine {
     const authorization = this.#auth.authorization(method, uri);
     if (authorization !== undefined) fields.append("Authorization", authorization);
     if (this.#session !== undefined) fields.append("Session", this.#session);
+    for (const [name, value] of this.#extraHeaders) fields.append(name, value);
     for (const [name, value] of headers) fields.append(name, value);
     const cancelTimer = this.#scheduler.after(this.#responseTimeoutMs, () => {
       if (this.#pending?.cseq !== cseq) return;
@@ -765,11 +780,11 @@ export class RtspClientMachine {
     const received = rtcp ? receiver.rtcp(bytes, now) : receiver.rtp(bytes, now);
     if (received.packet === undefined && received.rtcp === undefined) return;
     this.#lastMediaAt = now;
-    this.#emitReceived(receiver.track.index, received);
+    this.#emitReceived(receiver.track.index, received, bytes);
   }
 
-  #emitReceived(track: number, received: Received): void {
-    if (received.packet) this.#emit({ kind: "rtp", track, packet: received.packet });
+  #emitReceived(track: number, received: Received, bytes: Uint8Array): void {
+    if (received.packet) this.#emit({ kind: "rtp", track, packet: received.packet, bytes });
     for (const unit of received.units) {
       this.#emit({
         kind: "frame",
@@ -777,7 +792,7 @@ export class RtspClientMachine {
       });
     }
     if (received.rtcp) {
-      this.#emit({ kind: "rtcp", track, packets: received.rtcp });
+      this.#emit({ kind: "rtcp", track, packets: received.rtcp, bytes });
       for (const packet of received.rtcp) {
         if (packet.type !== "bye") continue;
         this.#emit({

@@ -178,12 +178,8 @@ export class ServerObserver {
     const states = new Map<string, PathState>();
     const readers = () => ({ tcp: 0, udp: 0, multicast: 0 });
     for (const stream of library.sharedStreams()) {
-      // A shared stream that is neither the test source nor a publisher's relay is pulled from elsewhere.
-      const kind: PathKind = stream instanceof LiveStream
-        ? "test"
-        : stream instanceof RelayStream
-        ? "published"
-        : "pulled";
+      // Each shared stream says what serves it: the test source, a publisher, an upstream.
+      const kind: PathKind = stream.kind;
       const publisher = stream instanceof RelayStream ? stream.publisherId : undefined;
       states.set(stream.path, {
         kind,
