@@ -11,7 +11,6 @@ import { every } from "../../_rtsp/scheduler.ts";
 import type { Cancel } from "../../_rtsp/scheduler.ts";
 import type { StreamDescription } from "../../_rtsp/catalogue.ts";
 import type { Session } from "../../_rtsp/session.ts";
-import { LiveStream } from "../../_engine/live_stream.ts";
 import { RelayStream } from "../../_engine/relay_stream.ts";
 import { lostPackets } from "../../_engine/traffic_ledger.ts";
 import type { Reader } from "../../_engine/reader.ts";
