@@ -1,0 +1,34 @@
+/**
+ * Which stream a browser reader (WebSocket, player page) of a path gets: the
+ * shared stream serving it (the live `/test`, a publisher's relay, a pulled
+ * camera). Files under `--root` give every RTSP reader its own timeline and
+ * are not muxed for browsers yet: they answer 404 saying so.
+ * @module
+ */
+
+import type { SharedStream } from "../../_engine/library.ts";
+import type { App } from "../app.ts";
+import { errorResponse } from "./json.ts";
+
+/** What a browser reader of a path finds. */
+export type BrowserStream =
+  | { readonly ok: true; readonly stream: SharedStream }
+  | { readonly ok: false; readonly response: Response };
+
+/** Why a file under `--root` does not play in a browser. */
+export const FILES_PLAY_OVER_RTSP = "files play over RTSP only";
+
+/**
+ * The shared stream at `path`; asking the library first, as DESCRIBE would,
+ * so a pulled path starts and a reader may wait for its publisher
+ * (`--wait-for-publisher`).
+ */
+export async function findBrowserStream(app: App, path: string): Promise<BrowserStream> {
+  if (!app.library.shared(path)) await app.library.describe(path);
+  const stream = app.library.shared(path);
+  if (stream) return { ok: true, stream };
+  if (await app.library.hasFile(path)) {
+    return { ok: false, response: errorResponse(404, FILES_PLAY_OVER_RTSP) };
+  }
+  return { ok: false, response: errorResponse(404, "no stream is served at this path") };
+}
