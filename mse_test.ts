@@ -216,3 +216,89 @@ await toolTest(
     assert.equal(close.reason, "the stream ended");
   },
 );
+
+/** The picture's RGB at (x, y) in video pixels, drawn through a canvas. */
+function pixelAt(x: number, y: number): string {
+  return `(() => {
+    const video = document.getElementById("video");
+    const canvas = document.createElement("canvas");
+    canvas.width = video.videoWidth;
+    canvas.height = video.videoHeight;
+    const context = canvas.getContext("2d");
+    context.drawImage(video, 0, 0);
+    return [...context.getImageData(${x}, ${y}, 1, 1).data.slice(0, 3)];
+  })()`;
+}
+
+/** Whether two RGB colours are within `tolerance` on every component. */
+function near(actual: readonly number[], expected: readonly number[], tolerance = 40): boolean {
+  return actual.every((c, i) => Math.abs(c - expected[i]) <= tolerance);
+}
+
+/** How far `video.currentTime` moves in `ms` of wall time. */
+async function advance(page: HeadlessPage, ms: number): Promise<number> {
+  const before = await page.evaluate<number>(`document.getElementById("video").currentTime`);
+  await new Promise((r) => setTimeout(r, ms));
+  const after = await page.evaluate<number>(`document.getElementById("video").currentTime`);
+  return after - before;
+}
+
+await toolTest(
+  "Chromium plays /play/test (colour bars on a canvas) and a stream ffmpeg publishes",
+  ["chromium", ...MEDIA_NEEDS],
+  async () => {
+    const media = await testMedia();
+    await using srv = await startTestServer({ http: true });
+    await using page = await HeadlessPage.launch({ width: 900, height: 560 });
+    await page.goto(srv.httpUrl("/play/test"));
+    const video = `document.getElementById("video")`;
+    assert.ok(
+      await page.waitFor(`${video} && ${video}.currentTime > 0.5`, 10_000),
+      `not playing: ${await page.evaluate<string>(
+        `document.getElementById("player-status").textContent`,
+      )}`,
+    );
+    const moved = await advance(page, 2000);
+    console.log(`/test: currentTime advanced ${moved.toFixed(2)} s in 2 s`);
+    assert.ok(moved > 1.5 && moved < 2.5, `currentTime moved ${moved} s in 2 s`);
+    assert.equal(await page.evaluate<number>(`${video}.videoWidth`), 320);
+    // 75% bars, eight across the top (`_rtsp/media/test_pattern.ts`): sample the middle of a few.
+    const bar = (i: number) => pixelAt(Math.round((i + 0.5) * 40), 40);
+    const yellow = await page.evaluate<number[]>(bar(1));
+    const cyan = await page.evaluate<number[]>(bar(2));
+    const red = await page.evaluate<number[]>(bar(5));
+    const blue = await page.evaluate<number[]>(bar(6));
+    console.log(`bars: yellow ${yellow}, cyan ${cyan}, red ${red}, blue ${blue}`);
+    assert.ok(near(yellow, [191, 191, 0]), `yellow bar ${yellow}`);
+    assert.ok(near(cyan, [0, 191, 191]), `cyan bar ${cyan}`);
+    assert.ok(near(red, [191, 0, 0]), `red bar ${red}`);
+    assert.ok(near(blue, [0, 0, 191]), `blue bar ${blue}`);
+    const lag = await page.evaluate<number>(
+      `${video}.buffered.end(${video}.buffered.length - 1) - ${video}.currentTime`,
+    );
+    console.log(`/test: ${lag.toFixed(2)} s behind the buffered end`);
+    assert.ok(lag < 1.5, `${lag} s behind the live edge`);
+    await Deno.writeFile(SCREENSHOT, await page.screenshot());
+
+    await using publisher = ffmpegPublish(srv.url("/live"), `${media}/clip.mp4`, "tcp");
+    await waitForStream(srv.port, "/live");
+    await page.goto(srv.httpUrl("/play/live"));
+    assert.ok(
+      await page.waitFor(
+        `${video} && ${video}.currentTime > 0.5 && ${video}.dataset.codecs`,
+        10_000,
+      ),
+      `not playing /live: ${await page.evaluate<string>(
+        `document.getElementById("player-status").textContent`,
+      )}`,
+    );
+    assert.match(
+      await page.evaluate<string>(`${video}.dataset.codecs`),
+      /^avc1\.42c0[0-9a-f]{2},mp4a\.40\.2$/,
+    );
+    const movedLive = await advance(page, 2000);
+    console.log(`/live: currentTime advanced ${movedLive.toFixed(2)} s in 2 s`);
+    assert.ok(movedLive > 1.5 && movedLive < 2.5, `currentTime moved ${movedLive} s in 2 s`);
+    await publisher.kill();
+  },
+);

@@ -31,7 +31,7 @@ main { padding: 0 1rem 2rem; max-width: 80rem; margin: 0 auto; }
 .preview:empty::before { content: "preview"; }
 .preview a { color: var(--accent); }
 h1 a { color: inherit; text-decoration: none; }
-.player video { display: block; width: 100%; max-width: 64rem; margin: 1rem 0 .5rem; background: #000; aspect-ratio: 16 / 9; }
+.player video { display: block; width: 100%; max-width: 40rem; max-height: 70vh; margin: 1rem 0 .5rem; background: #000; }
 .table-wrap { overflow-x: auto; background: var(--card); border: 1px solid var(--line); border-radius: .5rem; }
 table { border-collapse: collapse; width: 100%; font-size: .9rem; }
 th, td { text-align: left; padding: .4rem .6rem; border-bottom: 1px solid var(--line); white-space: nowrap; font-variant-numeric: tabular-nums; }
