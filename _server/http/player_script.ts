@@ -67,6 +67,10 @@ export const PLAYER_JS = `"use strict";
       (location.protocol === "https:" ? "wss:" : "ws:") + "//" + location.host + "/ws" + path,
     );
     socket.binaryType = "arraybuffer";
+    socket.onopen = function () {
+      // How many times it connected: a reconnect shows as 2, 3...
+      video.dataset.connections = String(Number(video.dataset.connections || 0) + 1);
+    };
     var ticker = setInterval(chase, 500);
     say("Connecting…");
 
@@ -99,6 +103,7 @@ export const PLAYER_JS = `"use strict";
 
     socket.onclose = function (event) {
       clearInterval(ticker);
+      video.dataset.closed = event.code + " " + event.reason;
       if (gaveUp) return;
       if (gotMedia) backoffMs = MIN_BACKOFF_MS;
       var why = event.reason ? " (" + event.reason + ")" : "";
