@@ -16,6 +16,7 @@ import { MEDIA_NEEDS, testMedia } from "./_testing/media.ts";
 import { ffmpegPublish, waitForStream } from "./_testing/publisher.ts";
 import { concatBytes } from "./_rtsp/bytes.ts";
 import { FILES_PLAY_OVER_RTSP } from "./_server/http/browser_stream.ts";
+import { DEFAULT_ABUSE_LIMITS } from "./_server/abuse_limits.ts";
 
 const SCREENSHOT = new URL("./docs/player.png", import.meta.url);
 
@@ -189,6 +190,34 @@ Deno.test("files under --root do not play in the browser yet: 404 saying so", as
   } finally {
     await Deno.remove(root, { recursive: true });
   }
+});
+
+Deno.test("open WebSocket readers count against --max-connections-per-ip: past it 503 before the upgrade", async () => {
+  await using srv = await startTestServer({
+    http: true,
+    abuse: { ...DEFAULT_ABUSE_LIMITS, maxConnectionsPerAddress: 2 },
+  });
+  const url = srv.httpUrl("/ws/test").replace("http:", "ws:");
+  const sockets = [new WebSocket(url), new WebSocket(url)];
+  try {
+    await Promise.all(sockets.map((s) => new Promise((r) => s.onmessage = r)));
+    const refused = await rawHttp(
+      srv.http!.addr.port,
+      `GET /ws/test HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade, close\r\n` +
+        `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+    );
+    assert.equal(refused.status, 503);
+    assert.match(refused.head, /retry-after: /i);
+  } finally {
+    await Promise.all(sockets.map((s) => {
+      const closed = new Promise((r) => s.onclose = r);
+      s.close();
+      return closed;
+    }));
+  }
+  // Closed sockets give their places back.
+  const { messages } = await readWebSocket(url, 300);
+  assert.ok(messages.length > 1);
 });
 
 await toolTest(

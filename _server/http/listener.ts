@@ -102,7 +102,10 @@ export function startHttpListener(app: App, options: HttpListenerOptions): HttpL
     slowHashesPerSecond: app.abuse.pbkdf2PerAddressPerSecond,
     retryAfterSeconds: app.abuse.retryAfterSeconds,
   });
-  const websockets = new WebSocketReaders(new Fmp4Registry({ scheduler: app.scheduler }));
+  const websockets = new WebSocketReaders(
+    new Fmp4Registry({ scheduler: app.scheduler }),
+    app.abuse,
+  );
   const context: HttpContext = { app, observer, access, log, websockets };
   const handlers: HandlerTable = { ...DEFAULT_HANDLERS, ...options.handlers };
   const guard = new ConnectionGuard(app.abuse);

@@ -94,7 +94,11 @@ export const PLAYER_JS = `"use strict";
         video.dataset.codecs = info.codecs;
         queue.push({ mime: info.mime });
       } else {
-        if (queue.length >= MAX_QUEUED) return; // the page is far behind: the next init resets it
+        if (queue.length >= MAX_QUEUED) {
+          // Far behind (a hidden tab): start again at a keyframe rather than decode a broken GOP.
+          socket.close();
+          return;
+        }
         queue.push(new Uint8Array(event.data));
         gotMedia = true;
       }

@@ -9,6 +9,7 @@
 import type { Handler } from "./handler.ts";
 import { findBrowserStream } from "./browser_stream.ts";
 import { errorResponse } from "./json.ts";
+import { refusalReason } from "../operator_counters.ts";
 import { WebSocketReader } from "./websocket_reader.ts";
 
 /** Whether the request asks for a WebSocket (RFC 6455, 4.1: `Upgrade: websocket`). */
@@ -30,10 +31,18 @@ export const serveWebSocket: Handler<"websocket"> = async (
   }
   const found = await findBrowserStream(app, route.path);
   if (!found.ok) return found.response;
+  const verdict = websockets.admit(address);
+  if (verdict !== "ok") {
+    app.counters.refused(refusalReason(verdict));
+    return errorResponse(503, "too many connections; retry later", {
+      "retry-after": String(app.abuse.retryAfterSeconds),
+    });
+  }
   let upgraded: { socket: WebSocket; response: Response };
   try {
     upgraded = Deno.upgradeWebSocket(request);
   } catch {
+    websockets.cancel(address);
     return errorResponse(400, "not a valid WebSocket handshake");
   }
   const { socket, response } = upgraded;
@@ -44,6 +53,14 @@ export const serveWebSocket: Handler<"websocket"> = async (
     log,
     address,
   });
-  socket.addEventListener("open", () => websockets.start(reader), { once: true });
+  let opened = false;
+  socket.addEventListener("open", () => {
+    opened = true;
+    websockets.start(reader, address);
+  }, { once: true });
+  // A handshake the client drops before it completes never opens.
+  socket.addEventListener("close", () => {
+    if (!opened) websockets.cancel(address);
+  }, { once: true });
   return response;
 };

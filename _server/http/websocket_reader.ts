@@ -21,6 +21,7 @@ import type { Scheduler } from "../../_rtsp/scheduler.ts";
 import type { Fmp4Event } from "../../_engine/fmp4_stream.ts";
 import type { Fmp4Lease, Fmp4Registry, SharedFmp4Source } from "../../_engine/fmp4_registry.ts";
 import { Fmp4SendGate, MAX_BUFFERED_BYTES } from "../../_engine/fmp4_send_gate.ts";
+import { type AbuseLimits, ConnectionGuard } from "../abuse_limits.ts";
 import type { Logger } from "../log.ts";
 import { safeJson } from "./json.ts";
 
@@ -201,14 +202,24 @@ export class WebSocketReader {
   }
 }
 
-/** The WebSocket readers of one HTTP listener, so shutting down closes them. */
+/**
+ * The WebSocket readers of one HTTP listener, so shutting down closes them.
+ * An open socket outlives its request, so it is not among the requests in
+ * flight the listener counts: readers get their own count under the same
+ * limits as RTSP connections (`--max-connections`, `--max-connections-per-ip`).
+ */
 export class WebSocketReaders {
   readonly registry: Fmp4Registry;
   readonly #open = new Set<WebSocketReader>();
+  readonly #guard: ConnectionGuard;
 
-  /** @param registry the Fmp4Streams they share */
-  constructor(registry: Fmp4Registry) {
+  /**
+   * @param registry the Fmp4Streams they share
+   * @param limits the connection limits they count against
+   */
+  constructor(registry: Fmp4Registry, limits: AbuseLimits) {
     this.registry = registry;
+    this.#guard = new ConnectionGuard(limits);
   }
 
   /** Readers open now. */
@@ -216,10 +227,26 @@ export class WebSocketReaders {
     return this.#open.size;
   }
 
-  /** Starts `reader` and keeps it until it closes. */
-  start(reader: WebSocketReader): void {
+  /**
+   * Counts a reader from `address` about to be upgraded, or says which limit
+   * it would break; an admitted one must be {@linkcode start}ed or {@linkcode cancel}led.
+   */
+  admit(address: string): "ok" | "total" | "address" {
+    return this.#guard.admit(address);
+  }
+
+  /** An admitted reader that never started (the upgrade failed, or the socket never opened). */
+  cancel(address: string): void {
+    this.#guard.release(address);
+  }
+
+  /** Starts an admitted `reader` and keeps it until it closes. */
+  start(reader: WebSocketReader, address: string): void {
     this.#open.add(reader);
-    reader.start(() => this.#open.delete(reader));
+    reader.start(() => {
+      this.#open.delete(reader);
+      this.#guard.release(address);
+    });
   }
 
   /** Closes every reader with 1001 (going away). */
