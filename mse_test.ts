@@ -15,7 +15,7 @@ import { HeadlessPage } from "./_testing/chromium.ts";
 import { MEDIA_NEEDS, testMedia } from "./_testing/media.ts";
 import { ffmpegPublish, waitForStream } from "./_testing/publisher.ts";
 import { concatBytes } from "./_rtsp/bytes.ts";
-import { FILES_PLAY_OVER_RTSP } from "./_server/http/browser_stream.ts";
+import { FILES_PLAY_OVER_RTSP, NO_BROWSER_TRACK } from "./_server/http/browser_stream.ts";
 import { DEFAULT_ABUSE_LIMITS } from "./_server/abuse_limits.ts";
 
 const SCREENSHOT = new URL("./docs/player.png", import.meta.url);
@@ -380,5 +380,33 @@ await toolTest(
       assert.match(status, /cannot play hvc1\..*Play the stream over RTSP/);
     }
     await publisher.kill();
+  },
+);
+
+await toolTest(
+  "/ws/<path> of a G.711-only publisher answers 404 before the upgrade: nothing a browser plays",
+  ["ffmpeg"],
+  async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const wav = `${dir}/tone.wav`;
+      const made = await run("ffmpeg", [
+        ...["-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=8000"],
+        ...["-t", "10", "-c:a", "pcm_mulaw", wav],
+      ]);
+      assert.equal(made.code, 0, made.stderr);
+      await using srv = await startTestServer({ http: true });
+      await using _publisher = ffmpegPublish(srv.url("/phone"), wav, "tcp");
+      await waitForStream(srv.port, "/phone");
+      const reply = await rawHttp(
+        srv.http!.addr.port,
+        `GET /ws/phone HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade, close\r\n` +
+          `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+      );
+      assert.equal(reply.status, 404);
+      assert.equal(JSON.parse(reply.body).error, NO_BROWSER_TRACK);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
   },
 );
