@@ -41,6 +41,10 @@ await toolTest(
       "320×240",
     );
     assert.ok(await page.evaluate<boolean>(`Boolean(${testCard}.querySelector(".preview"))`));
+    assert.equal(
+      await page.evaluate<string>(`${testCard}.querySelector(".preview a").getAttribute("href")`),
+      "/play/test",
+    );
     const loadedAt = await page.evaluate<number>("performance.timeOrigin");
 
     const login = `Authorization: ${basicCredentials("admin", "secret")}\r\n`;

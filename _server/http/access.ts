@@ -156,4 +156,16 @@ export class HttpAccess {
   mayRead(principal: Principal, path: string): boolean {
     return !this.#auth || this.#auth.permissions.decide("read", path, principal.user) === "allow";
   }
+
+  /**
+   * Whether `principal` may read the stream at `path` (as RTSP PLAY would);
+   * when not, a 401 challenge for nobody, a 403 for a user without the right.
+   */
+  requirePath(principal: Principal, path: string): AccessResult {
+    if (this.mayRead(principal, path)) return { ok: true, principal };
+    if (principal.user === undefined) {
+      return { ok: false, response: this.#challenge("log in to read this path") };
+    }
+    return { ok: false, response: errorResponse(403, "this user may not read this path") };
+  }
 }

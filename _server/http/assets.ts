@@ -7,6 +7,7 @@
 import type { Handler } from "./handler.ts";
 import { COMMON_HEADERS } from "./json.ts";
 import type { AssetName } from "./router.ts";
+import { PLAYER_JS } from "./player_script.ts";
 import { STATUS_JS } from "./status_script.ts";
 import { STATUS_CSS } from "./status_style.ts";
 
@@ -14,6 +15,7 @@ import { STATUS_CSS } from "./status_style.ts";
 const ASSETS: Readonly<Record<AssetName, { readonly body: string; readonly type: string }>> = {
   "status.js": { body: STATUS_JS, type: "text/javascript; charset=utf-8" },
   "status.css": { body: STATUS_CSS, type: "text/css; charset=utf-8" },
+  "player.js": { body: PLAYER_JS, type: "text/javascript; charset=utf-8" },
 };
 
 /** Serves an asset. */

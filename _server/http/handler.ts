@@ -9,6 +9,7 @@ import type { Logger } from "../log.ts";
 import type { HttpAccess, Principal } from "./access.ts";
 import type { Route, RouteKind } from "./router.ts";
 import type { ServerObserver } from "./snapshot.ts";
+import type { WebSocketReaders } from "./websocket_reader.ts";
 
 /** The server a handler serves. */
 export interface HttpContext {
@@ -16,6 +17,8 @@ export interface HttpContext {
   readonly observer: ServerObserver;
   readonly access: HttpAccess;
   readonly log: Logger;
+  /** Browsers reading streams over WebSocket, and the Fmp4Streams they share. */
+  readonly websockets: WebSocketReaders;
 }
 
 /** One routed request. */

@@ -21,6 +21,10 @@ import { serveMetrics } from "./metrics_handler.ts";
 import { type RouteKind, routeRequest } from "./router.ts";
 import { ServerObserver } from "./snapshot.ts";
 import { statusPage } from "./status_page.ts";
+import { serveWebSocket } from "./websocket_handler.ts";
+import { WebSocketReaders } from "./websocket_reader.ts";
+import { Fmp4Registry } from "../../_engine/fmp4_registry.ts";
+import { playerPage } from "./player_page.ts";
 
 /** What each route needs from its caller (see `access.ts`). */
 export const ROUTE_REQUIREMENTS: Readonly<Record<RouteKind, Requirement>> = {
@@ -50,9 +54,9 @@ export const DEFAULT_HANDLERS: HandlerTable = {
   "session-kick": kickSession,
   "session-transcript": sessionTranscript,
   "metrics": serveMetrics,
-  "websocket": notYet("playback over WebSocket"),
+  "websocket": serveWebSocket,
   "hls-playlist": notYet("HLS"),
-  "player": notYet("the player page"),
+  "player": playerPage,
 };
 
 /** Options of {@linkcode startHttpListener}. */
@@ -98,7 +102,11 @@ export function startHttpListener(app: App, options: HttpListenerOptions): HttpL
     slowHashesPerSecond: app.abuse.pbkdf2PerAddressPerSecond,
     retryAfterSeconds: app.abuse.retryAfterSeconds,
   });
-  const context: HttpContext = { app, observer, access, log };
+  const websockets = new WebSocketReaders(
+    new Fmp4Registry({ scheduler: app.scheduler }),
+    app.abuse,
+  );
+  const context: HttpContext = { app, observer, access, log, websockets };
   const handlers: HandlerTable = { ...DEFAULT_HANDLERS, ...options.handlers };
   const guard = new ConnectionGuard(app.abuse);
 
@@ -165,6 +173,7 @@ export function startHttpListener(app: App, options: HttpListenerOptions): HttpL
     url: `${options.tls ? "https" : "http"}://${host}:${addr.port}/`,
     async close() {
       observer.stop();
+      websockets.closeAll();
       await server.shutdown();
     },
   };

@@ -13,10 +13,10 @@ import { canonicalPath, hasControlCharacter } from "../../_rtsp/url.ts";
 export const MAX_HTTP_TARGET_LENGTH = 2048;
 
 /** Static files served with the status page. */
-export type AssetName = "status.js" | "status.css";
+export type AssetName = "status.js" | "status.css" | "player.js";
 
 /** Every asset, as routed at `/<name>`. */
-export const ASSET_NAMES: readonly AssetName[] = ["status.js", "status.css"];
+export const ASSET_NAMES: readonly AssetName[] = ["status.js", "status.css", "player.js"];
 
 /** A request the router refused, with the status it gets (RFC 9110, 15.5). */
 export type RouteError =
@@ -45,11 +45,11 @@ export type Route =
   | { readonly kind: "session-transcript"; readonly sessionId: string }
   /** `GET /metrics`: Prometheus text format 0.0.4. */
   | { readonly kind: "metrics" }
-  /** `GET /ws/<path>`: a stream as fMP4 over WebSocket (to come). */
+  /** `GET /ws/<path>`: a stream as fMP4 over WebSocket. */
   | { readonly kind: "websocket"; readonly path: string }
   /** `GET /<path>/index.m3u8`: a stream as LL-HLS (to come). */
   | { readonly kind: "hls-playlist"; readonly path: string }
-  /** `GET /play/<path>`: a page that plays a stream (to come). */
+  /** `GET /play/<path>`: a page that plays a stream. */
   | { readonly kind: "player"; readonly path: string }
   | RouteError;
 

@@ -75,9 +75,12 @@ export const STATUS_JS = `"use strict";
         list.appendChild(value);
       });
       card.appendChild(list);
-      // Where a live preview player will go.
+      // A link to the player page (the path goes in as an encoded URL, never as HTML).
       var preview = make("div", "preview");
       preview.dataset.previewPath = p.name;
+      var watch = make("a", "", "▶ watch in the browser");
+      watch.href = "/play" + p.name.split("/").map(encodeURIComponent).join("/");
+      preview.appendChild(watch);
       card.appendChild(preview);
       pathsBox.appendChild(card);
     }

@@ -29,6 +29,9 @@ main { padding: 0 1rem 2rem; max-width: 80rem; margin: 0 auto; }
 .card dd { margin: 0; font-variant-numeric: tabular-nums; }
 .preview { margin-top: .5rem; min-height: 2rem; border: 1px dashed var(--line); border-radius: .25rem; color: var(--muted); font-size: .8rem; display: flex; align-items: center; justify-content: center; }
 .preview:empty::before { content: "preview"; }
+.preview a { color: var(--accent); }
+h1 a { color: inherit; text-decoration: none; }
+.player video { display: block; width: 100%; max-width: 40rem; max-height: 70vh; margin: 1rem 0 .5rem; background: #000; }
 .table-wrap { overflow-x: auto; background: var(--card); border: 1px solid var(--line); border-radius: .5rem; }
 table { border-collapse: collapse; width: 100%; font-size: .9rem; }
 th, td { text-align: left; padding: .4rem .6rem; border-bottom: 1px solid var(--line); white-space: nowrap; font-variant-numeric: tabular-nums; }

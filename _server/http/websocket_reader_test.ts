@@ -1,0 +1,124 @@
+import assert from "node:assert/strict";
+import { LiveTestSource } from "../../_rtsp/media/live_test_source.ts";
+import { ManualScheduler } from "../../_testing/manual_scheduler.ts";
+import { Fmp4Registry, type SharedFmp4Source } from "../../_engine/fmp4_registry.ts";
+import { LiveStream } from "../../_engine/live_stream.ts";
+import { Logger } from "../log.ts";
+import { CLOSE_CODE, INIT_WAIT_MS, WebSocketReader } from "./websocket_reader.ts";
+
+/** A WebSocket whose backlog the test sets; it records what is sent. */
+class FakeSocket extends EventTarget {
+  bufferedAmount = 0;
+  readonly sent: (string | Uint8Array)[] = [];
+  closed: { code: number; reason: string } | undefined;
+
+  send(data: string | Uint8Array): void {
+    if (this.closed) throw new Error("closed");
+    this.sent.push(data);
+    this.bufferedAmount += data.length;
+  }
+
+  close(code: number, reason: string): void {
+    this.closed = { code, reason };
+    this.dispatchEvent(new Event("close"));
+  }
+}
+
+function liveTest(clock: ManualScheduler): LiveStream {
+  let r = 7;
+  return new LiveStream({
+    path: "/test",
+    name: "test",
+    source: new LiveTestSource(clock.now()),
+    scheduler: clock,
+    random32: () => (r = (r * 1103515245 + 12345) >>> 0),
+    cname: "test",
+  });
+}
+
+function reader(socket: FakeSocket, source: SharedFmp4Source, clock: ManualScheduler) {
+  const registry = new Fmp4Registry({ scheduler: clock });
+  const r = new WebSocketReader(socket as unknown as WebSocket, source, {
+    registry,
+    scheduler: clock,
+    log: new Logger("error"),
+    address: "192.0.2.1",
+    maxBufferedBytes: 1_000_000,
+  });
+  return { reader: r, registry };
+}
+
+Deno.test("WebSocketReader: a socket that stops draining gets fragments dropped up to the next keyframe, counted", () => {
+  const clock = new ManualScheduler();
+  const stream = liveTest(clock);
+  try {
+    const socket = new FakeSocket();
+    const { reader: r, registry } = reader(socket, stream, clock);
+    let ended = false;
+    r.start(() => ended = true);
+    clock.advance(2000);
+    assert.equal(r.state, "streaming");
+    assert.equal(typeof socket.sent[0], "string");
+    // The socket drains everything so far, then stops draining for a while.
+    socket.bufferedAmount = 0;
+    const before = r.fragmentsSent;
+    socket.bufferedAmount = 2_000_000;
+    clock.advance(1500);
+    assert.equal(r.fragmentsSent, before, "nothing is sent while the backlog is over the bound");
+    assert.ok(r.gate.dropped >= 30, `${r.gate.dropped} dropped`);
+    // Drained: sending resumes at a keyframe only (the /test GOP is one second).
+    socket.bufferedAmount = 0;
+    const sentBefore = socket.sent.length;
+    clock.advance(1100);
+    assert.ok(r.fragmentsSent > before);
+    const resumed = socket.sent[sentBefore] as Uint8Array;
+    // An IDR picture of /test is all I_PCM (~116 kB); P pictures code only what moved.
+    assert.ok(resumed.length > 50_000, `resumed with a ${resumed.length}-byte fragment`);
+    assert.equal(r.gate.state, "passing");
+    assert.equal(r.gate.dropRuns, 1);
+    socket.close(1000, "bye");
+    assert.equal(ended, true);
+    assert.equal(registry.size, 0, "the last reader gone, the Fmp4Stream is detached");
+  } finally {
+    stream.close();
+  }
+});
+
+Deno.test("WebSocketReader closes with 1013 when no init segment comes in time", () => {
+  const clock = new ManualScheduler();
+  const stream = liveTest(clock);
+  try {
+    // The stream's description, but no media ever flows.
+    const silent: SharedFmp4Source = {
+      path: "/silent",
+      description: stream.description,
+      attach: () => ({ range: { start: 0 }, tracks: [] }) as never,
+      detach: () => undefined,
+    };
+    const socket = new FakeSocket();
+    const { reader: r } = reader(socket, silent, clock);
+    r.start(() => {});
+    clock.advance(INIT_WAIT_MS - 1);
+    assert.equal(socket.closed, undefined);
+    clock.advance(1);
+    assert.deepEqual(socket.closed, {
+      code: CLOSE_CODE.tryAgainLater,
+      reason: "the stream gave no init segment in time",
+    });
+    assert.equal(socket.sent.length, 0);
+  } finally {
+    stream.close();
+  }
+});
+
+Deno.test("WebSocketReader closes with 1000 when the stream ends", () => {
+  const clock = new ManualScheduler();
+  const stream = liveTest(clock);
+  const socket = new FakeSocket();
+  const { reader: r } = reader(socket, stream, clock);
+  r.start(() => {});
+  clock.advance(500);
+  stream.close();
+  assert.deepEqual(socket.closed, { code: CLOSE_CODE.normal, reason: "the stream ended" });
+  assert.equal(r.state, "closed");
+});

@@ -1,0 +1,412 @@
+/**
+ * Playback in the browser (issue 12): `/ws/<path>` sends fragmented MP4 over
+ * a WebSocket (RFC 6455) for Media Source Extensions, and `/play/<path>` is a
+ * page that plays it. Deno's own WebSocket client checks the protocol and
+ * ffprobe reads what it got; headless Chromium plays `/test` and a stream
+ * ffmpeg publishes, and the run saves `docs/player.png` for the README.
+ */
+
+import assert from "node:assert/strict";
+import { startTestServer } from "./_testing/server.ts";
+import { authConfig, basicCredentials } from "./_testing/auth.ts";
+import { rawHttp } from "./_testing/http.ts";
+import { run, toolTest } from "./_testing/tools.ts";
+import { HeadlessPage } from "./_testing/chromium.ts";
+import { MEDIA_NEEDS, testMedia } from "./_testing/media.ts";
+import { ffmpegPublish, waitForStream } from "./_testing/publisher.ts";
+import { concatBytes } from "./_rtsp/bytes.ts";
+import { FILES_PLAY_OVER_RTSP, NO_BROWSER_TRACK } from "./_server/http/browser_stream.ts";
+import { DEFAULT_ABUSE_LIMITS } from "./_server/abuse_limits.ts";
+
+const SCREENSHOT = new URL("./docs/player.png", import.meta.url);
+
+/** One message as received, with its arrival time since the socket was made (before the handshake). */
+interface Received {
+  readonly atMs: number;
+  readonly data: string | Uint8Array;
+}
+
+/** The type of an ISO BMFF box at `offset` (ISO/IEC 14496-12, 4.2). */
+function boxType(bytes: Uint8Array, offset = 0): string {
+  return new TextDecoder().decode(bytes.subarray(offset + 4, offset + 8));
+}
+
+/** Opens `url`, collects messages for `ms` after it opens, closes; also how it closed. */
+async function readWebSocket(
+  url: string,
+  ms: number,
+  headers?: Record<string, string>,
+): Promise<{ messages: Received[]; close: CloseEvent | undefined }> {
+  const startedAt = performance.now();
+  // Deno's WebSocket takes request headers as a second-argument option.
+  const socket = headers
+    ? new WebSocket(url, { headers } as unknown as string[])
+    : new WebSocket(url);
+  socket.binaryType = "arraybuffer";
+  const messages: Received[] = [];
+  let close: CloseEvent | undefined;
+  const closed = Promise.withResolvers<void>();
+  socket.onmessage = (e) => {
+    messages.push({
+      atMs: performance.now() - startedAt,
+      data: typeof e.data === "string" ? e.data : new Uint8Array(e.data),
+    });
+  };
+  socket.onclose = (e) => {
+    close = e;
+    closed.resolve();
+  };
+  socket.onerror = () => {};
+  const timer = setTimeout(() => socket.close(), ms);
+  await closed.promise;
+  clearTimeout(timer);
+  return { messages, close };
+}
+
+Deno.test("/ws/test sends the codecs, then an ftyp init segment, then moof fragments from a keyframe at once", async () => {
+  await using srv = await startTestServer({ http: true });
+  const url = srv.httpUrl("/ws/test").replace("http:", "ws:");
+  const { messages } = await readWebSocket(url, 1500);
+  const [first, init, ...fragments] = messages;
+  assert.equal(typeof first.data, "string");
+  const type = JSON.parse(first.data as string);
+  // /test is H.264 Constrained Baseline; its G.711 audio is not muxed.
+  assert.match(type.codecs, /^avc1\.42c0[0-9a-f]{2}$/);
+  assert.equal(type.mime, `video/mp4; codecs="${type.codecs}"`);
+  assert.ok(init.data instanceof Uint8Array);
+  assert.equal(boxType(init.data), "ftyp");
+  assert.ok(fragments.length >= 25, `${fragments.length} fragments in 1.5 s`);
+  for (const f of fragments) {
+    assert.ok(f.data instanceof Uint8Array);
+    assert.equal(boxType(f.data), "moof");
+  }
+  // The first fragment is a keyframe (Fmp4Stream starts each subscriber at one).
+  console.log(`first keyframe fragment after ${fragments[0].atMs.toFixed(1)} ms`);
+  assert.ok(fragments[0].atMs < 300, `first keyframe fragment after ${fragments[0].atMs} ms`);
+});
+
+await toolTest("what /ws/test sends is an fMP4 file ffprobe reads without an error", [
+  "ffprobe",
+], async () => {
+  await using srv = await startTestServer({ http: true });
+  const url = srv.httpUrl("/ws/test").replace("http:", "ws:");
+  const { messages } = await readWebSocket(url, 2000);
+  const binary = messages.flatMap((m) => (typeof m.data === "string" ? [] : [m.data]));
+  const file = await Deno.makeTempFile({ suffix: ".mp4" });
+  try {
+    await Deno.writeFile(file, concatBytes(...binary));
+    const probe = await run("ffprobe", [
+      "-v",
+      "error",
+      "-show_entries",
+      "stream=codec_name,width,height:format=duration",
+      "-of",
+      "json",
+      file,
+    ]);
+    assert.equal(probe.code, 0, probe.stderr);
+    assert.equal(probe.stderr, "", "ffprobe reported errors");
+    const { streams, format } = JSON.parse(new TextDecoder().decode(probe.stdout));
+    assert.deepEqual(streams.map((s: { codec_name: string }) => s.codec_name), ["h264"]);
+    assert.equal(streams[0].width, 320);
+    assert.equal(streams[0].height, 240);
+    console.log(`${binary.length - 1} fragments, ${Number(format.duration).toFixed(2)} s`);
+    assert.ok(Number(format.duration) > 1.5, `duration ${format.duration}`);
+  } finally {
+    await Deno.remove(file);
+  }
+});
+
+Deno.test("/ws/<path> checks the path's read rule before the upgrade: 401 without credentials, 403 for a user without the right", async () => {
+  await using srv = await startTestServer({
+    http: true,
+    auth: authConfig({
+      users: [{ name: "alice", password: "wonderland" }, { name: "bob", password: "builder" }],
+      schemes: ["basic"],
+      paths: [{ pattern: "/test", read: ["alice"] }],
+    }),
+  });
+  const port = srv.http!.addr.port;
+  const handshake = (extra: string) =>
+    `GET /ws/test HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade, close\r\n` +
+    `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n${extra}\r\n`;
+  const anonymous = await rawHttp(port, handshake(""));
+  assert.equal(anonymous.status, 401);
+  assert.match(anonymous.head, /www-authenticate: Basic realm=/i);
+  const bob = await rawHttp(
+    port,
+    handshake(`Authorization: ${basicCredentials("bob", "builder")}\r\n`),
+  );
+  assert.equal(bob.status, 403);
+  // A path that does not exist answers the same: refusals do not tell what exists.
+  const missing = await rawHttp(port, handshake("").replace("/ws/test", "/ws/nothing"));
+  assert.equal(missing.status, 401);
+  // alice gets the stream.
+  const url = srv.httpUrl("/ws/test").replace("http:", "ws:");
+  const { messages } = await readWebSocket(url, 500, {
+    authorization: basicCredentials("alice", "wonderland"),
+  });
+  assert.match(JSON.parse(messages[0].data as string).codecs, /^avc1\./);
+});
+
+Deno.test("/ws/<path> and /play/<path>: 426 without an upgrade, 404 for nothing, escaped paths", async () => {
+  await using srv = await startTestServer({ http: true });
+  const plain = await fetch(srv.httpUrl("/ws/test"));
+  assert.equal(plain.status, 426);
+  assert.equal(plain.headers.get("upgrade"), "websocket");
+  await plain.body?.cancel();
+  const none = await rawHttp(
+    srv.http!.addr.port,
+    `GET /ws/nothing HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade, close\r\n` +
+      `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+  );
+  assert.equal(none.status, 404);
+  const page = await fetch(srv.httpUrl("/play/%3Cscript%3Ealert(1)%3C%2Fscript%3E%22'"));
+  assert.equal(page.status, 200);
+  const html = await page.text();
+  assert.ok(!html.includes("<script>alert"), html);
+  assert.ok(html.includes("&#60;script&#62;alert(1)&#60;/script&#62;&#34;&#39;"), html);
+  assert.match(page.headers.get("content-security-policy") ?? "", /script-src 'self'/);
+  const script = await fetch(srv.httpUrl("/player.js"));
+  assert.equal(script.headers.get("content-type"), "text/javascript; charset=utf-8");
+  assert.match(await script.text(), /isTypeSupported/);
+});
+
+Deno.test("files under --root do not play in the browser yet: 404 saying so", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    await Deno.writeFile(`${root}/clip.264`, new Uint8Array([0, 0, 0, 1, 0x67]));
+    await using srv = await startTestServer({ http: true, root });
+    const page = await fetch(srv.httpUrl("/play/clip.264"));
+    assert.equal(page.status, 404);
+    assert.equal((await page.json()).error, FILES_PLAY_OVER_RTSP);
+    const socket = await rawHttp(
+      srv.http!.addr.port,
+      `GET /ws/clip.264 HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade, close\r\n` +
+        `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+    );
+    assert.equal(socket.status, 404);
+    assert.equal(JSON.parse(socket.body).error, FILES_PLAY_OVER_RTSP);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("open WebSocket readers count against --max-connections-per-ip: past it 503 before the upgrade", async () => {
+  await using srv = await startTestServer({
+    http: true,
+    abuse: { ...DEFAULT_ABUSE_LIMITS, maxConnectionsPerAddress: 2 },
+  });
+  const url = srv.httpUrl("/ws/test").replace("http:", "ws:");
+  const sockets = [new WebSocket(url), new WebSocket(url)];
+  try {
+    await Promise.all(sockets.map((s) => new Promise((r) => s.onmessage = r)));
+    const refused = await rawHttp(
+      srv.http!.addr.port,
+      `GET /ws/test HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade, close\r\n` +
+        `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+    );
+    assert.equal(refused.status, 503);
+    assert.match(refused.head, /retry-after: /i);
+  } finally {
+    await Promise.all(sockets.map((s) => {
+      const closed = new Promise((r) => s.onclose = r);
+      s.close();
+      return closed;
+    }));
+  }
+  // Closed sockets give their places back.
+  const { messages } = await readWebSocket(url, 300);
+  assert.ok(messages.length > 1);
+});
+
+await toolTest(
+  "/ws/live relays a publisher's H.264 + AAC, and closes with 1000 when the publisher goes",
+  MEDIA_NEEDS,
+  async () => {
+    const media = await testMedia();
+    await using srv = await startTestServer({ http: true, graceMs: 0 });
+    await using publisher = ffmpegPublish(srv.url("/live"), `${media}/clip.mp4`, "tcp");
+    await waitForStream(srv.port, "/live");
+    const socket = new WebSocket(srv.httpUrl("/ws/live").replace("http:", "ws:"));
+    socket.binaryType = "arraybuffer";
+    const messages: (string | ArrayBuffer)[] = [];
+    const closed = Promise.withResolvers<CloseEvent>();
+    socket.onmessage = (e) => {
+      messages.push(e.data);
+      if (messages.length === 5) publisher.kill();
+    };
+    socket.onclose = (e) => closed.resolve(e);
+    const timer = setTimeout(() => socket.close(), 15_000);
+    const close = await closed.promise;
+    clearTimeout(timer);
+    assert.match(JSON.parse(messages[0] as string).codecs, /^avc1\.42c0[0-9a-f]{2},mp4a\.40\.2$/);
+    assert.equal(close.code, 1000, `closed ${close.code} ${close.reason}`);
+    assert.equal(close.reason, "the stream ended");
+  },
+);
+
+/** The picture's RGB at (x, y) in video pixels, drawn through a canvas. */
+function pixelAt(x: number, y: number): string {
+  return `(() => {
+    const video = document.getElementById("video");
+    const canvas = document.createElement("canvas");
+    canvas.width = video.videoWidth;
+    canvas.height = video.videoHeight;
+    const context = canvas.getContext("2d");
+    context.drawImage(video, 0, 0);
+    return [...context.getImageData(${x}, ${y}, 1, 1).data.slice(0, 3)];
+  })()`;
+}
+
+/** Whether two RGB colours are within `tolerance` on every component. */
+function near(actual: readonly number[], expected: readonly number[], tolerance = 40): boolean {
+  return actual.every((c, i) => Math.abs(c - expected[i]) <= tolerance);
+}
+
+/** How far `video.currentTime` moves in `ms` of wall time. */
+async function advance(page: HeadlessPage, ms: number): Promise<number> {
+  const before = await page.evaluate<number>(`document.getElementById("video").currentTime`);
+  await new Promise((r) => setTimeout(r, ms));
+  const after = await page.evaluate<number>(`document.getElementById("video").currentTime`);
+  return after - before;
+}
+
+await toolTest(
+  "Chromium plays /play/test (colour bars on a canvas) and a stream ffmpeg publishes",
+  ["chromium", ...MEDIA_NEEDS],
+  async () => {
+    const media = await testMedia();
+    // No grace period: the path ends as soon as the publisher goes.
+    await using srv = await startTestServer({ http: true, graceMs: 0 });
+    await using page = await HeadlessPage.launch({ width: 900, height: 560 });
+    await page.goto(srv.httpUrl("/play/test"));
+    const video = `document.getElementById("video")`;
+    assert.ok(
+      await page.waitFor(`${video} && ${video}.currentTime > 0.5`, 10_000),
+      `not playing: ${await page.evaluate<string>(
+        `document.getElementById("player-status").textContent`,
+      )}`,
+    );
+    const moved = await advance(page, 2000);
+    console.log(`/test: currentTime advanced ${moved.toFixed(2)} s in 2 s`);
+    assert.ok(moved > 1.5 && moved < 2.5, `currentTime moved ${moved} s in 2 s`);
+    assert.equal(await page.evaluate<number>(`${video}.videoWidth`), 320);
+    // 75% bars, eight across the top (`_rtsp/media/test_pattern.ts`): sample the middle of a few.
+    const bar = (i: number) => pixelAt(Math.round((i + 0.5) * 40), 40);
+    const yellow = await page.evaluate<number[]>(bar(1));
+    const cyan = await page.evaluate<number[]>(bar(2));
+    const red = await page.evaluate<number[]>(bar(5));
+    const blue = await page.evaluate<number[]>(bar(6));
+    console.log(`bars: yellow ${yellow}, cyan ${cyan}, red ${red}, blue ${blue}`);
+    assert.ok(near(yellow, [191, 191, 0]), `yellow bar ${yellow}`);
+    assert.ok(near(cyan, [0, 191, 191]), `cyan bar ${cyan}`);
+    assert.ok(near(red, [191, 0, 0]), `red bar ${red}`);
+    assert.ok(near(blue, [0, 0, 191]), `blue bar ${blue}`);
+    const lag = await page.evaluate<number>(
+      `${video}.buffered.end(${video}.buffered.length - 1) - ${video}.currentTime`,
+    );
+    console.log(`/test: ${lag.toFixed(2)} s behind the buffered end`);
+    assert.ok(lag < 2, `${lag} s behind the live edge`);
+    await Deno.writeFile(SCREENSHOT, await page.screenshot());
+
+    await using publisher = ffmpegPublish(srv.url("/live"), `${media}/clip.mp4`, "tcp");
+    await waitForStream(srv.port, "/live");
+    await page.goto(srv.httpUrl("/play/live"));
+    assert.ok(
+      await page.waitFor(
+        `${video} && ${video}.currentTime > 0.5 && ${video}.dataset.codecs`,
+        10_000,
+      ),
+      `not playing /live: ${await page.evaluate<string>(
+        `document.getElementById("player-status").textContent`,
+      )}`,
+    );
+    assert.match(
+      await page.evaluate<string>(`${video}.dataset.codecs`),
+      /^avc1\.42c0[0-9a-f]{2},mp4a\.40\.2$/,
+    );
+    const movedLive = await advance(page, 2000);
+    console.log(`/live: currentTime advanced ${movedLive.toFixed(2)} s in 2 s`);
+    assert.ok(movedLive > 1.5 && movedLive < 2.5, `currentTime moved ${movedLive} s in 2 s`);
+
+    // The publisher goes: the page says so, and plays again by itself when a new one comes.
+    await publisher.kill();
+    const status = `document.getElementById("player-status").textContent`;
+    assert.ok(await page.waitFor(`${video}.dataset.closed === "1000 the stream ended"`, 10_000));
+    await using again = ffmpegPublish(srv.url("/live"), `${media}/clip.mp4`, "tcp");
+    await waitForStream(srv.port, "/live");
+    const reconnected = Date.now();
+    assert.ok(
+      await page.waitFor(
+        `Number(${video}.dataset.connections) >= 2 && ${video}.currentTime > 0.5`,
+        20_000,
+      ),
+      `did not play again: ${await page.evaluate<string>(status)}`,
+    );
+    console.log(`/live: playing again ${Date.now() - reconnected} ms after the new publisher`);
+    const movedAgain = await advance(page, 1000);
+    assert.ok(movedAgain > 0.5, `currentTime moved ${movedAgain} s in 1 s after reconnecting`);
+    await again.kill();
+  },
+);
+
+await toolTest(
+  "Chromium plays H.265 + Opus through MSE, or says plainly that it cannot",
+  ["chromium", ...MEDIA_NEEDS],
+  async () => {
+    const media = await testMedia();
+    await using srv = await startTestServer({ http: true });
+    await using publisher = ffmpegPublish(srv.url("/hevc"), `${media}/hevc_opus.mp4`, "tcp");
+    await waitForStream(srv.port, "/hevc");
+    await using page = await HeadlessPage.launch({ width: 900, height: 560 });
+    await page.goto(srv.httpUrl("/play/hevc"));
+    const video = `document.getElementById("video")`;
+    assert.ok(
+      await page.waitFor(
+        `${video} && (${video}.dataset.unsupported || ${video}.currentTime > 0.5)`,
+        15_000,
+      ),
+    );
+    const unsupported = await page.evaluate<string | undefined>(`${video}.dataset.unsupported`);
+    const status = await page.evaluate<string>(
+      `document.getElementById("player-status").textContent`,
+    );
+    console.log(
+      `H.265 + Opus: ${unsupported ? `unsupported (${unsupported})` : "plays"}: ${status}`,
+    );
+    if (unsupported) {
+      assert.match(unsupported, /^hvc1\./);
+      assert.match(status, /cannot play hvc1\..*Play the stream over RTSP/);
+    }
+    await publisher.kill();
+  },
+);
+
+await toolTest(
+  "/ws/<path> of a G.711-only publisher answers 404 before the upgrade: nothing a browser plays",
+  ["ffmpeg"],
+  async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const wav = `${dir}/tone.wav`;
+      const made = await run("ffmpeg", [
+        ...["-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=8000"],
+        ...["-t", "10", "-c:a", "pcm_mulaw", wav],
+      ]);
+      assert.equal(made.code, 0, made.stderr);
+      await using srv = await startTestServer({ http: true });
+      await using _publisher = ffmpegPublish(srv.url("/phone"), wav, "tcp");
+      await waitForStream(srv.port, "/phone");
+      const reply = await rawHttp(
+        srv.http!.addr.port,
+        `GET /ws/phone HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade, close\r\n` +
+          `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+      );
+      assert.equal(reply.status, 404);
+      assert.equal(JSON.parse(reply.body).error, NO_BROWSER_TRACK);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
