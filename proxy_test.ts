@@ -296,3 +296,35 @@ Deno.test("an on-demand path stops its upstream after the idle time with no read
   assert.equal(proxy.app.pulls?.get("/cam")?.state, "idle");
   assert.match(proxy.log(), /\/cam: no reader for 500 ms; stopping/);
 });
+
+await toolTest(
+  "a proxied camera plays in the browser's protocol: /ws/<path> starts the pull and sends codecs, init, fragments",
+  [GST_RTSP_SERVER],
+  async () => {
+    await using camera = await startGstCamera();
+    await using proxy = await startProxy([{ pattern: "/cam", source: camera.url }], { http: true });
+    const socket = new WebSocket(proxy.httpUrl("/ws/cam").replace("http:", "ws:"));
+    socket.binaryType = "arraybuffer";
+    const messages: Array<string | Uint8Array> = [];
+    const enough = Promise.withResolvers<void>();
+    socket.onmessage = (e) => {
+      messages.push(typeof e.data === "string" ? e.data : new Uint8Array(e.data));
+      if (messages.length >= 5) enough.resolve();
+    };
+    socket.onclose = () => enough.resolve();
+    const timer = setTimeout(() => enough.resolve(), 10_000);
+    await enough.promise;
+    clearTimeout(timer);
+    const closed = new Promise((r) => socket.onclose = r);
+    socket.close();
+    await closed;
+    assert.ok(messages.length >= 5, `${messages.length} messages`);
+    const head = JSON.parse(messages[0] as string);
+    assert.match(head.codecs, /^avc1\.42[0-9a-f]{4},mp4a\.40\.2$/);
+    const boxType = (m: string | Uint8Array) =>
+      typeof m === "string" ? "text" : new TextDecoder().decode(m.subarray(4, 8));
+    assert.equal(boxType(messages[1]), "ftyp");
+    assert.ok(messages.slice(2).every((m) => boxType(m) === "moof"));
+    assert.equal(proxy.app.pulls?.get("/cam")?.attempts, 1);
+  },
+);
