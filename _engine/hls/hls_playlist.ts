@@ -100,6 +100,7 @@ export function buildMediaPlaylist(
   let elapsed = 0;
   let mapId: number | undefined;
   for (const segment of segments) {
+    if (segment.parts.length === 0) continue; // just opened: only the preload hint shows it
     if (segment.discontinuity && mapId !== undefined) lines.push("#EXT-X-DISCONTINUITY");
     if (segment.initId !== mapId) {
       // RFC 8216, 4.3.2.5

@@ -16,6 +16,7 @@ import { HttpAccess, type Requirement } from "./access.ts";
 import { kickSession, listPaths, listSessions, sessionTranscript } from "./api.ts";
 import { serveAsset } from "./assets.ts";
 import type { Handler, HandlerTable, HttpContext, RoutedRequest } from "./handler.ts";
+import { HlsServer } from "./hls.ts";
 import { errorResponse } from "./json.ts";
 import { serveMetrics } from "./metrics_handler.ts";
 import { type RouteKind, routeRequest } from "./router.ts";
@@ -33,6 +34,7 @@ export const ROUTE_REQUIREMENTS: Readonly<Record<RouteKind, Requirement>> = {
   "session-transcript": "admin",
   "websocket": "read",
   "hls-playlist": "read",
+  "hls-file": "read",
   "player": "read",
 };
 
@@ -51,7 +53,9 @@ export const DEFAULT_HANDLERS: HandlerTable = {
   "session-transcript": sessionTranscript,
   "metrics": serveMetrics,
   "websocket": notYet("playback over WebSocket"),
+  // Replaced by each listener's HlsServer, which owns the muxers.
   "hls-playlist": notYet("HLS"),
+  "hls-file": notYet("HLS"),
   "player": notYet("the player page"),
 };
 
@@ -99,7 +103,13 @@ export function startHttpListener(app: App, options: HttpListenerOptions): HttpL
     retryAfterSeconds: app.abuse.retryAfterSeconds,
   });
   const context: HttpContext = { app, observer, access, log };
-  const handlers: HandlerTable = { ...DEFAULT_HANDLERS, ...options.handlers };
+  const hls = new HlsServer(app, log);
+  const handlers: HandlerTable = {
+    ...DEFAULT_HANDLERS,
+    "hls-playlist": hls.playlist,
+    "hls-file": hls.file,
+    ...options.handlers,
+  };
   const guard = new ConnectionGuard(app.abuse);
 
   const dispatch = async (request: Request, address: string): Promise<Response> => {
@@ -165,6 +175,7 @@ export function startHttpListener(app: App, options: HttpListenerOptions): HttpL
     url: `${options.tls ? "https" : "http"}://${host}:${addr.port}/`,
     async close() {
       observer.stop();
+      hls.close();
       await server.shutdown();
     },
   };
