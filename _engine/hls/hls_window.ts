@@ -124,7 +124,17 @@ export class HlsWindow {
   /** Where the next part will be: the preload hint (RFC 8216bis, 4.4.5.3). */
   nextPart(): PartKey {
     const open = this.open;
-    if (open) return { msn: open.msn, index: open.parts.length };
+    // A segment that lasts its target ends at the next keyframe: expect that
+    // to be next (a fixed-GOP stream's always is), so the hint names a part
+    // that will exist; were it wrong, the hinted part still comes, later.
+    if (
+      open &&
+      (this.#pending.length > 0 ||
+        open.durationSeconds + EPSILON_SECONDS < this.segmentTargetSeconds)
+    ) {
+      return { msn: open.msn, index: open.parts.length };
+    }
+    if (open) return { msn: open.msn + 1, index: 0 };
     return { msn: this.#nextMsn, index: 0 };
   }
 
