@@ -80,6 +80,7 @@ await toolTest("ffprobe and ffmpeg read /test over LL-HLS at 25 fps", [
   const read = await ffmpegRead(url, 4);
   assert.equal(read.code, 0, read.errors);
   assert.equal(read.errors, "");
+  console.log(`/test over HLS, 4 s: ${read.frames.get(0)} frames; ffprobe ${JSON.stringify(streams[0])}`);
   assert.equal(read.frames.get(0), 100, "4 s at 25 fps");
 });
 
@@ -98,6 +99,7 @@ await toolTest(
     assert.equal(read.errors, "");
     const video = read.frames.get(0) ?? 0;
     const audio = read.frames.get(1) ?? 0;
+    console.log(`/live over HLS, 3 s: ${video} video frames, ${audio} audio frames`);
     assert.ok(Math.abs(video - 75) <= 3, `${video} video frames in 3 s`);
     // AAC: 1024 samples a frame; at 44.1 or 48 kHz, 129 to 141 frames in 3 s.
     assert.ok(audio >= 120 && audio <= 150, `${audio} audio frames in 3 s`);
