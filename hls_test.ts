@@ -80,7 +80,9 @@ await toolTest("ffprobe and ffmpeg read /test over LL-HLS at 25 fps", [
   const read = await ffmpegRead(url, 4);
   assert.equal(read.code, 0, read.errors);
   assert.equal(read.errors, "");
-  console.log(`/test over HLS, 4 s: ${read.frames.get(0)} frames; ffprobe ${JSON.stringify(streams[0])}`);
+  console.log(
+    `/test over HLS, 4 s: ${read.frames.get(0)} frames; ffprobe ${JSON.stringify(streams[0])}`,
+  );
   assert.equal(read.frames.get(0), 100, "4 s at 25 fps");
 });
 
