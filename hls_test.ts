@@ -134,6 +134,12 @@ Deno.test("a blocking playlist reload answers once the hinted part exists (RFC 8
   assert.equal(part.headers.get("content-type"), "video/mp4");
   const bytes = new Uint8Array(await part.arrayBuffer());
   assert.equal(new TextDecoder().decode(bytes.subarray(4, 8)), "moof");
+  const ranged = await fetch(srv.httpUrl(`/test/part${hint.msn}.${hint.index}.mp4`), {
+    headers: { range: "bytes=4-7" },
+  });
+  assert.equal(ranged.status, 206);
+  assert.equal(ranged.headers.get("content-range"), `bytes 4-7/${bytes.length}`);
+  assert.equal(new TextDecoder().decode(new Uint8Array(await ranged.arrayBuffer())), "moof");
 
   const farAhead = await fetch(srv.httpUrl(`/test/index.m3u8?_HLS_msn=${next.msn + 10}`));
   assert.equal(farAhead.status, 400);

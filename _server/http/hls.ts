@@ -19,6 +19,7 @@ import { type BlockTarget, HlsMuxer, type WaitOutcome } from "../../_engine/hls/
 import type { App } from "../app.ts";
 import type { Logger } from "../log.ts";
 import type { Handler, HttpContext, RoutedRequest } from "./handler.ts";
+import { byteRange } from "./byte_range.ts";
 import { COMMON_HEADERS, errorResponse } from "./json.ts";
 
 /** A path's muxer stops after this long without a request. */
@@ -134,7 +135,25 @@ export class HlsServer {
       }
     }
     if (!bytes) return errorResponse(404, "no such HLS file (it may have left the window)");
-    return new Response(bytes as Uint8Array<ArrayBuffer>, { headers: this.#headers(MP4_TYPE) });
+    const headers = { ...this.#headers(MP4_TYPE), "accept-ranges": "bytes" };
+    const range = byteRange(input.request.headers.get("range"), bytes.length);
+    switch (range.kind) {
+      case "whole":
+        return new Response(bytes as Uint8Array<ArrayBuffer>, { headers });
+      case "unsatisfiable":
+        return new Response(null, {
+          status: 416,
+          headers: { ...headers, "content-range": `bytes */${bytes.length}` },
+        });
+      case "partial":
+        return new Response(bytes.slice(range.start, range.end + 1), {
+          status: 206,
+          headers: {
+            ...headers,
+            "content-range": `bytes ${range.start}-${range.end}/${bytes.length}`,
+          },
+        });
+    }
   };
 
   /** Stops every muxer and ends every held request. */
