@@ -200,15 +200,15 @@ Deno.test("a part is in a blocked reload's answer within milliseconds of being m
 /**
  * Chromium's own HLS player (no hls.js, no MSE). In this Debian Chromium it
  * takes the playlist (`canPlayType` "maybe"), loads `init0.mp4` and a segment
- * and decodes the 320x240 picture, but many loads then end in
+ * and reports the 320x240 size, but many loads then end in
  * `DEMUXER_ERROR_COULD_NOT_PARSE` right after a quick playlist reload, with
- * or without the low-latency tags; ffmpeg's own `-f hls` output of the same
- * pattern plays in it every time, so the cause is on our side and not found
- * yet. This test asserts what works (decoding) and logs whether each of
+ * or without the low-latency tags; ffmpeg's own `-f hls` output of a similar
+ * pattern plays in it every time, so the cause is probably on our side and not
+ * found yet. This test asserts what works (the size read from our segments) and logs whether each of
  * three loads played 2 s; it does not pass or fail on playback.
  */
 await toolTest(
-  "Chromium's native HLS takes /test's playlist and decodes its pictures (playback is logged, not asserted)",
+  "Chromium's native HLS takes /test's playlist and reads its size (playback is logged, not asserted)",
   ["chromium"],
   async () => {
     await using srv = await startTestServer({ http: true });
