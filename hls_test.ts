@@ -198,17 +198,16 @@ Deno.test("a part is in a blocked reload's answer within milliseconds of being m
 });
 
 /**
- * Chromium's own HLS player (no hls.js, no MSE). In this Debian Chromium it
- * takes the playlist (`canPlayType` "maybe"), loads `init0.mp4` and a segment
- * and reports the 320x240 size, but many loads then end in
- * `DEMUXER_ERROR_COULD_NOT_PARSE` right after a quick playlist reload, with
- * or without the low-latency tags; ffmpeg's own `-f hls` output of a similar
- * pattern plays in it every time, so the cause is probably on our side and not
- * found yet. This test asserts what works (the size read from our segments) and logs whether each of
- * three loads played 2 s; it does not pass or fail on playback.
+ * Chromium's own HLS player (no hls.js, no MSE), loaded three times in one
+ * browser. Chromium fails with `DEMUXER_ERROR_COULD_NOT_PARSE` on a live
+ * playlist of one or two segments (every load failed before a new muxer
+ * waited for three segments, `hls.ts`); since, most loads play, but some still
+ * fail the same way, cause not found. So: every load must read the picture
+ * size from our segments, at least one of three must play 2 s, and how many
+ * did is logged.
  */
 await toolTest(
-  "Chromium's native HLS takes /test's playlist and reads its size (playback is logged, not asserted)",
+  "Chromium plays /test's LL-HLS playlist natively in a <video> (1 of 3 loads at least)",
   ["chromium"],
   async () => {
     await using srv = await startTestServer({ http: true });
@@ -246,7 +245,8 @@ await toolTest(
       outcomes.push(JSON.stringify(state));
       assert.equal(state.width, 320, `load ${attempt}: ${JSON.stringify(state)}`);
     }
-    const played = outcomes.filter((o) => JSON.parse(o).time > 2).length;
-    console.log(`chromium: ${played} of 3 loads played 2 s: ${outcomes.join(" ")}`);
+    const played = outcomes.filter((o) => JSON.parse(o).error === null && JSON.parse(o).time > 2);
+    console.log(`chromium: ${played.length} of 3 loads played 2 s: ${outcomes.join(" ")}`);
+    assert.ok(played.length >= 1, outcomes.join("\n"));
   },
 );

@@ -16,6 +16,7 @@ import { type Cancel, every } from "../../_rtsp/scheduler.ts";
 import { Fmp4Stream } from "../../_engine/fmp4_stream.ts";
 import type { SharedStream } from "../../_engine/library.ts";
 import { type BlockTarget, HlsMuxer, type WaitOutcome } from "../../_engine/hls/hls_muxer.ts";
+import { targetDurationSeconds } from "../../_engine/hls/hls_playlist.ts";
 import type { App } from "../app.ts";
 import type { Logger } from "../log.ts";
 import type { Handler, HttpContext, RoutedRequest } from "./handler.ts";
@@ -24,6 +25,12 @@ import { COMMON_HEADERS, errorResponse } from "./json.ts";
 
 /** A path's muxer stops after this long without a request. */
 export const HLS_IDLE_MS = 30_000;
+
+/**
+ * Whole segments a new muxer holds before it answers a plain playlist request
+ * (RFC 8216, 6.3.3: a client should start three target durations from the end).
+ */
+const FIRST_ANSWER_SEGMENTS = 3;
 
 /** How often idle muxers are looked for. */
 const IDLE_SWEEP_MS = 5_000;
@@ -99,10 +106,14 @@ export class HlsServer {
       }
       const outcome = await muxer.waitFor(target);
       if (outcome !== "ready") return unavailable(outcome);
-    } else if (muxer.window.lastCompleteMsn() < 0) {
-      // A new muxer: hold the first request until a whole segment exists, so
-      // players that ignore parts do not see an empty live playlist.
-      await muxer.waitFor({ msn: 0 });
+    } else if (muxer.window.lastCompleteMsn() < FIRST_ANSWER_SEGMENTS - 1) {
+      // A new muxer: hold plain requests until a few whole segments exist.
+      // Players that ignore parts would see an empty live playlist, and
+      // Chromium's native player fails on a live playlist this short.
+      await muxer.waitFor(
+        { msn: FIRST_ANSWER_SEGMENTS - 1 },
+        (FIRST_ANSWER_SEGMENTS + 1) * targetDurationSeconds(muxer.window) * 1000,
+      );
     }
     return new Response(muxer.playlist(), {
       headers: this.#headers(PLAYLIST_TYPE),
