@@ -58,6 +58,16 @@ Deno.test("HlsMuxer writes parts of 5 pictures, segments of one GOP and a preloa
   assert.equal(muxer.segment(1), undefined, "segment 1 is not complete");
 });
 
+Deno.test("HlsMuxer hints the next segment's first part once a segment lasts its target", () => {
+  const scheduler = new ManualScheduler(START_MS);
+  const muxer = new HlsMuxer({ scheduler });
+  feed(muxer, scheduler, 24);
+  assert.deepEqual(muxer.window.nextPart(), { msn: 0, index: 4 });
+  feed(muxer, scheduler, 1, 25, 24); // part 0.4 done: segment 0 lasts 1 s, open until the keyframe
+  assert.ok(muxer.playlist().endsWith('#EXT-X-PRELOAD-HINT:TYPE=PART,URI="part1.0.mp4"\n'));
+  assert.equal(muxer.window.lastCompleteMsn(), -1);
+});
+
 Deno.test("HlsMuxer cuts a part at a keyframe that comes early, and keeps 7 segments", () => {
   const scheduler = new ManualScheduler(START_MS);
   const muxer = new HlsMuxer({ scheduler });
