@@ -16,6 +16,7 @@ import { HttpAccess, type Requirement } from "./access.ts";
 import { kickSession, listPaths, listSessions, sessionTranscript } from "./api.ts";
 import { serveAsset } from "./assets.ts";
 import type { Handler, HandlerTable, HttpContext, RoutedRequest } from "./handler.ts";
+import { HlsServer } from "./hls.ts";
 import { errorResponse } from "./json.ts";
 import { serveMetrics } from "./metrics_handler.ts";
 import { type RouteKind, routeRequest } from "./router.ts";
@@ -37,6 +38,7 @@ export const ROUTE_REQUIREMENTS: Readonly<Record<RouteKind, Requirement>> = {
   "session-transcript": "admin",
   "websocket": "read",
   "hls-playlist": "read",
+  "hls-file": "read",
   "player": "read",
 };
 
@@ -55,7 +57,9 @@ export const DEFAULT_HANDLERS: HandlerTable = {
   "session-transcript": sessionTranscript,
   "metrics": serveMetrics,
   "websocket": serveWebSocket,
+  // Replaced by each listener's HlsServer, which owns the muxers.
   "hls-playlist": notYet("HLS"),
+  "hls-file": notYet("HLS"),
   "player": playerPage,
 };
 
@@ -107,7 +111,13 @@ export function startHttpListener(app: App, options: HttpListenerOptions): HttpL
     app.abuse,
   );
   const context: HttpContext = { app, observer, access, log, websockets };
-  const handlers: HandlerTable = { ...DEFAULT_HANDLERS, ...options.handlers };
+  const hls = new HlsServer(app, log);
+  const handlers: HandlerTable = {
+    ...DEFAULT_HANDLERS,
+    "hls-playlist": hls.playlist,
+    "hls-file": hls.file,
+    ...options.handlers,
+  };
   const guard = new ConnectionGuard(app.abuse);
 
   const dispatch = async (request: Request, address: string): Promise<Response> => {
@@ -174,6 +184,7 @@ export function startHttpListener(app: App, options: HttpListenerOptions): HttpL
     async close() {
       observer.stop();
       websockets.closeAll();
+      hls.close();
       await server.shutdown();
     },
   };

@@ -8,6 +8,7 @@
  */
 
 import { canonicalPath, hasControlCharacter } from "../../_rtsp/url.ts";
+import { type HlsFile, parseHlsFileName } from "../../_engine/hls/hls_playlist.ts";
 
 /** Longest request target accepted, as for RTSP (`_rtsp/limits.ts`): past it 414. */
 export const MAX_HTTP_TARGET_LENGTH = 2048;
@@ -47,8 +48,10 @@ export type Route =
   | { readonly kind: "metrics" }
   /** `GET /ws/<path>`: a stream as fMP4 over WebSocket. */
   | { readonly kind: "websocket"; readonly path: string }
-  /** `GET /<path>/index.m3u8`: a stream as LL-HLS (to come). */
+  /** `GET /<path>/index.m3u8`: a stream as LL-HLS (`hls.ts`). */
   | { readonly kind: "hls-playlist"; readonly path: string }
+  /** `GET /<path>/init0.mp4`, `seg3.mp4`, `part3.1.mp4`: what the playlist lists. */
+  | { readonly kind: "hls-file"; readonly path: string; readonly file: HlsFile }
   /** `GET /play/<path>`: a page that plays a stream. */
   | { readonly kind: "player"; readonly path: string }
   | RouteError;
@@ -150,6 +153,12 @@ export function routeRequest(method: string, pathname: string): Route {
   if (pathname.startsWith("/play/")) return read(streamRoute("player", pathname.slice(5)));
   if (pathname.endsWith("/index.m3u8")) {
     return read(streamRoute("hls-playlist", pathname.slice(0, -"/index.m3u8".length)));
+  }
+  const slash = pathname.lastIndexOf("/");
+  const hlsFile = parseHlsFileName(pathname.slice(slash + 1));
+  if (hlsFile && slash > 0) {
+    const path = streamPathOf(pathname.slice(0, slash));
+    return read(typeof path === "string" ? { kind: "hls-file", path, file: hlsFile } : path);
   }
   return error(404, "not found");
 }

@@ -24,6 +24,16 @@ const TABLE: ReadonlyArray<readonly [string, string, string, Route | number]> = 
     path: "/test",
   }],
   ["LL-HLS playlist", "GET", "/cam/1/index.m3u8", { kind: "hls-playlist", path: "/cam/1" }],
+  ["LL-HLS part", "GET", "/cam/1/part3.1.mp4", {
+    kind: "hls-file",
+    path: "/cam/1",
+    file: { kind: "part", msn: 3, index: 1 },
+  }],
+  ["LL-HLS init", "GET", "/test/init0.mp4", {
+    kind: "hls-file",
+    path: "/test",
+    file: { kind: "init", id: 0 },
+  }],
   ["player page", "GET", "/play/test", { kind: "player", path: "/test" }],
   ["unknown page", "GET", "/nope", 404],
   ["unknown API resource", "GET", "/v1/nope", 404],
