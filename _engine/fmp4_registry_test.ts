@@ -1,24 +1,11 @@
 import assert from "node:assert/strict";
-import { LiveTestSource } from "../_rtsp/media/live_test_source.ts";
 import { ManualScheduler } from "../_testing/manual_scheduler.ts";
+import { liveTestStream } from "../_testing/live_test_stream.ts";
 import { Fmp4Registry } from "./fmp4_registry.ts";
-import { LiveStream } from "./live_stream.ts";
-
-function liveTest(clock: ManualScheduler): LiveStream {
-  let r = 7;
-  return new LiveStream({
-    path: "/test",
-    name: "test",
-    source: new LiveTestSource(clock.now()),
-    scheduler: clock,
-    random32: () => (r = (r * 1103515245 + 12345) >>> 0),
-    cname: "test",
-  });
-}
 
 Deno.test("Fmp4Registry shares one Fmp4Stream per path and detaches it when the last reader leaves", () => {
   const clock = new ManualScheduler();
-  const stream = liveTest(clock);
+  const stream = liveTestStream(clock);
   try {
     const registry = new Fmp4Registry({ scheduler: clock });
     let ends = 0;
@@ -45,7 +32,7 @@ Deno.test("Fmp4Registry shares one Fmp4Stream per path and detaches it when the 
 
 Deno.test("Fmp4Registry tells every holder when the source ends, and forgets the path", () => {
   const clock = new ManualScheduler();
-  const stream = liveTest(clock);
+  const stream = liveTestStream(clock);
   const registry = new Fmp4Registry({ scheduler: clock });
   let ends = 0;
   const a = registry.acquire(stream, () => ends++);
@@ -60,8 +47,8 @@ Deno.test("Fmp4Registry tells every holder when the source ends, and forgets the
 
 Deno.test("Fmp4Registry makes a new Fmp4Stream when a new stream serves the path", () => {
   const clock = new ManualScheduler();
-  const first = liveTest(clock);
-  const second = liveTest(clock);
+  const first = liveTestStream(clock);
+  const second = liveTestStream(clock);
   try {
     const registry = new Fmp4Registry({ scheduler: clock });
     let firstEnded = false;

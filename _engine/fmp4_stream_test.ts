@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { LiveTestSource } from "../_rtsp/media/live_test_source.ts";
 import { ManualScheduler } from "../_testing/manual_scheduler.ts";
+import { liveTestStream } from "../_testing/live_test_stream.ts";
 import { run, toolTest } from "../_testing/tools.ts";
 import { type Fmp4Event, type Fmp4Fragment, Fmp4Stream } from "./fmp4_stream.ts";
 import { LiveStream } from "./live_stream.ts";
@@ -14,16 +14,7 @@ import { MEDIA_NEEDS, testMedia } from "../_testing/media.ts";
 /** The live /test stream on a clock that moves only when told. */
 function liveTest(): { clock: ManualScheduler; stream: LiveStream } {
   const clock = new ManualScheduler();
-  let r = 7;
-  const stream = new LiveStream({
-    path: "/test",
-    name: "test",
-    source: new LiveTestSource(clock.now()),
-    scheduler: clock,
-    random32: () => (r = (r * 1103515245 + 12345) >>> 0),
-    cname: "test",
-  });
-  return { clock, stream };
+  return { clock, stream: liveTestStream(clock) };
 }
 
 /** Records a subscriber's events. */

@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
-import { LiveTestSource } from "../../_rtsp/media/live_test_source.ts";
 import { ManualScheduler } from "../../_testing/manual_scheduler.ts";
+import { liveTestStream } from "../../_testing/live_test_stream.ts";
 import { Fmp4Registry, type SharedFmp4Source } from "../../_engine/fmp4_registry.ts";
-import { LiveStream } from "../../_engine/live_stream.ts";
 import { Logger } from "../log.ts";
 import { CLOSE_CODE, INIT_WAIT_MS, WebSocketReader } from "./websocket_reader.ts";
 
@@ -24,18 +23,6 @@ class FakeSocket extends EventTarget {
   }
 }
 
-function liveTest(clock: ManualScheduler): LiveStream {
-  let r = 7;
-  return new LiveStream({
-    path: "/test",
-    name: "test",
-    source: new LiveTestSource(clock.now()),
-    scheduler: clock,
-    random32: () => (r = (r * 1103515245 + 12345) >>> 0),
-    cname: "test",
-  });
-}
-
 function reader(socket: FakeSocket, source: SharedFmp4Source, clock: ManualScheduler) {
   const registry = new Fmp4Registry({ scheduler: clock });
   const r = new WebSocketReader(socket as unknown as WebSocket, source, {
@@ -50,7 +37,7 @@ function reader(socket: FakeSocket, source: SharedFmp4Source, clock: ManualSched
 
 Deno.test("WebSocketReader: a socket that stops draining gets fragments dropped up to the next keyframe, counted", () => {
   const clock = new ManualScheduler();
-  const stream = liveTest(clock);
+  const stream = liveTestStream(clock);
   try {
     const socket = new FakeSocket();
     const { reader: r, registry } = reader(socket, stream, clock);
@@ -86,7 +73,7 @@ Deno.test("WebSocketReader: a socket that stops draining gets fragments dropped 
 
 Deno.test("WebSocketReader closes with 1013 when no init segment comes in time", () => {
   const clock = new ManualScheduler();
-  const stream = liveTest(clock);
+  const stream = liveTestStream(clock);
   try {
     // The stream's description, but no media ever flows.
     const silent: SharedFmp4Source = {
@@ -113,7 +100,7 @@ Deno.test("WebSocketReader closes with 1013 when no init segment comes in time",
 
 Deno.test("WebSocketReader closes with 1000 when the stream ends", () => {
   const clock = new ManualScheduler();
-  const stream = liveTest(clock);
+  const stream = liveTestStream(clock);
   const socket = new FakeSocket();
   const { reader: r } = reader(socket, stream, clock);
   r.start(() => {});
