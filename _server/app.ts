@@ -23,6 +23,7 @@ import { canonicalPath } from "../_rtsp/url.ts";
 import { OperatorCounters } from "./operator_counters.ts";
 import { PullRegistry } from "../_engine/pull/pull_registry.ts";
 import { RtspUpstreams } from "./rtsp_upstream.ts";
+import { toHex } from "../_rtsp/auth/encoding.ts";
 import { PullSources, type PullSourceSpec } from "../_engine/pull/pull_sources.ts";
 import type { UpstreamConnector } from "../_engine/pull/upstream_port.ts";
 
@@ -154,10 +155,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   }
   let pulls: PullRegistry | undefined;
   if (options.pullSources?.length) {
-    const token = Array.from(
-      crypto.getRandomValues(new Uint8Array(4)),
-      (b) => b.toString(16).padStart(2, "0"),
-    ).join("");
+    const token = toHex(crypto.getRandomValues(new Uint8Array(4)));
     pulls = new PullRegistry({
       sources: new PullSources(options.pullSources),
       connector: options.upstreams ?? new RtspUpstreams(scheduler),

@@ -89,6 +89,9 @@ export class PulledPath {
   #cancelStartTimeout: Cancel | undefined;
   #cancelStallWatch: Cancel | undefined;
   #cancelIdle: Cancel | undefined;
+  /** Packets received, and the count and time when the stall watch last saw it move. */
+  #packets = 0;
+  #packetsSeen = 0;
   #lastPacketMs = 0;
 
   /** @param options see {@linkcode PulledPathOptions} */
@@ -171,7 +174,8 @@ export class PulledPath {
       playing: (tracks, sdp) => current() && this.#playing(publisherId, tracks, sdp),
       rtp: (trackIndex, packet) => {
         if (!current()) return;
-        this.#lastPacketMs = this.#options.scheduler.now();
+        // Counted, not timed: the stall watch reads the clock, not every packet.
+        this.#packets++;
         this.#relay?.receiveRtp(trackIndex, packet);
       },
       rtcp: (trackIndex, bytes) => current() && this.#relay?.receiveRtcp(trackIndex, bytes),
@@ -221,8 +225,14 @@ export class PulledPath {
     this.#settle(this.#relay.description);
     this.#lastPacketMs = this.#options.scheduler.now();
     const stallMs = this.target.spec.stallMs;
+    this.#packetsSeen = this.#packets;
     this.#cancelStallWatch = every(this.#options.scheduler, Math.max(100, stallMs / 4), () => {
-      if (this.#options.scheduler.now() - this.#lastPacketMs < stallMs) return;
+      const now = this.#options.scheduler.now();
+      if (this.#packets !== this.#packetsSeen) {
+        this.#packetsSeen = this.#packets;
+        this.#lastPacketMs = now;
+      }
+      if (now - this.#lastPacketMs < stallMs) return;
       this.#handle?.close();
       this.#failed(publisherId, { kind: "lost", message: `no packets for ${stallMs} ms` });
     });
