@@ -41,7 +41,7 @@ await toolTest(
 );
 
 await toolTest(
-  "ffmpeg reads with Basic when only Basic is offered; GStreamer reads with user-id/user-pw",
+  "ffmpeg reads with Basic when only Basic is offered; GStreamer reads with the credentials in its URL",
   ["ffmpeg", "gst-launch-1.0"],
   async () => {
     // carol has only a Digest HA1, which Basic cannot use: she is left out here.
@@ -55,14 +55,13 @@ await toolTest(
     assert.equal(r.errors, "");
     assert.ok(r.frames >= 45, `${r.frames} frames`);
     await using digest = await startTestServer({ auth: authConfig({ users: USERS }) });
-    for (const protocol of ["tcp", "udp"]) {
+    for (const protocol of ["tcp", "udp"] as const) {
       const g = await gstRun(
-        gstPlayPipeline(
-          `rtsp://127.0.0.1:${digest.port}/test`,
-          `protocols=${protocol}`,
-          "user-id=alice",
-          "user-pw=wonderland",
-        ),
+        gstPlayPipeline(`rtsp://127.0.0.1:${digest.port}/test`, {
+          protocol,
+          user: "alice",
+          password: "wonderland",
+        }),
         4,
       );
       assert.deepEqual(g.problems, [], protocol);

@@ -80,9 +80,9 @@ await mediaTest(
 
 await mediaTest("GStreamer plays an MP4 over TCP and UDP", ["gst-launch-1.0"], async (root) => {
   await using srv = await startTestServer({ root });
-  for (const protocol of ["tcp", "udp"]) {
+  for (const protocol of ["tcp", "udp"] as const) {
     const r = await gstRun(
-      gstPlayPipeline(srv.url("/clip.mp4"), `protocols=${protocol}`),
+      gstPlayPipeline(srv.url("/clip.mp4"), { protocol }),
       5,
     );
     assert.deepEqual(r.problems, [], protocol);

@@ -61,12 +61,12 @@ for (
 
 for (const protocol of ["tcp", "udp"] as const) {
   await toolTest(
-    `GStreamer rtspsrc protocols=${protocol} receives buffers for 5 s without errors`,
+    `GStreamer (playbin, rtspsrc over ${protocol}) receives buffers for 5 s without errors`,
     ["gst-launch-1.0"],
     async () => {
       await using srv = await startTestServer();
       const result = await gstRun(
-        gstPlayPipeline(srv.url(), `protocols=${protocol}`),
+        gstPlayPipeline(srv.url(), { protocol }),
         SECONDS,
       );
       assert.deepEqual(result.problems, []);

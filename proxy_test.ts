@@ -96,7 +96,7 @@ await toolTest(
       const u = await ffmpegDecode(proxy.url("/cam"), 3, ["-rtsp_transport", "udp"]);
       assert.equal(u.errors, "", `upstream over ${transport}, reader over UDP`);
       assert.ok(u.frames >= 60, `${transport} → udp: ${u.frames} frames`);
-      const g = await gstRun(gstPlayPipeline(proxy.url("/cam"), "protocols=tcp"), 3);
+      const g = await gstRun(gstPlayPipeline(proxy.url("/cam"), { protocol: "tcp" }), 3);
       assert.deepEqual(g.problems, [], `GStreamer, upstream over ${transport}`);
       assert.ok(g.buffers > 40, `GStreamer: ${g.buffers} buffers`);
     }

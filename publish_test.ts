@@ -75,9 +75,9 @@ await mediaTest(
     await using srv = await startTestServer();
     await using _pub = ffmpegPublish(srv.url("/live"), `${dir}/clip.mp4`, "tcp");
     await waitForStream(srv.port, "/live");
-    for (const protocol of ["tcp", "udp"]) {
+    for (const protocol of ["tcp", "udp"] as const) {
       const r = await gstRun(
-        gstPlayPipeline(srv.url("/live"), `protocols=${protocol}`),
+        gstPlayPipeline(srv.url("/live"), { protocol }),
         5,
       );
       assert.deepEqual(r.problems, [], protocol);

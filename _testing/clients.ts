@@ -88,31 +88,46 @@ export interface GstResult {
   readonly problems: string[];
 }
 
+/** How a GStreamer reader asks rtspsrc to carry the media. */
+export interface GstPlayOptions {
+  readonly protocol: "tcp" | "udp";
+  readonly user?: string;
+  readonly password?: string;
+}
+
 /**
- * A gst-launch pipeline that plays the video and audio of an RTSP URL into
- * fakesinks. `rtspsrc ! decodebin` links only the first pad rtspsrc adds: the
- * other then fails to link ("Delayed linking failed"), or stops the source
- * ("not-linked") when its packets come first, a race in the pipeline that
- * made these tests flaky whatever the server did. One branch per media links
- * both, in any order; a stream without audio leaves that branch unused.
+ * gst-launch arguments that play every track of an RTSP URL into fakesinks
+ * through `playbin` (which drives rtspsrc). Linking rtspsrc's pads in the
+ * gst-launch syntax (`src. ! caps ! decodebin`) races: rtspsrc adds its pads
+ * from one streaming thread per track, gst-launch's delayed linking is not
+ * safe against that, and about one run in ten ends with "Delayed linking
+ * failed" whatever the server sent (seen with GST_DEBUG=GST_PIPELINE:6: two
+ * threads trying the same link at once). playbin links its pads itself.
+ * The transport goes in the URL scheme: rtspsrc reads `rtspt://` as TCP
+ * only and `rtspu://` as UDP only; credentials go in the URL's user part.
  */
-export function gstPlayPipeline(location: string, ...properties: string[]): string {
-  const sink = "decodebin ! fakesink silent=false";
-  return [
-    `rtspsrc name=src location=${location}`,
-    ...properties,
-    `src. ! application/x-rtp,media=video ! ${sink}`,
-    `src. ! application/x-rtp,media=audio ! ${sink}`,
-  ].join(" ");
+export function gstPlayPipeline(location: string, options: GstPlayOptions): string[] {
+  const url = new URL(location);
+  const scheme = options.protocol === "tcp" ? "rtspt:" : "rtspu:";
+  const user = options.user === undefined
+    ? ""
+    : `${encodeURIComponent(options.user)}:${encodeURIComponent(options.password ?? "")}@`;
+  const uri = `${scheme}//${user}${url.host}${url.pathname}${url.search}`;
+  const sink = "fakesink silent=false";
+  return ["playbin", `uri=${uri}`, `video-sink=${sink}`, `audio-sink=${sink}`];
 }
 
 /**
  * Runs `gst-launch-1.0 -e -v PIPELINE` for `seconds`, then interrupts it (EOS)
  * and counts the buffers its fakesink saw.
  */
-export async function gstRun(pipeline: string, seconds: number): Promise<GstResult> {
+export async function gstRun(
+  pipeline: string | readonly string[],
+  seconds: number,
+): Promise<GstResult> {
+  const words = typeof pipeline === "string" ? pipeline.split(" ") : pipeline;
   const child = new Deno.Command("gst-launch-1.0", {
-    args: ["-e", "-v", ...pipeline.split(" ")],
+    args: ["-e", "-v", ...words],
     stdout: "piped",
     stderr: "piped",
   }).spawn();
