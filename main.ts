@@ -108,6 +108,19 @@ async function main(args: string[]): Promise<number> {
       return EXIT_USAGE;
     }
   }
+  let upstreamCaCerts: string[] | undefined;
+  if (flags.upstreamCaFile !== undefined) {
+    try {
+      upstreamCaCerts = [Deno.readTextFileSync(flags.upstreamCaFile)];
+    } catch (e) {
+      listener.close();
+      tlsListener?.close();
+      console.error(
+        `error: --upstream-ca "${flags.upstreamCaFile}": ${e instanceof Error ? e.message : e}`,
+      );
+      return EXIT_USAGE;
+    }
+  }
   const app = await createApp({
     hostname: flags.hostname,
     rtpPorts: flags.rtpPorts,
@@ -126,6 +139,7 @@ async function main(args: string[]): Promise<number> {
       ...loaded.config.pullSources,
       ...flags.pullSources.filter((s) => s.pattern === "/**"),
     ],
+    upstreamCaCerts,
     abuse,
     auth: loaded.config.auth,
   });

@@ -15,6 +15,7 @@ import { playTcp, RawClient } from "./_testing/raw_client.ts";
 import { startTestServer, type TestServer } from "./_testing/server.ts";
 import { toolTest } from "./_testing/tools.ts";
 import { authConfig } from "./_testing/auth.ts";
+import { makeTestCertificate, rtspsFlags } from "./_testing/certificate.ts";
 import { parseRtpPacket } from "./_rtsp/rtp/rtp_packet.ts";
 import { Logger } from "./_server/log.ts";
 
@@ -326,5 +327,31 @@ await toolTest(
     assert.equal(boxType(messages[1]), "ftyp");
     assert.ok(messages.slice(2).every((m) => boxType(m) === "moof"));
     assert.equal(proxy.app.pulls?.get("/cam")?.attempts, 1);
+  },
+);
+
+await toolTest(
+  "an rtsps:// upstream with a private CA plays through --upstream-ca, and is refused (502) without it",
+  ["openssl"],
+  async () => {
+    const tls = await makeTestCertificate();
+    await using upstream = await startMain(rtspsFlags(tls));
+    assert.ok(upstream.tlsPort, upstream.stderr());
+    const source = `/s=rtsps://127.0.0.1:${upstream.tlsPort}/test`;
+    const common = ["--hostname", "127.0.0.1", "--rtp-ports", "off", "--proxy", source];
+    await using trusting = await startMain([...common, "--upstream-ca", tls.certFile]);
+    const reader = await RawClient.connect(trusting.port);
+    try {
+      await playTcp(reader, `rtsp://127.0.0.1:${trusting.port}/s`, 2);
+      assert.ok((await reader.collect(20, 5000)).length >= 20, trusting.stderr());
+    } finally {
+      reader.close();
+    }
+    await using doubting = await startMain(common);
+    assert.equal(
+      await describeStatus(doubting.port, `rtsp://127.0.0.1:${doubting.port}/s`),
+      502,
+      doubting.stderr(),
+    );
   },
 );

@@ -102,7 +102,7 @@ export class MediaHub implements MediaController {
       scheduler: options.scheduler,
       graceMs: options.graceMs,
       replacePublisher: options.replacePublisher,
-      onExpired: (relay) => this.#expire(relay),
+      onExpired: (relay) => this.endStream(relay, "publisher gone"),
     });
     if (options.multicast) {
       this.#groups = new MulticastGroups(options.multicast);
@@ -204,8 +204,12 @@ export class MediaHub implements MediaController {
   }
 
   /** Ends a path whose publisher did not come back: its readers' sessions end. */
-  #expire(relay: RelayStream): void {
-    this.#options.log.info(`${relay.path}: publisher gone; ending its readers`);
+  /**
+   * A shared stream is over (its publisher did not come back, its pull source
+   * was removed): its readers' sessions end and the path is no longer served.
+   */
+  endStream(relay: RelayStream, why: string): void {
+    if (relay.readerCount > 0) this.#options.log.info(`${relay.path}: ${why}; ending its readers`);
     this.traffic.forgetPath(relay.path);
     for (const reader of [...relay.readers()]) {
       this.#endSession(reader.session.id, "source-ended");

@@ -77,6 +77,8 @@ export interface AppOptions {
   readonly pullSources?: readonly PullSourceSpec[];
   /** Opens upstream sessions for pulled paths. @default the RTSP client over Deno sockets */
   readonly upstreams?: UpstreamConnector;
+  /** PEM certificates trusted for `rtsps://` upstreams besides the system's (`--upstream-ca`). */
+  readonly upstreamCaCerts?: string[];
   readonly multicast?: {
     readonly firstAddress: number;
     readonly addressCount: number;
@@ -105,7 +107,7 @@ export interface App {
   /** The clock and timers everything was built with. */
   readonly scheduler: Scheduler;
   /** The pulled paths, when pull sources are configured. */
-  readonly pulls: PullRegistry | undefined;
+  readonly pulls: PullRegistry;
   /** Stops streams, sessions, sockets and connections. */
   close(): Promise<void>;
 }
@@ -153,20 +155,19 @@ export async function createApp(options: AppOptions): Promise<App> {
     const iface = options.hostname === "0.0.0.0" ? undefined : options.hostname;
     multicastSockets?.setMulticast(options.multicast.ttl, iface);
   }
-  let pulls: PullRegistry | undefined;
-  if (options.pullSources?.length) {
-    const token = toHex(crypto.getRandomValues(new Uint8Array(4)));
-    pulls = new PullRegistry({
-      sources: new PullSources(options.pullSources),
-      connector: options.upstreams ?? new RtspUpstreams(scheduler),
-      scheduler,
-      log,
-      viaToken: `rtsp.ts-${token}`,
-      publish: (relay) => library.addShared(relay),
-      unpublish: (relay) => library.removeShared(relay),
-    });
-    library.pullFrom(pulls);
-  }
+  // Always there, even with no source at start: the JSON API may add some.
+  const pulls = new PullRegistry({
+    sources: new PullSources(options.pullSources ?? []),
+    connector: options.upstreams ?? new RtspUpstreams(scheduler, options.upstreamCaCerts),
+    scheduler,
+    log,
+    viaToken: `rtsp.ts-${toHex(crypto.getRandomValues(new Uint8Array(4)))}`,
+    publish: (relay) => library.addShared(relay),
+    // Readers of a path that stops for good (source removed, server closing)
+    // are ended like those of a publisher that never came back.
+    unpublish: (relay) => hub.endStream(relay, "pull source stopped"),
+  });
+  library.pullFrom(pulls);
   const abuse = options.abuse ?? DEFAULT_ABUSE_LIMITS;
   const auth = options.auth
     ? createAuth(options.auth, {
@@ -237,7 +238,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     graceMs: options.graceMs ?? DEFAULT_GRACE_MS,
     replacePublisher: pathMatcher(options.replacePublisher ?? []),
     maxReaderLagMs: options.maxReaderLagMs,
-    readerLeft: (path) => pulls?.readerLeft(path),
+    readerLeft: (path) => pulls.readerLeft(path),
     // The engine's requests, carried out here: it never calls the responder itself.
     effects: (effect) => {
       switch (effect.kind) {
@@ -257,7 +258,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       : undefined,
   });
   responder.setMediaController(hub);
-  pulls?.start();
+  pulls.start();
   return {
     responder,
     server,
@@ -272,7 +273,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     pulls,
     async close() {
       await server.close();
-      pulls?.close();
+      pulls.close();
       library.close();
       await Promise.all([udp?.close(), multicastSockets?.close()]);
     },

@@ -76,6 +76,8 @@ export interface ServerFlags {
   readonly config?: string;
   /** Pull sources from `--proxy` (in order), then `--origin` (every other path). */
   readonly pullSources: readonly PullSourceSpec[];
+  /** `--upstream-ca FILE`: PEM certificates trusted for `rtsps://` upstreams, besides the system's. */
+  readonly upstreamCaFile?: string;
   /** Users from `--user NAME:PASS`. */
   readonly users: ReadonlyArray<{ readonly name: string; readonly password: string }>;
   /** Users given the admin right by `--admin NAME`. */
@@ -128,6 +130,8 @@ Options:
   --proxy PATH=URL    serve PATH by pulling rtsp://URL on demand: one upstream
                       session for all readers (repeatable; credentials in the URL)
   --origin URL        be an edge: pull any other path P from URL/P on demand
+  --upstream-ca FILE  PEM certificate(s) trusted for rtsps:// upstreams (a
+                      camera's or origin's private CA), besides the system's
   --admin NAME        give a user the admin right (repeatable): the HTTP API's
                       session list, transcripts and kicks
 
@@ -187,6 +191,7 @@ export function parseFlags(args: readonly string[]): ServerFlags | { error: stri
         user: { type: "string", multiple: true },
         proxy: { type: "string", multiple: true },
         origin: { type: "string" },
+        "upstream-ca": { type: "string" },
         admin: { type: "string", multiple: true },
         ...Object.fromEntries(LIMIT_FLAGS.map(([name]) => [name, { type: "string" as const }])),
         help: { type: "boolean", short: "h" },
@@ -308,6 +313,7 @@ export function parseFlags(args: readonly string[]): ServerFlags | { error: stri
     config: values.config,
     users,
     pullSources,
+    upstreamCaFile: values["upstream-ca"],
     graceMs: grace * 1000,
     replacePublisher,
     maxReaderLagMs: lag * 1000,

@@ -11,8 +11,14 @@ import type { LookupContext } from "../../_rtsp/catalogue.ts";
 import type { Scheduler } from "../../_rtsp/scheduler.ts";
 import type { EngineLog } from "../ports.ts";
 import type { RelayStream } from "../relay_stream.ts";
-import { PulledPath, type PullOutcome } from "./pulled_path.ts";
-import type { PullSources } from "./pull_sources.ts";
+import { PulledPath, type PullOutcome, redactUrl } from "./pulled_path.ts";
+import {
+  isAlwaysOn,
+  isWildcardPattern,
+  type PullSourceEntry,
+  type PullSources,
+  type PullSourceSpec,
+} from "./pull_sources.ts";
 import type { UpstreamConnector } from "./upstream_port.ts";
 
 /** Pulled paths held at once, at most (an edge's `/**` would otherwise grow with every name asked). */
@@ -33,6 +39,11 @@ export interface PullRegistryOptions {
   readonly unpublish: (relay: RelayStream) => void;
   readonly random?: () => number;
 }
+
+/** Why a source could not be added at run time. */
+export type AddSourceRefusal =
+  | { readonly reason: "exists"; readonly message: string }
+  | { readonly reason: "pulled"; readonly message: string };
 
 /** This server's `Via` entry (RFC 2326, 12.43: protocol version and a host or pseudonym). */
 export function viaEntry(token: string): string {
@@ -67,6 +78,49 @@ export class PullRegistry {
   /** The pulled paths held now. */
   paths(): IterableIterator<PulledPath> {
     return this.#paths.values();
+  }
+
+  /** Every pull source, in match order, with where it was defined. */
+  sources(): PullSourceEntry[] {
+    return this.#options.sources.entries();
+  }
+
+  /**
+   * Adds a source at run time (the JSON API); an always-on one starts now.
+   * Refused when the pattern is already a source, or when the one path it
+   * names is being pulled from another source now (remove that one first:
+   * a running path never changes upstream under its readers).
+   */
+  addSource(spec: PullSourceSpec): AddSourceRefusal | undefined {
+    if (this.#options.sources.find(spec.pattern)) {
+      return { reason: "exists", message: `${spec.pattern} is already a pull source` };
+    }
+    if (!isWildcardPattern(spec.pattern) && this.#paths.has(spec.pattern)) {
+      return {
+        reason: "pulled",
+        message: `${spec.pattern} is being pulled from another source now`,
+      };
+    }
+    this.#options.sources.add(spec);
+    this.#options.log.info(`${spec.pattern}: pull source added (${redactUrl(spec.source)})`);
+    if (isAlwaysOn(spec)) this.#pathFor(spec.pattern)?.startAlwaysOn();
+    return undefined;
+  }
+
+  /**
+   * Removes the source with exactly this pattern and stops every path pulled
+   * from it now (their readers' sessions end). What was removed, if anything.
+   */
+  removeSource(pattern: string): PullSourceEntry | undefined {
+    const removed = this.#options.sources.remove(pattern);
+    if (!removed) return undefined;
+    for (const [path, pulled] of this.#paths) {
+      if (pulled.target.spec !== removed.spec) continue;
+      pulled.close();
+      this.#paths.delete(path);
+    }
+    this.#options.log.info(`${pattern}: pull source removed`);
+    return removed;
   }
 
   /** Starts the always-on sources. */

@@ -67,22 +67,71 @@ export function pullSourceSpec(input: PullSourceInput): PullSourceSpec {
   };
 }
 
-/** The configured pull sources, matched in order. */
+/** Where a pull source was defined: at start (config file, flags) or through the API at run time. */
+export type PullSourceOrigin = "start" | "api";
+
+/** A pull source as listed. */
+export interface PullSourceEntry {
+  readonly spec: PullSourceSpec;
+  readonly origin: PullSourceOrigin;
+}
+
+interface CompiledSource extends PullSourceEntry {
+  readonly regex: RegExp;
+}
+
+/**
+ * The pull sources, matched in order: those given at start in their order;
+ * one added at run time goes before every pattern with `*` when it names one
+ * path (so `/cam9` added to an edge whose config has `/**` is pulled from its
+ * own source), and after all others when it has a wildcard.
+ */
 export class PullSources {
-  #specs: Array<{ spec: PullSourceSpec; regex: RegExp }>;
+  #sources: CompiledSource[];
 
   /** @param specs in order of precedence; patterns must be valid */
   constructor(specs: readonly PullSourceSpec[]) {
-    this.#specs = specs.map((spec) => ({ spec, regex: compilePathPattern(spec.pattern) }));
+    this.#sources = specs.map((spec) => compile(spec, "start"));
   }
 
   get size(): number {
-    return this.#specs.length;
+    return this.#sources.length;
+  }
+
+  /** Every source, in match order. */
+  entries(): PullSourceEntry[] {
+    return this.#sources.map(({ spec, origin }) => ({ spec, origin }));
+  }
+
+  /** The source whose pattern is exactly `pattern`. */
+  find(pattern: string): PullSourceEntry | undefined {
+    return this.#sources.find((s) => s.spec.pattern === pattern);
+  }
+
+  /** Adds a source at run time; false when its pattern is already there. */
+  add(spec: PullSourceSpec): boolean {
+    if (this.find(spec.pattern)) return false;
+    const compiled = compile(spec, "api");
+    if (isWildcardPattern(spec.pattern)) {
+      this.#sources.push(compiled);
+    } else {
+      const firstWildcard = this.#sources.findIndex((s) => isWildcardPattern(s.spec.pattern));
+      this.#sources.splice(firstWildcard < 0 ? this.#sources.length : firstWildcard, 0, compiled);
+    }
+    return true;
+  }
+
+  /** Removes the source with exactly this pattern; what it was, if any. */
+  remove(pattern: string): PullSourceEntry | undefined {
+    const i = this.#sources.findIndex((s) => s.spec.pattern === pattern);
+    if (i < 0) return undefined;
+    const [{ spec, origin }] = this.#sources.splice(i, 1);
+    return { spec, origin };
   }
 
   /** The source of `path` (canonical), if one is configured. */
   match(path: string): PullTarget | undefined {
-    for (const { spec, regex } of this.#specs) {
+    for (const { spec, regex } of this.#sources) {
       if (regex.test(path)) return { path, url: sourceUrl(spec.source, path), spec };
     }
     return undefined;
@@ -90,8 +139,17 @@ export class PullSources {
 
   /** The always-on sources: each names one path (wildcards are on demand). */
   alwaysOn(): PullTarget[] {
-    return this.#specs
-      .filter(({ spec }) => !spec.onDemand && !isWildcardPattern(spec.pattern))
+    return this.#sources
+      .filter(({ spec }) => isAlwaysOn(spec))
       .map(({ spec }) => ({ path: spec.pattern, url: sourceUrl(spec.source, spec.pattern), spec }));
   }
+}
+
+/** Whether a source runs without readers: not on demand, and naming one path. */
+export function isAlwaysOn(spec: PullSourceSpec): boolean {
+  return !spec.onDemand && !isWildcardPattern(spec.pattern);
+}
+
+function compile(spec: PullSourceSpec, origin: PullSourceOrigin): CompiledSource {
+  return { spec, origin, regex: compilePathPattern(spec.pattern) };
 }

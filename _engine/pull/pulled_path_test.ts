@@ -284,3 +284,51 @@ Deno.test("the registry refuses a request whose Via names this server (508), and
   assert.equal(connector.last.request.via, "RTSP/1.0 rtsp.ts-other, RTSP/1.0 rtsp.ts-abc");
   assert.equal(registry.describe("/not/pulled/but/matched", undefined) instanceof Promise, true);
 });
+
+Deno.test("pull sources added at run time: a single path before the wildcards, a wildcard last; removal by pattern", () => {
+  const sources = new PullSources([
+    pullSourceSpec({ pattern: "/cam1", source: "rtsp://a/1" }),
+    pullSourceSpec({ pattern: "/**", source: "rtsp://origin/$path" }),
+  ]);
+  assert.ok(sources.add(pullSourceSpec({ pattern: "/cam9", source: "rtsp://b/9" })));
+  assert.ok(sources.add(pullSourceSpec({ pattern: "/x/*", source: "rtsp://c/$path" })));
+  assert.ok(!sources.add(pullSourceSpec({ pattern: "/cam1", source: "rtsp://other" })));
+  assert.deepEqual(
+    sources.entries().map((e) => `${e.spec.pattern} ${e.origin}`),
+    ["/cam1 start", "/cam9 api", "/** start", "/x/* api"],
+  );
+  assert.equal(sources.match("/cam9")?.url, "rtsp://b/9", "not the origin's /** ");
+  assert.equal(sources.match("/x/y")?.url, "rtsp://origin/x/y", "the earlier /** still wins");
+  assert.equal(sources.remove("/**")?.origin, "start");
+  assert.equal(sources.match("/x/y")?.url, "rtsp://c/x/y");
+  assert.equal(sources.remove("/nope"), undefined);
+  assert.equal(sources.match("/other"), undefined);
+});
+
+Deno.test("the registry adds an always-on source and starts it, refuses a duplicate, and stops a removed source's paths", () => {
+  const scheduler = new ManualScheduler();
+  const connector = new FakeConnector(scheduler);
+  const unpublished: string[] = [];
+  const registry = new PullRegistry({
+    sources: new PullSources([]),
+    connector,
+    scheduler,
+    log: quiet,
+    viaToken: "rtsp.ts-abc",
+    publish: () => {},
+    unpublish: (relay) => unpublished.push(relay.path),
+  });
+  assert.equal(registry.isPulled("/cam"), false);
+  const spec = pullSourceSpec({ pattern: "/cam", source: "rtsp://u:p@cam/s", onDemand: false });
+  assert.equal(registry.addSource(spec), undefined);
+  assert.equal(connector.opened.length, 1, "an always-on source starts at once");
+  assert.equal(registry.addSource(spec)?.reason, "exists");
+  connector.last.events.playing(TRACKS, SDP);
+  assert.equal(registry.get("/cam")?.state, "playing");
+  assert.equal(registry.removeSource("/cam")?.origin, "api");
+  assert.deepEqual(unpublished, ["/cam"], "the relay is taken down: its readers end");
+  assert.equal(connector.last.closed, true, "the upstream session is closed");
+  assert.equal(registry.get("/cam"), undefined);
+  assert.equal(registry.isPulled("/cam"), false);
+  assert.equal(registry.removeSource("/cam"), undefined);
+});

@@ -26,6 +26,7 @@ import { serveWebSocket } from "./websocket_handler.ts";
 import { WebSocketReaders } from "./websocket_reader.ts";
 import { Fmp4Registry } from "../../_engine/fmp4_registry.ts";
 import { playerPage } from "./player_page.ts";
+import { addProxy, listProxies, removeProxy } from "./proxies_api.ts";
 
 /** What each route needs from its caller (see `access.ts`). */
 export const ROUTE_REQUIREMENTS: Readonly<Record<RouteKind, Requirement>> = {
@@ -36,6 +37,9 @@ export const ROUTE_REQUIREMENTS: Readonly<Record<RouteKind, Requirement>> = {
   "sessions": "admin",
   "session-kick": "admin",
   "session-transcript": "admin",
+  "proxies": "admin",
+  "proxy-add": "admin",
+  "proxy-remove": "admin",
   "websocket": "read",
   "hls-playlist": "read",
   "hls-file": "read",
@@ -55,6 +59,9 @@ export const DEFAULT_HANDLERS: HandlerTable = {
   "sessions": listSessions,
   "session-kick": kickSession,
   "session-transcript": sessionTranscript,
+  "proxies": listProxies,
+  "proxy-add": addProxy,
+  "proxy-remove": removeProxy,
   "metrics": serveMetrics,
   "websocket": serveWebSocket,
   // Replaced by each listener's HlsServer, which owns the muxers.

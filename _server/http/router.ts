@@ -44,6 +44,12 @@ export type Route =
   | { readonly kind: "session-kick"; readonly sessionId: string }
   /** `GET /v1/sessions/<id>/transcript` (admin). */
   | { readonly kind: "session-transcript"; readonly sessionId: string }
+  /** `GET /v1/proxies` (admin): the pull sources. */
+  | { readonly kind: "proxies" }
+  /** `POST /v1/proxies` (admin): adds a pull source at run time. */
+  | { readonly kind: "proxy-add" }
+  /** `DELETE /v1/proxies/<pattern>` (admin): removes one, e.g. `/v1/proxies/cams/*`. */
+  | { readonly kind: "proxy-remove"; readonly pattern: string }
   /** `GET /metrics`: Prometheus text format 0.0.4. */
   | { readonly kind: "metrics" }
   /** `GET /ws/<path>`: a stream as fMP4 over WebSocket. */
@@ -147,6 +153,23 @@ export function routeRequest(method: string, pathname: string): Route {
       return read({ kind: "session-transcript", sessionId: id });
     }
     return error(404, "no such resource under /v1/sessions/<id>");
+  }
+  if (pathname === "/v1/proxies") {
+    if (method === "POST") return { kind: "proxy-add" };
+    return (READ_METHODS as readonly string[]).includes(method)
+      ? { kind: "proxies" }
+      : methodNotAllowed(method, [...READ_METHODS, "POST"]);
+  }
+  if (pathname.startsWith("/v1/proxies/")) {
+    if (method !== "DELETE") return methodNotAllowed(method, ["DELETE"]);
+    let pattern: string;
+    try {
+      pattern = decodeURIComponent(pathname.slice("/v1/proxies".length));
+    } catch {
+      return error(400, "the pattern is not valid percent-encoding");
+    }
+    if (hasControlCharacter(pattern)) return error(400, "the pattern holds a control character");
+    return { kind: "proxy-remove", pattern };
   }
   if (pathname.startsWith("/v1/")) return error(404, "no such API resource");
   if (pathname.startsWith("/ws/")) return read(streamRoute("websocket", pathname.slice(3)));
