@@ -10,6 +10,7 @@ import { eventually, playOverTcp } from "./_testing/http.ts";
 import { RawClient } from "./_testing/raw_client.ts";
 import { pullSourceSpec } from "./_engine/pull/pull_sources.ts";
 import { MAX_PROXY_BODY_BYTES } from "./_server/http/proxies_api.ts";
+import { toolTest } from "./_testing/tools.ts";
 
 const USERS = authConfig({
   users: [{ name: "alice", password: "wonderland" }, { name: "bob", password: "builder" }],
@@ -157,3 +158,30 @@ Deno.test("adding a proxied path: each mistake gets a 4xx naming it", async () =
   assert.equal(byBob.status, 403);
   await byBob.body?.cancel();
 });
+
+await toolTest(
+  "curl adds, lists and removes a proxied path as the README shows",
+  ["curl"],
+  async () => {
+    await using upstream = await startTestServer();
+    await using proxy = await startTestServer({ http: true, auth: USERS });
+    const api = proxy.httpUrl("/v1/proxies");
+    const curl = async (...args: string[]) => {
+      const out = await new Deno.Command("curl", {
+        args: ["-sS", "-u", "alice:wonderland", "-w", "\\n%{http_code}", ...args],
+      }).output();
+      const [body, code] = new TextDecoder().decode(out.stdout).trimEnd().split(/\n(?=\d+$)/);
+      return { code: Number(code), json: JSON.parse(body) };
+    };
+    const source = `rtsp://127.0.0.1:${upstream.port}/test`;
+    const added = await curl("-d", JSON.stringify({ path: "/cam3", source, closeAfter: 30 }), api);
+    assert.equal(added.code, 201);
+    assert.equal(added.json.path, "/cam3");
+    assert.equal(await describeStatus(proxy.port, "/cam3"), 200);
+    const listed = await curl(api);
+    assert.equal(listed.json.proxies[0].pulled[0].state, "playing");
+    const removed = await curl("-X", "DELETE", `${api}/cam3`);
+    assert.deepEqual([removed.code, removed.json], [200, { removed: "/cam3", definedAt: "api" }]);
+    assert.equal(await describeStatus(proxy.port, "/cam3"), 404);
+  },
+);
