@@ -58,6 +58,8 @@ interface RelayTrack {
   lastWallMs: number;
   /** Incoming SSRC of the current publisher, learnt from its first packet. */
   sourceSsrc: number | undefined;
+  /** The latest Sender Report passed on (readers' timeline), for readers that join later. */
+  lastReport: Uint8Array | undefined;
 }
 
 function trackOf(t: Announcement["tracks"][number], index: number): RelayTrack {
@@ -74,6 +76,7 @@ function trackOf(t: Announcement["tracks"][number], index: number): RelayTrack {
     lastTs: 0,
     lastWallMs: 0,
     sourceSsrc: undefined,
+    lastReport: undefined,
   };
 }
 
@@ -147,6 +150,8 @@ export class RelayStream {
       track.assembler = new RtpFrameAssembler(i, t.codec, t.description.media === "video");
       track.resync = true;
       track.sourceSsrc = undefined;
+      // Its NTP ↔ RTP mapping was the old publisher's timeline.
+      track.lastReport = undefined;
       if (!sameShape) return;
       // Keep what in-band parameter sets taught us unless the new SDP has its own.
       if (t.description.fmtp?.includes("sprop-")) track.description = t.description;
@@ -196,6 +201,7 @@ export class RelayStream {
       // Shifted like the packets, so the report maps the readers' timestamps.
       const rtpTimestamp = (packet.rtpTimestamp + track.tsOffset) >>> 0;
       const report = this.#rtcp.report(track.ssrc, packet.ntpTimeMs, rtpTimestamp, packet);
+      track.lastReport = report;
       for (const reader of this.#broadcast.readers()) reader.rtcp(trackIndex, report);
     }
   }
@@ -208,7 +214,17 @@ export class RelayStream {
         trackIndex,
         ...this.#position(trackIndex),
       })),
-      begin: () => this.#broadcast.attach(reader),
+      begin: () => {
+        // The latest Sender Report first (RFC 3550, 6.4.1): a reader that
+        // syncs its tracks by NTP time (ffmpeg does) then has the mapping
+        // from its first packet, instead of re-basing its timestamps when the
+        // publisher's next report comes, which can move audio back in time.
+        for (const trackIndex of reader.session.tracks.keys()) {
+          const report = this.#tracks[trackIndex]?.lastReport;
+          if (report) reader.rtcp(trackIndex, report);
+        }
+        this.#broadcast.attach(reader);
+      },
     };
   }
 

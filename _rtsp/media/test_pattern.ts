@@ -222,7 +222,7 @@ const FONT_SCALE_STEP = 2;
 /** Picture width that gets one FONT_SCALE_STEP of font size. */
 const WIDTH_PER_FONT_STEP_PX = 320;
 /** Blank font columns between characters. */
-const FONT_GAP_COLUMNS = 1;
+export const FONT_GAP_COLUMNS = 1;
 /** "HH:MM:SS:FF" */
 const TIMECODE_CHARS = 11;
 /** Margin in units of the font scale, so it grows with the text. */

@@ -20,13 +20,13 @@
  */
 
 /** The player gives up this far behind the buffered end and seeks (seconds). */
-export const LIVE_EDGE_MAX_LAG_S = 1;
+export const LIVE_EDGE_MAX_LAG_S = 0.5;
 
 /** The script: plain ES2017, no dependencies. */
 export const PLAYER_JS = `"use strict";
 (function () {
   var MAX_LAG_S = ${LIVE_EDGE_MAX_LAG_S};
-  var EDGE_MARGIN_S = 0.3;
+  var EDGE_MARGIN_S = 0.15;
   var KEEP_BEHIND_S = 10;
   var TRIM_AFTER_S = 30;
   var MIN_BACKOFF_MS = 500;
