@@ -15,6 +15,8 @@ export class HeadlessPage implements AsyncDisposable {
   #nextId = 1;
   #pending = new Map<number, PromiseWithResolvers<CdpResult>>();
   #profile: string;
+  /** DevTools events of the page (`Media.playerErrors`, ...), for whoever enabled their domain. */
+  onEvent: (method: string, params: Record<string, unknown>) => void = () => {};
 
   private constructor(child: Deno.ChildProcess, socket: WebSocket, profile: string) {
     this.#child = child;
@@ -22,7 +24,11 @@ export class HeadlessPage implements AsyncDisposable {
     this.#profile = profile;
     socket.onmessage = (event) => {
       const message = JSON.parse(String(event.data));
-      const waiting = message.id !== undefined ? this.#pending.get(message.id) : undefined;
+      if (message.id === undefined && typeof message.method === "string") {
+        this.onEvent(message.method, message.params ?? {});
+        return;
+      }
+      const waiting = this.#pending.get(message.id);
       if (!waiting) return;
       this.#pending.delete(message.id);
       if (message.error) waiting.reject(new Error(JSON.stringify(message.error)));
