@@ -22,6 +22,8 @@ import { monotonicToPerfMs } from "./fanout_proc.ts";
 
 /** Offset of `mfhd`'s sequence_number in a fragment: moof header 8, mfhd header 8, version+flags 4. */
 const MFHD_SEQUENCE_OFFSET = 20;
+/** `mdat`'s box header: 32-bit size and type (the muxer never needs a 64-bit size). */
+const MDAT_HEADER_BYTES = 8;
 /** How often setup progress is checked. */
 const POLL_MS = 50;
 
@@ -34,6 +36,8 @@ interface Reader {
   fragments: number;
   /** Fragments missing between received ones (sequence gaps). */
   skipped: number;
+  /** Bytes of fragments that are boxes (`moof`, `mdat` header), not media. */
+  boxBytes: number;
   lastSequence: number;
   closed: boolean;
   setUp: boolean;
@@ -41,10 +45,11 @@ interface Reader {
   atEnd?: Counts;
 }
 
-type Counts = Pick<Reader, "bytes" | "fragments" | "skipped" | "messages">;
+type Counts = Pick<Reader, "bytes" | "fragments" | "skipped" | "messages" | "boxBytes">;
 
 function counts(r: Reader): Counts {
-  return { bytes: r.bytes, fragments: r.fragments, skipped: r.skipped, messages: r.messages };
+  const { bytes, fragments, skipped, messages, boxBytes } = r;
+  return { bytes, fragments, skipped, messages, boxBytes };
 }
 
 function open(url: string): Reader {
@@ -57,6 +62,7 @@ function open(url: string): Reader {
     inits: 0,
     fragments: 0,
     skipped: 0,
+    boxBytes: 0,
     lastSequence: -1,
     closed: false,
     setUp: false,
@@ -77,6 +83,8 @@ function open(url: string): Reader {
       return;
     }
     r.fragments++;
+    // A fragment is `moof` (its size first) then `mdat` with an 8-byte header.
+    r.boxBytes += Math.min(data.byteLength, view.getUint32(0) + MDAT_HEADER_BYTES);
     if (data.byteLength >= MFHD_SEQUENCE_OFFSET + 4) {
       const sequence = view.getUint32(MFHD_SEQUENCE_OFFSET);
       if (r.lastSequence >= 0 && sequence > r.lastSequence + 1) {
@@ -132,6 +140,7 @@ async function main(): Promise<void> {
         fragments: b.fragments - a.fragments,
         skipped: b.skipped - a.skipped,
         messages: b.messages - a.messages,
+        boxBytes: b.boxBytes - a.boxBytes,
       };
     });
     const mbps = inWindow.map((w) => seconds > 0 ? w.bytes * 8 / seconds / 1e6 : 0);
@@ -153,6 +162,9 @@ async function main(): Promise<void> {
       messages: sum(inWindow.map((w) => w.messages)),
       fragments: sum(inWindow.map((w) => w.fragments)),
       skipped_fragments: sum(inWindow.map((w) => w.skipped)),
+      // fMP4's own bytes over the media it carries (the overhead against bare samples).
+      box_overhead: sum(inWindow.map((w) => w.boxBytes)) /
+        sum(inWindow.map((w) => w.bytes - w.boxBytes)),
       readers_skipping: inWindow.filter((w) => w.skipped > 0).length,
       // Over the whole run, not only the window.
       init_segments: sum(readers.map((r) => r.inits)),
