@@ -399,6 +399,7 @@ function judgeWebSocket(step: Step, streamMbps: number): Pick<Step, "verdict" | 
   return { verdict: problems.length ? problems.join(", ") : "ok", complete: !problems.length };
 }
 
+/** The middle of `xs` (the mean of the two middle values for an even count). */
 function median(xs: number[]): number {
   const sorted = [...xs].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
