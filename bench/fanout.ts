@@ -2,9 +2,9 @@
  * Fan-out cost: marginal server CPU per added reader per Mbit/s of stream,
  * ours (`main.ts`) against the C copy-only relay `floor.c` (the floor of
  * copying packets to N sockets), measured in the same run, for TCP
- * interleaved and for UDP readers.
+ * interleaved and for UDP readers, and for WebSocket readers of fMP4.
  *
- *     deno run -A bench/fanout.ts [--publish] [--proxy] [--only floor,file,test,publish,proxy] [--transports tcp,udp]
+ *     deno run -A bench/fanout.ts [--publish] [--proxy] [--ws] [--only floor,file,test,publish,proxy,ws] [--transports tcp,udp]
  *
  * For each server × stream × transport (a "series"): start the server and its
  * source, then for each reader count N run `rtspload readers` and take the
@@ -22,6 +22,14 @@
  *   ../shared/perf/anchors/gst_server.py) serves the clip, and ours pulls it
  *   once (`--proxy /bench=...`) for all its readers. Its
  *   N = 0 step is the ingest cost of the upstream connection.
+ * - `ws` (with `--ws`): the clip published as for `publish`, read as
+ *   fragmented MP4 over WebSocket (`/ws/bench` on the HTTP port) by
+ *   `ws_readers.ts`, a Deno process standing in for browsers. Its transport
+ *   is `ws` whatever `--transports` says. One more reader, pinned for the
+ *   whole series, keeps the path's muxer running, so N = 0 already pays the
+ *   muxing (done once per path). The figure is divided by floor.c's TCP
+ *   figure and set against the `publish` TCP readers of the same run (the
+ *   path is muxed once, so each reader should cost a write, as a TCP one).
  *
  * Tools: rtspload.c and floor.c from ../shared/perf (or $RTSPLOAD_SRC,
  * $FLOOR_SRC) built into bench/.cache/fanout/; the clip is made there with ffmpeg.
@@ -47,6 +55,7 @@ import {
   startFloor,
   startGstUpstream,
   startOurs,
+  startPinnedWsReader,
   startPublisher,
   waitForStream,
 } from "./fanout_targets.ts";
@@ -91,8 +100,8 @@ const CLIP_NAME = "bench2m.mp4";
 /** Where ffmpeg publishes with --publish. */
 const PUBLISH_PATH = "/bench";
 
-type Transport = "tcp" | "udp";
-type StreamKind = "floor" | "file" | "test" | "publish" | "proxy";
+type Transport = "tcp" | "udp" | "ws";
+type StreamKind = "floor" | "file" | "test" | "publish" | "proxy" | "ws";
 
 /** gst-rtsp-server with a shared factory: the upstream camera of the `proxy` series. */
 const GST_SERVER_SCRIPT = Deno.env.get("GST_SERVER_SRC") ??
@@ -105,7 +114,10 @@ const STREAM_LABELS: Record<StreamKind, string> = {
   test: "/test live, shared",
   publish: "clip published, shared",
   proxy: "clip pulled from gst-rtsp-server, shared",
+  ws: "clip published, shared, fMP4 over WebSocket",
 };
+/** The WebSocket readers' script (a Deno process of its own). */
+const WS_READERS_SCRIPT = `${benchDir}ws_readers.ts`;
 
 /** One reader count's measurement. */
 interface Step {
@@ -146,8 +158,10 @@ interface Series {
   /** The reader counts the line was fitted through (the complete steps). */
   fittedReaders?: number[];
   rssKiBPerReader?: number;
-  /** Our figure over floor.c's, same transport. */
+  /** Our figure over floor.c's, same transport (TCP for WebSocket). */
   ratioToFloor?: number;
+  /** WebSocket only: its figure over the published TCP readers' of the same run. */
+  ratioToPublishTcp?: number;
   serverProblems: string[];
   error?: string;
 }
@@ -158,6 +172,8 @@ interface Target {
   url: string;
   raw: boolean;
   source?: Child;
+  /** WebSocket series: the reader that keeps the fMP4 muxer running through N = 0. */
+  pinned?: Child;
   serverLog: string[];
   stop(): Promise<void>;
 }
@@ -213,14 +229,20 @@ async function startTarget(tools: Tools, stream: StreamKind): Promise<Target> {
     : stream === "test"
     ? `${base}/test`
     : `${base}${PUBLISH_PATH}`;
+  const readerUrl = stream === "ws" ? `ws://127.0.0.1:${ours.httpPort}/ws${PUBLISH_PATH}` : url;
   let source: Child | undefined;
+  let pinned: Child | undefined;
   try {
-    if (stream === "publish") {
+    if (stream === "publish" || stream === "ws") {
       source = await startPublisher(tools.rtspload, tools.clip, url, CHILD_MAX_MS);
     } else if (!await waitForStream(tools.rtspload, url)) {
       throw new Error(`${url} never answered DESCRIBE`);
     }
+    if (stream === "ws") {
+      pinned = await startPinnedWsReader(WS_READERS_SCRIPT, readerUrl, CHILD_MAX_MS);
+    }
   } catch (e) {
+    await source?.stop("SIGINT");
     await ours.child.stop();
     await upstream?.feed.stop("SIGINT");
     await upstream?.child.stop();
@@ -228,12 +250,14 @@ async function startTarget(tools: Tools, stream: StreamKind): Promise<Target> {
   }
   return {
     serverPid: ours.child.pid,
-    url,
+    url: readerUrl,
     raw: false,
     // The upstream's CPU is its own process's: not counted as the server's.
     source: source ?? upstream?.child,
+    pinned,
     serverLog: ours.child.log,
     stop: async () => {
+      await pinned?.stop();
       await source?.stop("SIGINT");
       await ours.child.stop();
       await upstream?.feed.stop("SIGINT");
@@ -267,15 +291,19 @@ async function measureStep(
     await new Promise((r) => setTimeout(r, WINDOW_SECONDS * 1000));
     toMs = performance.now();
   } else {
-    const args = [
-      ...["readers", "--url", target.url, "-n", `${n}`, "-t", `${WINDOW_SECONDS}`],
+    const common = [
+      ...["--url", target.url, "-n", `${n}`, "-t", `${WINDOW_SECONDS}`],
       ...["--warmup", `${WARMUP_SECONDS}`, "--setup-timeout", `${SETUP_TIMEOUT_SECONDS}`],
-      ...["--udp-base", `${READER_UDP_BASE}`],
-      ...(transport === "udp" ? ["--udp"] : []),
-      ...(target.raw ? ["--raw"] : []),
     ];
+    const [cmd, args] = transport === "ws"
+      ? [Deno.execPath(), ["run", "-A", WS_READERS_SCRIPT, ...common]]
+      : [tools.rtspload, [
+        ...["readers", ...common, "--udp-base", `${READER_UDP_BASE}`],
+        ...(transport === "udp" ? ["--udp"] : []),
+        ...(target.raw ? ["--raw"] : []),
+      ]];
     const maxMs = (SETUP_TIMEOUT_SECONDS + WARMUP_SECONDS + WINDOW_SECONDS) * 1000 + LOAD_GRACE_MS;
-    const child = spawnChild(tools.rtspload, args, maxMs);
+    const child = spawnChild(cmd, args, maxMs);
     const loadSampler = new CpuSampler(() => readCpuMs(child.pid), SAMPLE_INTERVAL_MS);
     const code = await child.exited;
     loadSamples = loadSampler.stop();
@@ -285,7 +313,9 @@ async function measureStep(
       fromMs = tools.toPerfMs(load!.t_start as number);
       toMs = tools.toPerfMs(load!.t_end as number);
     } else {
-      failure = `rtspload exited ${code} without a result: ${child.log.slice(-5).join(" | ")}`;
+      failure = `${
+        transport === "ws" ? "ws_readers" : "rtspload"
+      } exited ${code} without a result: ${child.log.slice(-5).join(" | ")}`;
       toMs = performance.now();
     }
   }
@@ -329,6 +359,7 @@ function judge(step: Step, streamMbps: number): Pick<Step, "verdict" | "complete
   const r = step.load;
   if (step.verdict) return { verdict: step.verdict, complete: false };
   if (!r) return { verdict: "ok (no readers)", complete: true };
+  if (r.mode === "ws") return judgeWebSocket(step, streamMbps);
   const problems = [];
   if ((r.setup_ok as number) < step.n) problems.push(`setup ${r.setup_ok}/${step.n}`);
   // rtspload counts a gap per skipped sequence number and a reorder per late
@@ -347,6 +378,34 @@ function judge(step: Step, streamMbps: number): Pick<Step, "verdict" | "complete
   return { verdict: problems.length ? problems.join(", ") : "ok", complete };
 }
 
+/**
+ * The same for WebSocket readers: a fragment the server dropped for a slow
+ * reader (up to the next keyframe) shows as a gap in the fragments' sequence.
+ */
+function judgeWebSocket(step: Step, streamMbps: number): Pick<Step, "verdict" | "complete"> {
+  const r = step.load!;
+  const problems = [];
+  if ((r.setup_ok as number) < step.n) problems.push(`setup ${r.setup_ok}/${step.n}`);
+  if ((r.skipped_fragments as number) > 0) {
+    problems.push(
+      `dropped to keyframe: ${r.skipped_fragments} fragments missed by ` +
+        `${r.readers_skipping} readers`,
+    );
+  }
+  if ((r.disconnects as number) > 0) problems.push(`disconnects ${r.disconnects}`);
+  if ((r.min_reader_mbps as number) < SLOW_READER_SHARE * streamMbps) {
+    problems.push(`slowest reader ${fmt(r.min_reader_mbps as number, 3)} Mbit/s`);
+  }
+  return { verdict: problems.length ? problems.join(", ") : "ok", complete: !problems.length };
+}
+
+/** The middle of `xs` (the mean of the two middle values for an even count). */
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
 /** Runs every step of one series and fits its line. */
 async function runSeries(
   tools: Tools,
@@ -359,8 +418,8 @@ async function runSeries(
   try {
     target = await startTarget(tools, stream);
   } catch (e) {
-    // --publish and --proxy asked for these paths: no silent fallback.
-    if (stream === "publish" || stream === "proxy") throw e;
+    // --publish, --proxy and --ws asked for these paths: no silent fallback.
+    if (stream === "publish" || stream === "proxy" || stream === "ws") throw e;
     series.error = e instanceof Error ? e.message : String(e);
     return series;
   }
@@ -371,17 +430,24 @@ async function runSeries(
         series.error = `stream source exited: ${target.source.log.slice(-5).join(" | ")}`;
         break;
       }
+      if (target.pinned && !target.pinned.running()) {
+        series.error = `pinned WebSocket reader exited: ${target.pinned.log.slice(-5).join(" | ")}`;
+        break;
+      }
       const step = await measureStep(tools, target, transport, n);
       series.steps.push(step);
       console.error(
         `  ${server} ${stream} ${transport} N=${n}: server ${fmt(step.serverCores, 3)} cores, ` +
           `RSS ${fmt(step.serverRssMiB, 1)} MiB, ` +
           (step.load
-            ? `${fmt(step.load.mbps as number)} Mbit/s, gaps ${step.load.loss}, ` +
-              `reordered ${step.load.reorder}, ` +
+            ? `${fmt(step.load.mbps as number)} Mbit/s, ` +
+              (step.load.mode === "ws"
+                ? `fragments skipped ${step.load.skipped_fragments}, ` +
+                  `slowest reader ${fmt(step.load.min_reader_mbps as number, 3)} Mbit/s, `
+                : `gaps ${step.load.loss}, reordered ${step.load.reorder}, `) +
               `setup ${step.load.setup_ok}/${n}`
             : step.verdict || "no readers") +
-          `; rtspload ${fmt(step.loadCores, 2)}, other ${fmt(step.otherCores, 2)} cores`,
+          `; readers ${fmt(step.loadCores, 2)}, other ${fmt(step.otherCores, 2)} cores`,
       );
     }
   } finally {
@@ -389,11 +455,13 @@ async function runSeries(
     series.serverProblems = problemSummary(target.serverLog);
   }
   // A reader cannot receive more than the stream, while saturated steps get
-  // less: the best per-reader rate of any step is the stream's rate.
-  series.streamMbps = Math.max(
-    ...series.steps.filter((s) => s.load && (s.load.setup_ok as number) > 0)
-      .map((s) => (s.load!.mbps as number) / (s.load!.setup_ok as number)),
-  );
+  // less: the best per-reader rate of any step is the stream's rate. Not so
+  // for WebSocket readers: a fragment holds a whole picture, so a window
+  // catching one keyframe more reads several % high; their median is taken
+  // (a reader that fell behind shows as fragments skipped, not a low rate).
+  const perReader = series.steps.filter((s) => s.load && (s.load.setup_ok as number) > 0)
+    .map((s) => (s.load!.mbps as number) / (s.load!.setup_ok as number));
+  series.streamMbps = transport === "ws" ? median(perReader) : Math.max(...perReader);
   for (const s of series.steps) Object.assign(s, judge(s, series.streamMbps));
   const fitted = series.steps.filter((s) => s.complete);
   const cpu = fitLine(fitted.map((s) => [s.n, s.serverCores * 1000] as const));
@@ -419,6 +487,8 @@ function table(all: Series[]): string {
     const delivery = s.error ??
       (flagged.length
         ? flagged.map((st) => `N=${st.n}: ${st.verdict}`).join("; ")
+        : s.transport === "ws"
+        ? "all readers got every fragment"
         : "all readers got every packet, in order");
     lines.push(
       `| ${s.server} | ${STREAM_LABELS[s.stream]} | ${s.transport} | ${fmt(s.streamMbps)} ` +
@@ -437,12 +507,32 @@ function table(all: Series[]): string {
   lines.push(
     "",
     "Other load: the most CPU anything else on the machine used during a step (other " +
-      "work competing with the run; rtspload and the source are not counted).",
+      "work competing with the run; the readers' process and the source are not counted).",
+    ...webSocketNotes(all),
     "Fit: least squares of server CPU vs N over the steps where every reader got the whole " +
       "stream (a saturated server stops growing with N).",
     `Reference figures (ms-core per reader per Mbit/s): ${refs.join("; ")}.`,
   );
   return lines.join("\n");
+}
+
+/**
+ * What the WebSocket rows mean against the published TCP readers: the cost
+ * per reader, and the bytes a reader gets (fMP4 and WebSocket framing against
+ * RTP and its interleaved framing, for the same clip).
+ */
+function webSocketNotes(all: Series[]): string[] {
+  const tcp = all.find((s) => s.stream === "publish" && s.transport === "tcp");
+  return all.filter((s) => s.transport === "ws").map((ws) => {
+    const overheads = ws.steps.filter((st) => st.load).map((st) => st.load!.box_overhead as number);
+    return `WebSocket: each reader received ${fmt(ws.streamMbps, 3)} Mbit/s of messages ` +
+      `(median of the steps; fMP4 boxes ${fmt(100 * median(overheads), 1)}% over the samples)` +
+      (tcp
+        ? ` against ${fmt(tcp.streamMbps, 3)} Mbit/s of interleaved RTP for the published TCP ` +
+          `readers (${fmt(100 * (ws.streamMbps! / tcp.streamMbps! - 1), 1)}%); per reader per ` +
+          `Mbit/s it cost ${fmt(ws.ratioToPublishTcp)}× the published TCP readers.`
+        : " (no published TCP series in this run to compare with).");
+  });
 }
 
 /** JSON form of a series, rounded, without NaN. */
@@ -457,6 +547,7 @@ function seriesJson(s: Series) {
     ms_core_per_reader: round(s.msCorePerReader),
     ms_core_per_reader_per_mbps: round(s.msCorePerReaderMbps),
     ratio_to_floor: round(s.ratioToFloor, 3),
+    ratio_to_publish_tcp: round(s.ratioToPublishTcp, 3),
     r2: round(s.r2, 4),
     fitted_readers: s.fittedReaders,
     rss_kib_per_reader: round(s.rssKiBPerReader, 1),
@@ -522,6 +613,7 @@ async function main(): Promise<number> {
     options: {
       publish: { type: "boolean" },
       proxy: { type: "boolean" },
+      ws: { type: "boolean" },
       only: { type: "string" },
       transports: { type: "string" },
     },
@@ -529,12 +621,19 @@ async function main(): Promise<number> {
   const tools = await prepare();
   const ourFile: StreamKind = values.publish ? "publish" : "file";
   const streams: StreamKind[] = (values.only?.split(",") as StreamKind[] | undefined) ??
-    ["floor", ourFile, "test", ...(values.proxy ? ["proxy" as const] : [])];
+    [
+      "floor",
+      ourFile,
+      "test",
+      ...(values.proxy ? ["proxy" as const] : []),
+      ...(values.ws ? ["ws" as const] : []),
+    ];
   const transports = (values.transports?.split(",") ?? ["tcp", "udp"]) as Transport[];
   const all: Series[] = [];
   // floor.c first: it is the yardstick the others are divided by.
   for (const stream of streams) {
-    for (const transport of transports) {
+    // WebSocket readers have one transport; RTSP readers every other asked for.
+    for (const transport of stream === "ws" ? ["ws" as const] : transports) {
       console.error(`series: ${stream} ${transport}`);
       try {
         all.push(
@@ -546,10 +645,16 @@ async function main(): Promise<number> {
       }
     }
   }
+  const publishTcp = all.find((p) => p.stream === "publish" && p.transport === "tcp");
   for (const s of all) {
-    const floor = all.find((f) => f.server === "floor.c" && f.transport === s.transport);
+    // A WebSocket is a TCP connection: its floor is floor.c's TCP readers.
+    const transport = s.transport === "ws" ? "tcp" : s.transport;
+    const floor = all.find((f) => f.server === "floor.c" && f.transport === transport);
     if (s.server === "ours" && floor?.msCorePerReaderMbps) {
       s.ratioToFloor = s.msCorePerReaderMbps! / floor.msCorePerReaderMbps;
+    }
+    if (s.transport === "ws" && publishTcp?.msCorePerReaderMbps) {
+      s.ratioToPublishTcp = s.msCorePerReaderMbps! / publishTcp.msCorePerReaderMbps;
     }
   }
   const runtimeS = (performance.now() - t0) / 1000;

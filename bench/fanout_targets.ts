@@ -94,32 +94,45 @@ async function startServer(
   }
 }
 
+/** Our server: its RTSP port, and the HTTP port of `/ws/<path>`. */
+export interface OurServer extends Server {
+  readonly httpPort: number;
+}
+
 /**
- * Starts our server (`main.ts`) on a free port of 127.0.0.1, serving the
- * files of `root` in a loop. UDP uses an OS-chosen port pair so parallel runs
- * on the machine cannot collide.
+ * Starts our server (`main.ts`) on free ports of 127.0.0.1, serving the
+ * files of `root` in a loop. UDP and HTTP use OS-chosen ports so parallel
+ * runs on the machine cannot collide (HTTP's default, 8888, may be taken).
  */
-export function startOurs(
+export async function startOurs(
   repoDir: string,
   root: string,
   maxMs: number,
   extraArgs: string[] = [],
-): Promise<Server> {
-  return startServer(
+): Promise<OurServer> {
+  const server = await startServer(
     Deno.execPath(),
     [
       // The flags of `deno task start`.
       ...["run", "--allow-net", "--allow-read", "--allow-ffi", "--unstable-net"],
       ...["--v8-flags=--max-semi-space-size=4", "main.ts"],
-      ...["--port", "0", "--hostname", "127.0.0.1", "--rtp-ports", "0"],
+      ...["--port", "0", "--hostname", "127.0.0.1", "--rtp-ports", "0", "--http-port", "0"],
       // "listening on" is an info line; per-session info lines are few (one per TEARDOWN).
       ...["--root", root, "--loop", "--log-level", "info"],
       ...extraArgs,
     ],
-    /listening on rtsp:\/\/[^/]+:(\d+)\//,
+    // main.ts logs the HTTP listener's line after the RTSP one, both on stderr.
+    /listening on http:\/\/[^/]+:(\d+)\//,
     maxMs,
     repoDir,
   );
+  const rtsp = server.child.log.map((line) => line.match(/listening on rtsp:\/\/[^/]+:(\d+)\//))
+    .find((m) => m);
+  if (!rtsp) {
+    await server.child.stop();
+    throw new Error(`our server logged no RTSP port:\n${server.child.log.join("\n")}`);
+  }
+  return { child: server.child, port: Number(rtsp[1]), httpPort: server.port };
 }
 
 /** floor.c plus the ffmpeg feed sending it the clip as plain RTP. */
@@ -285,4 +298,46 @@ export async function startGstUpstream(
     throw e;
   }
   return { ...gst, feed, url: `rtsp://127.0.0.1:${port}/bench` };
+}
+
+/** Time a pinned WebSocket reader gets to receive its init segment and a fragment. */
+const WS_READY_TIMEOUT_MS = 20_000;
+
+/**
+ * Starts one `ws_readers.ts` reader of `url` that reads until stopped, and
+ * waits until it has its init segment and a fragment. It keeps the path's
+ * fMP4 muxer attached between steps (the muxer runs while a reader holds it),
+ * so a series' N = 0 step already pays the shared muxing and the slope is
+ * the cost of each added reader alone.
+ */
+export async function startPinnedWsReader(
+  script: string,
+  url: string,
+  maxMs: number,
+): Promise<Child> {
+  const ready = Promise.withResolvers<void>();
+  const child = spawnChild(
+    Deno.execPath(),
+    ["run", "-A", script, "--url", url, "-n", "1", "-t", `${Math.ceil(maxMs / 1000)}`],
+    maxMs,
+    (line) => {
+      if (/^ready: 1\/1 /.test(line)) ready.resolve();
+    },
+  );
+  child.exited.then((code) =>
+    ready.reject(new Error(`pinned WebSocket reader exited (${code}): ${child.log.join(" | ")}`))
+  );
+  const timer = setTimeout(
+    () => ready.reject(new Error(`pinned WebSocket reader not ready in ${WS_READY_TIMEOUT_MS} ms`)),
+    WS_READY_TIMEOUT_MS,
+  );
+  try {
+    await ready.promise;
+    return child;
+  } catch (e) {
+    await child.stop();
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
 }
