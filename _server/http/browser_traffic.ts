@@ -36,7 +36,7 @@ export interface BrowserTotals {
   websocketFramesDropped: number;
   /** Bytes of HLS response bodies (counted when the answer is made). */
   hlsBytes: number;
-  /** HLS requests answered with a body, by what they fetched. */
+  /** HLS requests answered with the file (200 or 206), by what they fetched. */
   readonly hlsRequests: Record<HlsRequestKind, number>;
 }
 

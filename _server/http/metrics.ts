@@ -150,7 +150,7 @@ export function formatMetrics(input: MetricsInput): string {
   out.family(
     "rtsp_hls_requests_total",
     "counter",
-    "HLS requests of a path answered with a body, by the file fetched.",
+    "HLS requests of a path answered with the file (200 or 206), by the file fetched.",
     paths.flatMap((p) =>
       HLS_REQUEST_KINDS.map((file) => [{ path: p.name, file }, p.browsers.hlsRequests[file]])
     ),

@@ -66,7 +66,7 @@ export interface TrafficTotals {
 export interface BrowserSummary {
   /** Bytes sent, by browser transport (included in the path's `bytesSent`). */
   readonly bytesSent: Record<BrowserTransport, number>;
-  /** HLS requests answered with a body, by what they fetched. */
+  /** HLS requests answered with the file (200 or 206), by what they fetched. */
   readonly hlsRequests: Record<HlsRequestKind, number>;
 }
 
