@@ -8,7 +8,8 @@
  * client addresses that fetched one of its parts or segments in the last
  * {@linkcode HLS_READER_WINDOW_MS}. Players behind one NAT or proxy count as
  * one; a player that stopped counts for up to 10 s more. Playlist and init
- * segment requests do not count: probes and players that gave up fetch them too.
+ * segment requests do not count: probes and players that gave up fetch them
+ * too; nor do HEAD requests, which fetch no body.
  * @module
  */
 
@@ -82,7 +83,8 @@ export class BrowserTraffic {
     const entry = this.#entry(path);
     entry.totals.hlsBytes += bytes;
     entry.totals.hlsRequests[kind]++;
-    if (kind !== "segment" && kind !== "part") return;
+    // A HEAD request (no body) looks but does not read.
+    if ((kind !== "segment" && kind !== "part") || bytes === 0) return;
     const clients = entry.hlsClients;
     if (clients.has(address) || clients.size < MAX_HLS_CLIENTS_PER_PATH) {
       // Re-inserted so the map stays ordered by last fetch, oldest first.

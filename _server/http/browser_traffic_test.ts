@@ -23,6 +23,11 @@ Deno.test("BrowserTraffic: HLS readers are the addresses that fetched a part or 
       () => traffic.hlsServed("/b", "part", "192.0.2.3", 1, 5000),
       2,
     ],
+    [
+      "a HEAD request (no body) is not a reader",
+      () => traffic.hlsServed("/a", "segment", "192.0.2.4", 0, 5000),
+      2,
+    ],
   ];
   for (const [name, act, readers] of cases) {
     act();
@@ -34,7 +39,7 @@ Deno.test("BrowserTraffic: HLS readers are the addresses that fetched a part or 
   assert.equal(traffic.hlsReaders("/a", 5000 + HLS_READER_WINDOW_MS), 0);
   const totals = traffic.totals("/a");
   assert.equal(totals.hlsBytes, 300 + 700 + 1000 + 5000 + 900);
-  assert.deepEqual(totals.hlsRequests, { playlist: 1, init: 1, segment: 1, part: 2 });
+  assert.deepEqual(totals.hlsRequests, { playlist: 1, init: 1, segment: 2, part: 2 });
 });
 
 Deno.test("BrowserTraffic: closed WebSocket readers add up by path; paths no longer served are forgotten", () => {
