@@ -73,7 +73,7 @@ Deno.test("GET /v1/paths lists /test with its codecs, picture size and readers",
       { media: "video", codec: "H264", clockRate: 90000, width: 320, height: 240 },
       { media: "audio", codec: "PCMU", clockRate: 8000 },
     ]);
-    assert.deepEqual(test.readers, { tcp: 1, udp: 0, multicast: 0 });
+    assert.deepEqual(test.readers, { tcp: 1, udp: 0, multicast: 0, websocket: 0, hls: 0 });
     assert.ok(test.bytesSent > 0);
     assert.equal(typeof test.bitrateOut, "number");
     assert.equal(typeof test.uptimeSeconds, "number");

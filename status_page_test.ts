@@ -94,6 +94,36 @@ await toolTest(
       );
       assert.equal(srv.responder.sessions.size, 0);
 
+      // A browser reading over WebSocket: counted on the card, listed and kicked as a session.
+      const socket = new WebSocket(srv.httpUrl("/ws/test").replace("http:", "ws:"), {
+        headers: { Authorization: basicCredentials("admin", "secret") },
+      } as unknown as string[]);
+      const socketClosed = new Promise<number>((resolve) =>
+        socket.onclose = (e) => resolve(e.code)
+      );
+      socket.onerror = () => {};
+      try {
+        assert.ok(
+          await page.waitFor(
+            `${testCard}.querySelector('[data-field="readers"]').textContent.includes("WebSocket 1")`,
+          ),
+          "the card does not count the WebSocket reader",
+        );
+        const wsRow = row("ws-1");
+        assert.ok(await page.waitFor(wsRow), "the WebSocket reader's row did not appear");
+        assert.equal(
+          await page.evaluate<string>(
+            `${wsRow}.querySelector('[data-field="transport"]').textContent`,
+          ),
+          "websocket",
+        );
+        await page.evaluate(`${wsRow}.querySelector("button.kick").click()`);
+        assert.ok(await page.waitFor(`!${wsRow}`), "the kicked WebSocket row stayed");
+        assert.equal(await socketClosed, 1008);
+      } finally {
+        socket.close();
+      }
+
       // A phone's width: nothing wider than the screen.
       await page.send("Emulation.setDeviceMetricsOverride", {
         width: 390,

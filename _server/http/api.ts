@@ -6,6 +6,7 @@
 
 import type { Handler } from "./handler.ts";
 import { errorResponse, jsonResponse } from "./json.ts";
+import { CLOSE_CODE } from "./websocket_reader.ts";
 
 /** `GET /v1/paths`: the paths the caller may read. */
 export const listPaths: Handler<"paths"> = async ({ principal }, { observer, access }) => {
@@ -20,16 +21,28 @@ export const listSessions: Handler<"sessions"> = async (_input, { observer }) =>
 /**
  * `DELETE /v1/sessions/<id>` (admin): the session ends as on TEARDOWN (its
  * media stops, RTCP BYE is sent) and its RTSP connection is closed, so the
- * client cannot simply carry on.
+ * client cannot simply carry on. A WebSocket reader (`ws-<n>`) is closed
+ * with 1008 (`CLOSE_CODE.kicked`).
  */
-export const kickSession: Handler<"session-kick"> = ({ route, principal }, { app, log }) => {
+export const kickSession: Handler<"session-kick"> = (
+  { route, principal },
+  { app, log, websockets },
+) => {
+  const by = JSON.stringify(principal.user ?? "");
+  const reader = websockets.get(route.sessionId);
+  if (reader) {
+    reader.close(CLOSE_CODE.kicked, "kicked by an operator");
+    // The path came from a URL: quoted, as everywhere in the logs.
+    log.info(
+      `WebSocket reader ${route.sessionId} (${JSON.stringify(reader.path)}) kicked by ${by}`,
+    );
+    return jsonResponse({ kicked: route.sessionId });
+  }
   const session = app.responder.sessions.get(route.sessionId, app.scheduler.now());
   if (!session) return errorResponse(404, "no such session");
   app.responder.endSession(session.id, "kicked");
   app.server.writers.get(session.connectionId)?.abort();
-  log.info(
-    `session ${session.id} (${session.path}) kicked by ${JSON.stringify(principal.user ?? "")}`,
-  );
+  log.info(`session ${session.id} (${JSON.stringify(session.path)}) kicked by ${by}`);
   return jsonResponse({ kicked: session.id });
 };
 

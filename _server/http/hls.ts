@@ -21,7 +21,10 @@ import type { App } from "../app.ts";
 import type { Logger } from "../log.ts";
 import type { Handler, HttpContext, RoutedRequest } from "./handler.ts";
 import { byteRange } from "./byte_range.ts";
+import type { BrowserTraffic, HlsRequestKind } from "./browser_traffic.ts";
 import { COMMON_HEADERS, errorResponse } from "./json.ts";
+
+const UTF8 = new TextEncoder();
 
 /** A path's muxer stops after this long without a request. */
 export const HLS_IDLE_MS = 30_000;
@@ -78,12 +81,15 @@ export function parseDirectives(search: URLSearchParams): Directives {
 export class HlsServer {
   readonly #app: App;
   readonly #log: Logger;
+  readonly #traffic: BrowserTraffic | undefined;
   readonly #entries = new Map<string, Entry>();
   #sweep: Cancel | undefined;
 
-  constructor(app: App, log: Logger) {
+  /** @param traffic where what is served is counted, for the operator's view */
+  constructor(app: App, log: Logger, traffic?: BrowserTraffic) {
     this.#app = app;
     this.#log = log;
+    this.#traffic = traffic;
   }
 
   /** The muxer serving `path` now, if any (for tests and figures). */
@@ -115,9 +121,9 @@ export class HlsServer {
         (FIRST_ANSWER_SEGMENTS + 1) * targetDurationSeconds(muxer.window) * 1000,
       );
     }
-    return new Response(muxer.playlist(), {
-      headers: this.#headers(PLAYLIST_TYPE),
-    });
+    const body = UTF8.encode(muxer.playlist());
+    this.#served(input, "playlist", body.length);
+    return new Response(body, { headers: this.#headers(PLAYLIST_TYPE) });
   };
 
   /** `GET /<path>/init<id>.mp4`, `seg<msn>.mp4`, `part<msn>.<index>.mp4` */
@@ -148,6 +154,10 @@ export class HlsServer {
     if (!bytes) return errorResponse(404, "no such HLS file (it may have left the window)");
     const headers = { ...this.#headers(MP4_TYPE), "accept-ranges": "bytes" };
     const range = byteRange(input.request.headers.get("range"), bytes.length);
+    if (range.kind !== "unsatisfiable") {
+      const length = range.kind === "whole" ? bytes.length : range.end + 1 - range.start;
+      this.#served(input, file.kind, length);
+    }
     switch (range.kind) {
       case "whole":
         return new Response(bytes as Uint8Array<ArrayBuffer>, { headers });
@@ -170,6 +180,25 @@ export class HlsServer {
   /** Stops every muxer and ends every held request. */
   close(): void {
     for (const path of [...this.#entries.keys()]) this.#stop(path, "the server closes");
+  }
+
+  /**
+   * Counts an answer with a body of `length` bytes (none for HEAD, RFC 9110,
+   * 9.3.2), and its client as one of the path's HLS readers for a part or segment.
+   */
+  #served(
+    input: RoutedRequest<"hls-playlist"> | RoutedRequest<"hls-file">,
+    kind: HlsRequestKind,
+    length: number,
+  ): void {
+    const bytes = input.request.method === "HEAD" ? 0 : length;
+    this.#traffic?.hlsServed(
+      input.route.path,
+      kind,
+      input.address,
+      bytes,
+      this.#app.scheduler.now(),
+    );
   }
 
   #headers(type: string): Record<string, string> {

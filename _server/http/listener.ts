@@ -21,6 +21,7 @@ import { errorResponse } from "./json.ts";
 import { serveMetrics } from "./metrics_handler.ts";
 import { type RouteKind, routeRequest } from "./router.ts";
 import { ServerObserver } from "./snapshot.ts";
+import { BrowserTraffic } from "./browser_traffic.ts";
 import { statusPage } from "./status_page.ts";
 import { serveWebSocket } from "./websocket_handler.ts";
 import { WebSocketReaders } from "./websocket_reader.ts";
@@ -103,7 +104,7 @@ function shownTarget(pathname: string): string {
  */
 export function startHttpListener(app: App, options: HttpListenerOptions): HttpListener {
   const { log } = options;
-  const observer = new ServerObserver(app);
+  const traffic = new BrowserTraffic();
   const access = new HttpAccess({
     auth: app.auth,
     failures: app.authFailures,
@@ -116,9 +117,11 @@ export function startHttpListener(app: App, options: HttpListenerOptions): HttpL
   const websockets = new WebSocketReaders(
     new Fmp4Registry({ scheduler: app.scheduler }),
     app.abuse,
+    traffic,
   );
+  const observer = new ServerObserver(app, { websockets, traffic });
   const context: HttpContext = { app, observer, access, log, websockets };
-  const hls = new HlsServer(app, log);
+  const hls = new HlsServer(app, log, traffic);
   const handlers: HandlerTable = {
     ...DEFAULT_HANDLERS,
     "hls-playlist": hls.playlist,

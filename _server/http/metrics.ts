@@ -4,13 +4,23 @@
  * `name{label="value",...} number`. Counters end in `_total`. Label values
  * escape backslash, double quote and line feed (`\\`, `\"`, `\n`); HELP text
  * escapes backslash and line feed. The only label with many values is `path`,
- * and it names only paths that exist now (and that the caller may read).
+ * and it names only paths that exist now (and that the caller may read);
+ * the others (`kind`, `transport`, `file`, `reason`) have fixed value sets.
+ * A path's bytes sent and frames dropped cover every reader, RTSP and browser;
+ * `rtsp_browser_bytes_sent_total` says how much of it went to browsers.
  * @module
  */
 
 import type { SessionEndReason } from "../../_rtsp/media_port.ts";
 import { REFUSAL_REASONS, type RefusalReason } from "../operator_counters.ts";
-import { PATH_KINDS, type PathSummary, READER_TRANSPORTS, type TrafficTotals } from "./snapshot.ts";
+import {
+  BROWSER_TRANSPORTS,
+  PATH_KINDS,
+  type PathSummary,
+  READER_TRANSPORTS,
+  type TrafficTotals,
+} from "./snapshot.ts";
+import { HLS_REQUEST_KINDS } from "./browser_traffic.ts";
 
 /** The content type of format 0.0.4. */
 export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
@@ -35,13 +45,17 @@ const PER_PATH_COUNTERS: ReadonlyArray<readonly [string, string, keyof TrafficTo
     "RTP and RTCP bytes received from a path's publishers.",
     "bytesReceived",
   ],
-  ["rtsp_bytes_sent_total", "RTP bytes sent to a path's readers.", "bytesSent"],
+  [
+    "rtsp_bytes_sent_total",
+    "Bytes sent to a path's readers: RTP over RTSP, fMP4 over WebSocket, HLS response bodies.",
+    "bytesSent",
+  ],
   [
     "rtsp_packets_received_total",
     "RTP and RTCP packets received from a path's publishers.",
     "packetsReceived",
   ],
-  ["rtsp_packets_sent_total", "RTP packets sent to a path's readers.", "packetsSent"],
+  ["rtsp_packets_sent_total", "RTP packets sent to a path's RTSP readers.", "packetsSent"],
   [
     "rtsp_rtp_packets_lost_total",
     "RTP packets a path's readers reported lost in RTCP receiver reports.",
@@ -49,7 +63,7 @@ const PER_PATH_COUNTERS: ReadonlyArray<readonly [string, string, keyof TrafficTo
   ],
   [
     "rtsp_frames_dropped_total",
-    "Frames dropped because a path's reader was too slow.",
+    "Frames dropped because a path's reader (RTSP or WebSocket) was too slow.",
     "framesDropped",
   ],
 ];
@@ -113,7 +127,8 @@ export function formatMetrics(input: MetricsInput): string {
   out.family(
     "rtsp_readers",
     "gauge",
-    "Sessions playing a path now, by transport.",
+    "Readers of a path now, by transport: RTSP sessions playing, open WebSockets, " +
+      "HLS client addresses that fetched a part or segment in the last 10 s.",
     paths.flatMap((p) =>
       READER_TRANSPORTS.map((transport) => [{ path: p.name, transport }, p.readers[transport]])
     ),
@@ -121,6 +136,25 @@ export function formatMetrics(input: MetricsInput): string {
   for (const [name, help, field] of PER_PATH_COUNTERS) {
     out.family(name, "counter", help, paths.map((p) => [{ path: p.name }, p[field]] as const));
   }
+  out.family(
+    "rtsp_browser_bytes_sent_total",
+    "counter",
+    "Bytes sent to a path's browser readers, by transport (part of rtsp_bytes_sent_total).",
+    paths.flatMap((p) =>
+      BROWSER_TRANSPORTS.map((transport) => [
+        { path: p.name, transport },
+        p.browsers.bytesSent[transport],
+      ])
+    ),
+  );
+  out.family(
+    "rtsp_hls_requests_total",
+    "counter",
+    "HLS requests of a path answered with the file (200 or 206), by the file fetched.",
+    paths.flatMap((p) =>
+      HLS_REQUEST_KINDS.map((file) => [{ path: p.name, file }, p.browsers.hlsRequests[file]])
+    ),
+  );
   let ended = 0;
   for (const count of input.sessionsEnded.values()) ended += count;
   out.family("rtsp_sessions_opened_total", "counter", "RTSP sessions created.", [

@@ -8,7 +8,11 @@ function path(name: string, fields: Partial<PathSummary> = {}): PathSummary {
     name,
     kind: "published",
     tracks: [],
-    readers: { tcp: 1, udp: 2, multicast: 0 },
+    readers: { tcp: 1, udp: 2, multicast: 0, websocket: 5, hls: 6 },
+    browsers: {
+      bytesSent: { websocket: 7, hls: 8 },
+      hlsRequests: { playlist: 9, init: 1, segment: 0, part: 11 },
+    },
     bytesSent: 10,
     packetsSent: 1,
     bytesReceived: 20,
@@ -41,6 +45,21 @@ Deno.test("formatMetrics() writes every family with HELP and TYPE, and path labe
   assert.equal(parsed.value("rtsp_paths", { kind: "published" }), 1);
   assert.equal(parsed.value("rtsp_paths", { kind: "pulled" }), 0);
   assert.equal(parsed.value("rtsp_readers", { path: hostile, transport: "udp" }), 2);
+  assert.equal(parsed.value("rtsp_readers", { path: hostile, transport: "websocket" }), 5);
+  assert.equal(parsed.value("rtsp_readers", { path: "/test", transport: "hls" }), 6);
+  assert.equal(
+    parsed.value("rtsp_browser_bytes_sent_total", { path: "/test", transport: "websocket" }),
+    7,
+  );
+  assert.equal(
+    parsed.value("rtsp_browser_bytes_sent_total", { path: hostile, transport: "hls" }),
+    8,
+  );
+  assert.equal(parsed.value("rtsp_hls_requests_total", { path: "/test", file: "playlist" }), 9);
+  assert.equal(parsed.value("rtsp_hls_requests_total", { path: hostile, file: "segment" }), 0);
+  assert.equal(parsed.value("rtsp_hls_requests_total", { path: hostile, file: "part" }), 11);
+  assert.equal(parsed.types.get("rtsp_browser_bytes_sent_total"), "counter");
+  assert.equal(parsed.types.get("rtsp_hls_requests_total"), "counter");
   assert.equal(parsed.value("rtsp_bytes_received_total", { path: hostile }), 20);
   assert.equal(parsed.value("rtsp_rtp_packets_lost_total", { path: "/test" }), 3);
   assert.equal(parsed.value("rtsp_frames_dropped_total", { path: "/test" }), 4);

@@ -109,6 +109,11 @@ export const PLAYER_JS = `"use strict";
       clearInterval(ticker);
       video.dataset.closed = event.code + " " + event.reason;
       if (gaveUp) return;
+      if (event.code === 1008) {
+        // Kicked by an operator (RFC 6455, 7.4.1 policy violation): coming back would undo it.
+        say("Stopped by the server's operator; reload the page to watch again.");
+        return;
+      }
       if (gotMedia) backoffMs = MIN_BACKOFF_MS;
       var why = event.reason ? " (" + event.reason + ")" : "";
       say("Disconnected" + why + "; retrying in " + (backoffMs / 1000).toFixed(1) + " s.");

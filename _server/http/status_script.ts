@@ -54,6 +54,14 @@ export const STATUS_JS = `"use strict";
     }
   }
 
+  // Every transport, RTSP and browser; one an older server does not list shows as 0.
+  var TRANSPORTS = [
+    ["tcp", "TCP"], ["udp", "UDP"], ["multicast", "multicast"], ["websocket", "WebSocket"],
+    ["hls", "HLS"]
+  ];
+  function readersText(readers) {
+    return TRANSPORTS.map(function (t) { return t[1] + " " + (readers[t[0]] || 0); }).join(" · ");
+  }
   var PATH_FIELDS = [
     ["codecs", "Codecs"], ["resolution", "Resolution"], ["bitrateIn", "In"],
     ["bitrateOut", "Out"], ["readers", "Readers"], ["sent", "Sent"], ["uptime", "Uptime"]
@@ -92,7 +100,7 @@ export const STATUS_JS = `"use strict";
       resolution: sizes.join(", ") || "–",
       bitrateIn: rate(p.bitrateIn),
       bitrateOut: rate(p.bitrateOut),
-      readers: "TCP " + p.readers.tcp + " · UDP " + p.readers.udp + " · multicast " + p.readers.multicast,
+      readers: readersText(p.readers),
       sent: bytes(p.bytesSent),
       uptime: duration(p.uptimeSeconds)
     };
@@ -134,11 +142,13 @@ export const STATUS_JS = `"use strict";
       row.appendChild(action);
       sessionsBody.appendChild(row);
     }
+    // A WebSocket reader sends no RTCP: no received bytes, loss or jitter to show.
+    var rtcp = s.transport !== "websocket";
     var values = {
       id: s.id, path: s.path, clientAddress: s.clientAddress, transport: s.transport,
-      mode: s.mode, sent: bytes(s.bytesSent), received: bytes(s.bytesReceived),
-      lost: s.packetsLost + " (" + (s.lossFraction * 100).toFixed(1) + "%)",
-      jitter: s.jitterMs.toFixed(1) + " ms", dropped: String(s.framesDropped),
+      mode: s.mode, sent: bytes(s.bytesSent), received: rtcp ? bytes(s.bytesReceived) : "–",
+      lost: rtcp ? s.packetsLost + " (" + (s.lossFraction * 100).toFixed(1) + "%)" : "–",
+      jitter: rtcp ? s.jitterMs.toFixed(1) + " ms" : "–", dropped: String(s.framesDropped),
       age: duration(s.ageSeconds)
     };
     row.querySelectorAll("td[data-field]").forEach(function (td) {

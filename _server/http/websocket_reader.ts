@@ -12,8 +12,10 @@
  * segment come before the next fragments. When the backlog of unsent bytes
  * (`bufferedAmount`) passes a bound, fragments are dropped up to the next
  * keyframe (`Fmp4SendGate`) and counted. The socket is closed with 1000 when
- * the stream ends, 1001 when the server shuts down, and 1013 ("try again
- * later", IANA WebSocket close code registry) when no init segment came in time.
+ * the stream ends, 1001 when the server shuts down, 1008 when an operator
+ * kicks the reader, and 1013 ("try again later", IANA WebSocket close code
+ * registry) when no init segment came in time. Each reader counts what it
+ * sent, for the operator's view (`snapshot.ts`).
  * @module
  */
 
@@ -23,7 +25,10 @@ import type { Fmp4Lease, Fmp4Registry, SharedFmp4Source } from "../../_engine/fm
 import { Fmp4SendGate, MAX_BUFFERED_BYTES } from "../../_engine/fmp4_send_gate.ts";
 import { type AbuseLimits, ConnectionGuard } from "../abuse_limits.ts";
 import type { Logger } from "../log.ts";
+import type { BrowserTraffic } from "./browser_traffic.ts";
 import { safeJson } from "./json.ts";
+
+const UTF8 = new TextEncoder();
 
 /** How long a reader waits for the stream's first init segment. */
 export const INIT_WAIT_MS = 10_000;
@@ -34,6 +39,12 @@ export const CLOSE_CODE = {
   normal: 1000,
   /** The server is shutting down. */
   goingAway: 1001,
+  /**
+   * An operator kicked the reader (`DELETE /v1/sessions/<id>`): 1008, "policy
+   * violation", the generic code for a server that ends a connection on its
+   * own terms (RFC 6455, 7.4.1); the player page does not reconnect after it.
+   */
+  kicked: 1008,
   /** No init segment in time: the player should retry. */
   tryAgainLater: 1013,
 } as const;
@@ -90,6 +101,9 @@ export class WebSocketReader {
   #unsubscribe: () => void = () => {};
   #cancelWait: () => void = () => {};
   #fragmentsSent = 0;
+  #bytesSent = 0;
+  #messagesSent = 0;
+  #startedAtMs = 0;
   #ended: () => void = () => {};
 
   /**
@@ -119,11 +133,37 @@ export class WebSocketReader {
     return this.#fragmentsSent;
   }
 
+  /** Bytes handed to the socket so far: message payloads, text and binary (not frame headers). */
+  get bytesSent(): number {
+    return this.#bytesSent;
+  }
+
+  /** Messages handed to the socket so far, text and binary. */
+  get messagesSent(): number {
+    return this.#messagesSent;
+  }
+
+  /** The path it reads. */
+  get path(): string {
+    return this.#source.path;
+  }
+
+  /** The client's address. */
+  get address(): string {
+    return this.#options.address;
+  }
+
+  /** When it started, on its scheduler's clock. */
+  get startedAtMs(): number {
+    return this.#startedAtMs;
+  }
+
   /**
    * Subscribes and starts sending; `ended` is called once when it closes.
    */
   start(ended: () => void): void {
     this.#ended = ended;
+    this.#startedAtMs = this.#options.scheduler.now();
     this.#socket.addEventListener("close", () => this.#finish());
     this.#socket.addEventListener("error", () => this.#finish());
     this.#lease = this.#options.registry.acquire(
@@ -171,7 +211,11 @@ export class WebSocketReader {
       this.#socket.send(data);
     } catch {
       this.#finish(); // closing under us
+      return;
     }
+    this.#messagesSent++;
+    // A text message is sent as UTF-8 (RFC 6455, 5.6).
+    this.#bytesSent += typeof data === "string" ? UTF8.encode(data).length : data.length;
   }
 
   /** A subscriber of the Fmp4Stream: must not throw. */
@@ -202,24 +246,43 @@ export class WebSocketReader {
   }
 }
 
+/** The id prefix of WebSocket readers as listed beside RTSP sessions (`ws-1`, `ws-2`, ...). */
+export const WEBSOCKET_ID_PREFIX = "ws-";
+
 /**
- * The WebSocket readers of one HTTP listener, so shutting down closes them.
- * An open socket outlives its request, so it is not among the requests in
- * flight the listener counts: readers get their own count under the same
- * limits as RTSP connections (`--max-connections`, `--max-connections-per-ip`).
+ * The WebSocket readers of one HTTP listener, so shutting down closes them
+ * and operators see (and kick) them by id. An open socket outlives its
+ * request, so it is not among the requests in flight the listener counts:
+ * readers get their own count under the same limits as RTSP connections
+ * (`--max-connections`, `--max-connections-per-ip`). When one closes, what it
+ * sent joins its path's totals in `traffic`.
  */
 export class WebSocketReaders {
   readonly registry: Fmp4Registry;
-  readonly #open = new Set<WebSocketReader>();
+  readonly traffic: BrowserTraffic;
+  readonly #open = new Map<string, WebSocketReader>();
   readonly #guard: ConnectionGuard;
+  #lastId = 0;
 
   /**
    * @param registry the Fmp4Streams they share
    * @param limits the connection limits they count against
+   * @param traffic where closed readers' counts go
    */
-  constructor(registry: Fmp4Registry, limits: AbuseLimits) {
+  constructor(registry: Fmp4Registry, limits: AbuseLimits, traffic: BrowserTraffic) {
     this.registry = registry;
+    this.traffic = traffic;
     this.#guard = new ConnectionGuard(limits);
+  }
+
+  /** Open readers by id, oldest first. */
+  readers(): IterableIterator<[string, WebSocketReader]> {
+    return this.#open.entries();
+  }
+
+  /** The open reader with `id`, if any. */
+  get(id: string): WebSocketReader | undefined {
+    return this.#open.get(id);
   }
 
   /** Readers open now. */
@@ -240,18 +303,27 @@ export class WebSocketReaders {
     this.#guard.release(address);
   }
 
-  /** Starts an admitted `reader` and keeps it until it closes. */
-  start(reader: WebSocketReader, address: string): void {
-    this.#open.add(reader);
+  /** Starts an admitted `reader` and keeps it until it closes; returns its id. */
+  start(reader: WebSocketReader, address: string): string {
+    const id = `${WEBSOCKET_ID_PREFIX}${++this.#lastId}`;
+    this.#open.set(id, reader);
     reader.start(() => {
-      this.#open.delete(reader);
+      // Moved from live to ended in one step, so no snapshot counts it twice or not at all.
+      this.#open.delete(id);
+      this.traffic.websocketEnded(
+        reader.path,
+        reader.bytesSent,
+        reader.messagesSent,
+        reader.gate.dropped,
+      );
       this.#guard.release(address);
     });
+    return id;
   }
 
   /** Closes every reader with 1001 (going away). */
   closeAll(): void {
-    for (const reader of [...this.#open]) {
+    for (const reader of [...this.#open.values()]) {
       reader.close(CLOSE_CODE.goingAway, "the server is shutting down");
     }
   }

@@ -3,7 +3,9 @@ import { ManualScheduler } from "../../_testing/manual_scheduler.ts";
 import { liveTestStream } from "../../_testing/live_test_stream.ts";
 import { Fmp4Registry, type SharedFmp4Source } from "../../_engine/fmp4_registry.ts";
 import { Logger } from "../log.ts";
-import { CLOSE_CODE, INIT_WAIT_MS, WebSocketReader } from "./websocket_reader.ts";
+import { DEFAULT_ABUSE_LIMITS } from "../abuse_limits.ts";
+import { BrowserTraffic } from "./browser_traffic.ts";
+import { CLOSE_CODE, INIT_WAIT_MS, WebSocketReader, WebSocketReaders } from "./websocket_reader.ts";
 
 /** A WebSocket whose backlog the test sets; it records what is sent. */
 class FakeSocket extends EventTarget {
@@ -108,4 +110,63 @@ Deno.test("WebSocketReader closes with 1000 when the stream ends", () => {
   stream.close();
   assert.deepEqual(socket.closed, { code: CLOSE_CODE.normal, reason: "the stream ended" });
   assert.equal(r.state, "closed");
+});
+
+/** Bytes of what a FakeSocket got, text as UTF-8. */
+function sentBytes(socket: FakeSocket): number {
+  return socket.sent.reduce(
+    (n, m) => n + (typeof m === "string" ? new TextEncoder().encode(m).length : m.length),
+    0,
+  );
+}
+
+Deno.test("WebSocketReaders: ids ws-<n>, live counts of what was sent, a closed reader's counts kept by path", () => {
+  const clock = new ManualScheduler();
+  const stream = liveTestStream(clock);
+  try {
+    const traffic = new BrowserTraffic();
+    const readers = new WebSocketReaders(
+      new Fmp4Registry({ scheduler: clock }),
+      DEFAULT_ABUSE_LIMITS,
+      traffic,
+    );
+    const sockets = [new FakeSocket(), new FakeSocket()];
+    const made = sockets.map((socket) =>
+      new WebSocketReader(socket as unknown as WebSocket, stream, {
+        registry: readers.registry,
+        scheduler: clock,
+        log: new Logger("error"),
+        address: "192.0.2.7",
+      })
+    );
+    clock.advance(300);
+    assert.equal(readers.admit("192.0.2.7"), "ok");
+    assert.equal(readers.start(made[0], "192.0.2.7"), "ws-1");
+    clock.advance(700);
+    const secondAt = clock.now();
+    assert.equal(readers.admit("192.0.2.7"), "ok");
+    assert.equal(readers.start(made[1], "192.0.2.7"), "ws-2");
+    assert.equal(made[1].startedAtMs, secondAt);
+    clock.advance(1000);
+    assert.deepEqual([...readers.readers()].map(([id]) => id), ["ws-1", "ws-2"]);
+    assert.equal(readers.get("ws-2"), made[1]);
+    for (const [i, socket] of sockets.entries()) {
+      assert.ok(made[i].bytesSent > 0);
+      assert.equal(made[i].bytesSent, sentBytes(socket));
+      assert.equal(made[i].messagesSent, socket.sent.length);
+    }
+    assert.equal(traffic.totals(stream.path).websocketBytes, 0, "nothing ended yet");
+
+    const { bytesSent, messagesSent } = made[0];
+    made[0].close(CLOSE_CODE.kicked, "kicked by an operator");
+    assert.deepEqual(sockets[0].closed, { code: 1008, reason: "kicked by an operator" });
+    assert.equal(readers.get("ws-1"), undefined);
+    assert.equal(readers.size, 1);
+    assert.equal(traffic.totals(stream.path).websocketBytes, bytesSent);
+    assert.equal(traffic.totals(stream.path).websocketMessages, messagesSent);
+    readers.closeAll();
+    assert.equal(readers.size, 0);
+  } finally {
+    stream.close();
+  }
 });
