@@ -4,7 +4,7 @@
  * copying packets to N sockets), measured in the same run, for TCP
  * interleaved and for UDP readers, and for WebSocket readers of fMP4.
  *
- *     deno run -A bench/fanout.ts [--publish] [--proxy] [--ws] [--only floor,file,test,publish,proxy,ws] [--transports tcp,udp]
+ *     deno run -A bench/fanout.ts [--publish] [--proxy] [--edge] [--ws] [--only floor,file,test,publish,proxy,edge,ws] [--transports tcp,udp]
  *
  * For each server × stream × transport (a "series"): start the server and its
  * source, then for each reader count N run `rtspload readers` and take the
@@ -18,6 +18,9 @@
  * - `test`: the built-in live `/test` (~1.4 Mbit/s), the shared fan-out path.
  * - `publish` (with `--publish`, instead of `file`): ffmpeg publishes the
  *   clip with ANNOUNCE/RECORD and readers share it; fails clearly on 405.
+ * - `edge` (with `--edge`): ffmpeg publishes the clip to another instance of
+ *   ours (the origin), and ours pulls it (`--proxy /bench=...`): the same
+ *   packets as `publish`, through the pull path.
  * - `proxy` (with `--proxy`): gst-rtsp-server (shared media factory,
  *   ../shared/perf/anchors/gst_server.py) serves the clip, and ours pulls it
  *   once (`--proxy /bench=...`) for all its readers. Its
@@ -101,7 +104,7 @@ const CLIP_NAME = "bench2m.mp4";
 const PUBLISH_PATH = "/bench";
 
 type Transport = "tcp" | "udp" | "ws";
-type StreamKind = "floor" | "file" | "test" | "publish" | "proxy" | "ws";
+type StreamKind = "floor" | "file" | "test" | "publish" | "proxy" | "edge" | "ws";
 
 /** gst-rtsp-server with a shared factory: the upstream camera of the `proxy` series. */
 const GST_SERVER_SCRIPT = Deno.env.get("GST_SERVER_SRC") ??
@@ -114,6 +117,7 @@ const STREAM_LABELS: Record<StreamKind, string> = {
   test: "/test live, shared",
   publish: "clip published, shared",
   proxy: "clip pulled from gst-rtsp-server, shared",
+  edge: "clip published to our origin, pulled by us, shared",
   ws: "clip published, shared, fMP4 over WebSocket",
 };
 /** The WebSocket readers' script (a Deno process of its own). */
@@ -192,6 +196,24 @@ function maxBetween(samples: { atMs: number; cpuMs: number }[], from: number, to
 }
 
 /** Starts what a series measures and waits until its stream is readable. */
+/**
+ * The `edge` series' upstream: our own server with ffmpeg publishing the clip,
+ * so the edge's readers get exactly the packets the `publish` series' readers
+ * get (gst-rtsp-server re-packetizes the clip: 253 against 211 packets/s
+ * measured per reader), and the two series differ only by the pull path.
+ */
+async function startOurOrigin(tools: Tools): Promise<{ child: Child; feed: Child; url: string }> {
+  const origin = await startOurs(repoDir, cacheDir, CHILD_MAX_MS);
+  const url = `rtsp://127.0.0.1:${origin.port}${PUBLISH_PATH}`;
+  try {
+    const feed = await startPublisher(tools.rtspload, tools.clip, url, CHILD_MAX_MS);
+    return { child: origin.child, feed, url };
+  } catch (e) {
+    await origin.child.stop();
+    throw e;
+  }
+}
+
 async function startTarget(tools: Tools, stream: StreamKind): Promise<Target> {
   if (stream === "floor") {
     const floor = await startFloor(tools.floor, tools.clip, CHILD_MAX_MS);
@@ -209,6 +231,8 @@ async function startTarget(tools: Tools, stream: StreamKind): Promise<Target> {
   }
   const upstream = stream === "proxy"
     ? await startGstUpstream(GST_SERVER_SCRIPT, tools.clip, cacheDir, CHILD_MAX_MS)
+    : stream === "edge"
+    ? await startOurOrigin(tools)
     : undefined;
   let ours;
   try {
@@ -419,7 +443,9 @@ async function runSeries(
     target = await startTarget(tools, stream);
   } catch (e) {
     // --publish, --proxy and --ws asked for these paths: no silent fallback.
-    if (stream === "publish" || stream === "proxy" || stream === "ws") throw e;
+    if (stream === "publish" || stream === "proxy" || stream === "edge" || stream === "ws") {
+      throw e;
+    }
     series.error = e instanceof Error ? e.message : String(e);
     return series;
   }
@@ -613,6 +639,7 @@ async function main(): Promise<number> {
     options: {
       publish: { type: "boolean" },
       proxy: { type: "boolean" },
+      edge: { type: "boolean" },
       ws: { type: "boolean" },
       only: { type: "string" },
       transports: { type: "string" },
@@ -626,6 +653,7 @@ async function main(): Promise<number> {
       ourFile,
       "test",
       ...(values.proxy ? ["proxy" as const] : []),
+      ...(values.edge ? ["edge" as const] : []),
       ...(values.ws ? ["ws" as const] : []),
     ];
   const transports = (values.transports?.split(",") ?? ["tcp", "udp"]) as Transport[];
