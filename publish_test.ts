@@ -11,7 +11,7 @@ import { ffmpegPublish, gstPublish, waitForStream } from "./_testing/publisher.t
 import { playTcp, RawClient } from "./_testing/raw_client.ts";
 import { startTestServer } from "./_testing/server.ts";
 import { MAX_QUEUED_MEDIA_BYTES } from "./_server/connection_writer.ts";
-import { type Requirement, toolTest } from "./_testing/tools.ts";
+import { type Requirement, run, toolTest } from "./_testing/tools.ts";
 import { parseRtcpCompound } from "./_rtsp/rtp/rtcp.ts";
 import { parseRtpPacket } from "./_rtsp/rtp/rtp_packet.ts";
 
@@ -250,6 +250,49 @@ await mediaTest(
     } finally {
       c.close();
     }
+  },
+);
+
+await mediaTest(
+  "a takeover by a publisher with another picture size: a reader that stays decodes both sizes with no error",
+  [],
+  async (dir) => {
+    // A second clip at another size; ffmpeg publishing an MP4 sends its SPS/PPS
+    // only in the SDP, so the reader can only learn them in-band from us.
+    const wide = `${dir}/wide_${crypto.randomUUID()}.mp4`;
+    const made = await run("ffmpeg", [
+      ...["-hide_banner", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=480x272:rate=25"],
+      ...[
+        "-t",
+        "4",
+        "-c:v",
+        "libx264",
+        "-profile:v",
+        "baseline",
+        "-g",
+        "25",
+        "-pix_fmt",
+        "yuv420p",
+      ],
+      wide,
+    ]);
+    assert.equal(made.code, 0, made.stderr);
+    await using srv = await startTestServer({ graceMs: 5000 });
+    const first = ffmpegPublish(srv.url("/cam"), `${dir}/clip.mp4`, "tcp", ["-an"]);
+    await waitForStream(srv.port, "/cam");
+    const reading = run("ffmpeg", [
+      ...["-hide_banner", "-nostdin", "-loglevel", "level+info", "-rtsp_transport", "tcp"],
+      ...["-i", srv.url("/cam"), "-t", "7", "-vf", "showinfo", "-f", "null", "-"],
+    ], { timeoutMs: 30_000 });
+    await wait(2500);
+    await first.kill();
+    await wait(800);
+    await using _second = ffmpegPublish(srv.url("/cam"), wide, "tcp", ["-an"]);
+    const read = await reading;
+    const sizes = new Set([...read.stderr.matchAll(/ s:(\d+x\d+) /g)].map((m) => m[1]));
+    assert.deepEqual([...sizes].sort(), ["320x240", "480x272"], read.stderr.slice(-2000));
+    const errors = read.stderr.split("\n").filter((l) => /\[(error|fatal)\]/.test(l));
+    assert.deepEqual(errors, []);
   },
 );
 

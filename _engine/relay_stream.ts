@@ -11,6 +11,13 @@ import type { Cancel, Scheduler } from "../_rtsp/scheduler.ts";
 import type { StreamDescription, TrackDescription } from "../_rtsp/catalogue.ts";
 import { RtpFrameAssembler } from "./fanout/rtp_frames.ts";
 import { parameterSetsInFrame } from "./fanout/rtp_frames.ts";
+import {
+  type ParameterSetCodec,
+  parameterSetPacket,
+  parameterSetsOfFmtp,
+} from "./fanout/parameter_set_packet.ts";
+import { mediaFrame } from "./fanout/media_frame.ts";
+import type { AssembledFrame } from "./fanout/rtp_frames.ts";
 import type { PlayStart } from "../_rtsp/media_port.ts";
 import { parseRtcpCompound } from "../_rtsp/rtp/rtcp.ts";
 import { RtcpSender } from "../_rtsp/rtp/rtcp_sender.ts";
@@ -60,6 +67,11 @@ interface RelayTrack {
   sourceSsrc: number | undefined;
   /** The latest Sender Report passed on (readers' timeline), for readers that join later. */
   lastReport: Uint8Array | undefined;
+  /**
+   * After a takeover: the new source's SDP parameter sets, sent in-band in
+   * front of its first keyframe unless that keyframe carries its own.
+   */
+  pendingParameterSets: Uint8Array[] | undefined;
 }
 
 function trackOf(t: Announcement["tracks"][number], index: number): RelayTrack {
@@ -77,6 +89,7 @@ function trackOf(t: Announcement["tracks"][number], index: number): RelayTrack {
     lastWallMs: 0,
     sourceSsrc: undefined,
     lastReport: undefined,
+    pendingParameterSets: undefined,
   };
 }
 
@@ -152,6 +165,12 @@ export class RelayStream {
       track.sourceSsrc = undefined;
       // Its NTP ↔ RTP mapping was the old publisher's timeline.
       track.lastReport = undefined;
+      // Readers already here keep the SDP they were given: the new source's
+      // parameter sets reach them in-band (see parameter_set_packet.ts).
+      const codec = parameterSetCodec(track.codec);
+      track.pendingParameterSets = codec && track.ssrc !== undefined
+        ? parameterSetsOfFmtp(codec, t.description.fmtp)
+        : undefined;
       if (!sameShape) return;
       // Keep what in-band parameter sets taught us unless the new SDP has its own.
       if (t.description.fmtp?.includes("sprop-")) track.description = t.description;
@@ -184,8 +203,12 @@ export class RelayStream {
     const track = this.#tracks[trackIndex];
     if (!track || this.#publisher === undefined || packet.length < RTP_HEADER_SIZE) return;
     this.#rewrite(track, packet);
-    for (const frame of track.assembler.push(packet)) {
-      if (frame.video && frame.keyframe) this.#learnParameterSets(trackIndex, frame.packets);
+    for (const assembled of track.assembler.push(packet)) {
+      let frame = assembled;
+      if (frame.video && frame.keyframe) {
+        if (track.pendingParameterSets) frame = this.#withParameterSets(track, frame);
+        this.#learnParameterSets(trackIndex, frame.packets);
+      }
       this.#broadcast.send(frame);
     }
   }
@@ -296,6 +319,35 @@ export class RelayStream {
     track.lastWallMs = now;
   }
 
+  /**
+   * The first keyframe after a takeover, with the new source's parameter sets
+   * in front unless it has its own. None of its packets has been sent yet
+   * (frames leave the assembler whole), so they move up one sequence number
+   * to make room, and so does every later packet of the track.
+   */
+  #withParameterSets(track: RelayTrack, frame: AssembledFrame): AssembledFrame {
+    const sets = track.pendingParameterSets!;
+    track.pendingParameterSets = undefined;
+    const codec = parameterSetCodec(track.codec);
+    const inBand = codec === "H264"
+      ? parameterSetsInFrame("H264", frame.packets)
+      : codec === "H265"
+      ? parameterSetsInFrame("H265", frame.packets)
+      : undefined;
+    if (!codec || inBand || frame.packets.length === 0) return frame;
+    const injected = parameterSetPacket(codec, sets, frame.packets[0]);
+    const first = new RtpHeaderView(frame.packets[0]).sequenceNumber;
+    new RtpHeaderView(injected).sequenceNumber = first;
+    for (const p of frame.packets) {
+      const header = new RtpHeaderView(p);
+      header.sequenceNumber = (header.sequenceNumber + 1) % SEQUENCE_MODULUS;
+    }
+    track.seqOffset = (track.seqOffset + 1) % SEQUENCE_MODULUS;
+    track.lastSeq = ((track.lastSeq ?? first) + 1) % SEQUENCE_MODULUS;
+    const packets = [injected, ...frame.packets];
+    return { ...frame, ...mediaFrame(frame.trackIndex, packets, true, true) };
+  }
+
   /** Parameter sets sent in-band go into the SDP later readers get (RFC 6184, 8.2.1). */
   #learnParameterSets(trackIndex: number, packets: readonly Uint8Array[]): void {
     const track = this.#tracks[trackIndex];
@@ -320,4 +372,9 @@ export class RelayStream {
       tracks: this.#tracks.map((t) => t.description),
     };
   }
+}
+
+/** The track's codec if its parameter sets can be sent in-band here. */
+function parameterSetCodec(codec: string | undefined): ParameterSetCodec | undefined {
+  return codec === "H264" || codec === "H265" ? codec : undefined;
 }

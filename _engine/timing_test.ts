@@ -186,3 +186,77 @@ Deno.test("a reader joining a relay gets the publisher's latest Sender Report be
   assert.deepEqual(join(), ["rtp"], "no stale SR from publisher A");
   stream.close();
 });
+
+Deno.test("after a takeover the new publisher's SDP parameter sets reach readers in-band before its first keyframe, numbering kept contiguous", () => {
+  const clock = new ManualScheduler();
+  const b64 = (bytes: number[]) => btoa(String.fromCharCode(...bytes));
+  const spsA = [0x67, 0x42, 0xc0, 0x1e, 0xaa];
+  const ppsA = [0x68, 0xce, 0x3c, 0x80];
+  const spsB = [0x67, 0x64, 0x00, 0x28, 0xbb];
+  const ppsB = [0x68, 0xee, 0x3c, 0xb0];
+  const announce = (sps: number[], pps: number[]) => {
+    const sdp = SDP +
+      `a=fmtp:96 packetization-mode=1;sprop-parameter-sets=${b64(sps)},${b64(pps)}\r\n`;
+    const parsed = parseSdp(sdp);
+    assert.ok(parsed.ok);
+    return { path: "/live", sdp, tracks: announcedTracks(parsed.sdp) };
+  };
+  const stream = new RelayStream({
+    path: "/live",
+    announcement: announce(spsA, ppsA),
+    graceMs: 10_000,
+    scheduler: clock,
+    cname: "test",
+    onExpired: () => {},
+  });
+  const rtp = (seq: number, ts: number, ssrc: number, payload: number[]) => {
+    const p = new Uint8Array(12 + payload.length);
+    p.set([0x80, 0x80 | 96, seq >> 8, seq & 0xff]);
+    new DataView(p.buffer).setUint32(4, ts);
+    new DataView(p.buffer).setUint32(8, ssrc);
+    p.set(payload, 12);
+    return p;
+  };
+  const sent: Uint8Array[] = [];
+  const udp: DatagramSink = {
+    target: (address, port) => ({ address, port }),
+    hasRoomFor: () => true,
+    sendRtp: (bytes: Uint8Array) => sent.push(bytes.slice()),
+    sendRtcp: () => {},
+  };
+  stream.startPublisher("A", announce(spsA, ppsA));
+  stream.receiveRtp(0, rtp(100, 1000, 0x1111, [0x65, 0x88, 1]));
+  stream.receiveRtp(0, rtp(101, 4600, 0x1111, [0x41, 0x9a, 2]));
+  const reader = new UdpReader(
+    testSession({ path: "/live", transports: [udpTransport()] }),
+    udp,
+    clock,
+  );
+  stream.attach(reader).begin?.();
+  clock.advance(100);
+  assert.equal(sent.length, 2, "the cached GOP");
+  const seqOf = (p: Uint8Array) => (p[2] << 8) | p[3];
+
+  stream.startPublisher("B", announce(spsB, ppsB));
+  stream.receiveRtp(0, rtp(5000, 77, 0x9999, [0x65, 0x88, 3]));
+  stream.receiveRtp(0, rtp(5001, 3677, 0x9999, [0x41, 0x9a, 4]));
+  assert.equal(sent.length, 5);
+  const [stap, idr, p] = sent.slice(2);
+  assert.equal(stap[12] & 0x1f, 24, "a STAP-A (RFC 6184, 5.7.1)");
+  assert.deepEqual([...stap.slice(13)], [0, 5, ...spsB, 0, 4, ...ppsB]);
+  assert.deepEqual(sent.map(seqOf), [100, 101, 102, 103, 104], "no gap, no repeat");
+  assert.equal(idr[12], 0x65);
+  assert.equal(p[12], 0x41);
+  assert.equal(new DataView(stap.buffer).getUint32(4), new DataView(idr.buffer).getUint32(4));
+  assert.match(
+    stream.description.tracks[0].fmtp ?? "",
+    new RegExp(b64(spsB).replace(/[+/]/g, "\\$&")),
+  );
+
+  // A publisher whose keyframe carries its own SPS/PPS gets nothing added.
+  stream.startPublisher("C", announce(spsA, ppsA));
+  stream.receiveRtp(0, rtp(9, 5, 0x7777, [24, 0, 5, ...spsA, 0, 4, ...ppsA]));
+  stream.receiveRtp(0, rtp(10, 5, 0x7777, [0x65, 0x88, 5]));
+  assert.deepEqual(sent.slice(5).map(seqOf), [105, 106]);
+  stream.close();
+});
