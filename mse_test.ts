@@ -15,53 +15,11 @@ import { HeadlessPage } from "./_testing/chromium.ts";
 import { MEDIA_NEEDS, testMedia } from "./_testing/media.ts";
 import { ffmpegPublish, waitForStream } from "./_testing/publisher.ts";
 import { concatBytes } from "./_rtsp/bytes.ts";
-import { FILES_PLAY_OVER_RTSP, NO_BROWSER_TRACK } from "./_server/http/browser_stream.ts";
+import { boxType, readWebSocket } from "./_testing/websocket.ts";
+import { NO_BROWSER_TRACK, UNPLAYABLE_FILE } from "./_server/http/browser_stream.ts";
 import { DEFAULT_ABUSE_LIMITS } from "./_server/abuse_limits.ts";
 
 const SCREENSHOT = new URL("./docs/player.png", import.meta.url);
-
-/** One message as received, with its arrival time since the socket was made (before the handshake). */
-interface Received {
-  readonly atMs: number;
-  readonly data: string | Uint8Array;
-}
-
-/** The type of an ISO BMFF box at `offset` (ISO/IEC 14496-12, 4.2). */
-function boxType(bytes: Uint8Array, offset = 0): string {
-  return new TextDecoder().decode(bytes.subarray(offset + 4, offset + 8));
-}
-
-/** Opens `url`, collects messages for `ms` after it opens, closes; also how it closed. */
-async function readWebSocket(
-  url: string,
-  ms: number,
-  headers?: Record<string, string>,
-): Promise<{ messages: Received[]; close: CloseEvent | undefined }> {
-  const startedAt = performance.now();
-  // Deno's WebSocket takes request headers as a second-argument option.
-  const socket = headers
-    ? new WebSocket(url, { headers } as unknown as string[])
-    : new WebSocket(url);
-  socket.binaryType = "arraybuffer";
-  const messages: Received[] = [];
-  let close: CloseEvent | undefined;
-  const closed = Promise.withResolvers<void>();
-  socket.onmessage = (e) => {
-    messages.push({
-      atMs: performance.now() - startedAt,
-      data: typeof e.data === "string" ? e.data : new Uint8Array(e.data),
-    });
-  };
-  socket.onclose = (e) => {
-    close = e;
-    closed.resolve();
-  };
-  socket.onerror = () => {};
-  const timer = setTimeout(() => socket.close(), ms);
-  await closed.promise;
-  clearTimeout(timer);
-  return { messages, close };
-}
 
 Deno.test("/ws/test sends the codecs, then an ftyp init segment, then moof fragments from a keyframe at once", async () => {
   await using srv = await startTestServer({ http: true });
@@ -172,21 +130,21 @@ Deno.test("/ws/<path> and /play/<path>: 426 without an upgrade, 404 for nothing,
   assert.match(await script.text(), /isTypeSupported/);
 });
 
-Deno.test("files under --root do not play in the browser yet: 404 saying so", async () => {
+Deno.test("a file under --root that is not media the server plays: 404 saying so, for the page and the socket", async () => {
   const root = await Deno.makeTempDir();
   try {
     await Deno.writeFile(`${root}/clip.264`, new Uint8Array([0, 0, 0, 1, 0x67]));
     await using srv = await startTestServer({ http: true, root });
     const page = await fetch(srv.httpUrl("/play/clip.264"));
     assert.equal(page.status, 404);
-    assert.equal((await page.json()).error, FILES_PLAY_OVER_RTSP);
+    assert.equal((await page.json()).error, UNPLAYABLE_FILE);
     const socket = await rawHttp(
       srv.http!.addr.port,
       `GET /ws/clip.264 HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade, close\r\n` +
         `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
     );
     assert.equal(socket.status, 404);
-    assert.equal(JSON.parse(socket.body).error, FILES_PLAY_OVER_RTSP);
+    assert.equal(JSON.parse(socket.body).error, UNPLAYABLE_FILE);
   } finally {
     await Deno.remove(root, { recursive: true });
   }

@@ -42,6 +42,12 @@ export interface FilePlayerOptions {
   readonly cname: string;
   /** Start again at the beginning when the file ends. */
   readonly loop: boolean;
+  /**
+   * Playback stopped by itself: the file ended (not looping; after the BYE)
+   * or could not be read on. An RTSP reader learns it from the BYE; a reader
+   * with no RTCP of its own (a browser's) needs telling.
+   */
+  readonly ended?: () => void;
 }
 
 interface TrackState {
@@ -188,6 +194,7 @@ export class FilePlayer {
       if (generation !== this.#generation) return;
       this.#options.log.warn(`file playback stopped: ${e instanceof Error ? e.message : e}`);
       this.#halt();
+      this.#options.ended?.();
     }
   }
 
@@ -228,6 +235,7 @@ export class FilePlayer {
     this.#mediaStart = media.durationSeconds;
     this.#halt();
     this.#bye();
+    this.#options.ended?.();
   }
 
   #bye(): void {

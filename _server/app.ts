@@ -106,6 +106,8 @@ export interface App {
   readonly scheduler: Scheduler;
   /** The pulled paths, when pull sources are configured. */
   readonly pulls: PullRegistry | undefined;
+  /** Files start again when they end (`--loop`), for RTSP and browser readers alike. */
+  readonly loopFiles: boolean;
   /** Stops streams, sessions, sockets and connections. */
   close(): Promise<void>;
 }
@@ -270,6 +272,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     auth: options.auth,
     scheduler,
     pulls,
+    loopFiles: options.loopFiles ?? false,
     async close() {
       await server.close();
       pulls?.close();

@@ -25,8 +25,7 @@ class FakeSocket extends EventTarget {
 
 function reader(socket: FakeSocket, source: SharedFmp4Source, clock: ManualScheduler) {
   const registry = new Fmp4Registry({ scheduler: clock });
-  const r = new WebSocketReader(socket as unknown as WebSocket, source, {
-    registry,
+  const r = new WebSocketReader(socket as unknown as WebSocket, registry.feed(source), {
     scheduler: clock,
     log: new Logger("error"),
     address: "192.0.2.1",
