@@ -124,7 +124,7 @@ function split(messages: readonly Received[]) {
 }
 
 await toolTest(
-  "/ws/clip.mp4 plays the file from its first picture in real time; ffmpeg decodes what came to the file's own pictures",
+  "/ws/clip.mp4 plays the file from its start in real time; ffmpeg decodes what came to the file's own pictures",
   NEEDS,
   async () => {
     const root = await testMedia();
