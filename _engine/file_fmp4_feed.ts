@@ -69,6 +69,9 @@ export class FileFmp4Feed implements Fmp4Feed {
     const stream = new Fmp4Stream(description, {
       scheduler,
       readerId: `fmp4-file:${++this.#leases}:${description.path}`,
+      // Its one subscriber comes before the first fragment: a GOP kept for later ones
+      // would only hold up to 8 MiB per viewer for nobody.
+      maxCacheBytes: 0,
     });
     let playback: FilePlayback = { state: "opening" };
     const stop = () => {

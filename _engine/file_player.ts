@@ -172,7 +172,8 @@ export class FilePlayer {
         const unit = this.#pending ?? await this.#nextUnit(generation);
         if (generation !== this.#generation) return;
         if (unit === undefined) {
-          this.#finished();
+          // Awaited: a failure to start the next loop is caught below, not left unhandled.
+          await this.#finished();
           return;
         }
         const dueMs = this.#wallStart + (unit.sendSeconds - this.#mediaStart) * 1000;
