@@ -15,53 +15,11 @@ import { HeadlessPage } from "./_testing/chromium.ts";
 import { MEDIA_NEEDS, testMedia } from "./_testing/media.ts";
 import { ffmpegPublish, waitForStream } from "./_testing/publisher.ts";
 import { concatBytes } from "./_rtsp/bytes.ts";
-import { FILES_PLAY_OVER_RTSP, NO_BROWSER_TRACK } from "./_server/http/browser_stream.ts";
+import { boxType, readWebSocket } from "./_testing/websocket.ts";
+import { NO_BROWSER_TRACK, UNPLAYABLE_FILE } from "./_server/http/browser_stream.ts";
 import { DEFAULT_ABUSE_LIMITS } from "./_server/abuse_limits.ts";
 
 const SCREENSHOT = new URL("./docs/player.png", import.meta.url);
-
-/** One message as received, with its arrival time since the socket was made (before the handshake). */
-interface Received {
-  readonly atMs: number;
-  readonly data: string | Uint8Array;
-}
-
-/** The type of an ISO BMFF box at `offset` (ISO/IEC 14496-12, 4.2). */
-function boxType(bytes: Uint8Array, offset = 0): string {
-  return new TextDecoder().decode(bytes.subarray(offset + 4, offset + 8));
-}
-
-/** Opens `url`, collects messages for `ms` after it opens, closes; also how it closed. */
-async function readWebSocket(
-  url: string,
-  ms: number,
-  headers?: Record<string, string>,
-): Promise<{ messages: Received[]; close: CloseEvent | undefined }> {
-  const startedAt = performance.now();
-  // Deno's WebSocket takes request headers as a second-argument option.
-  const socket = headers
-    ? new WebSocket(url, { headers } as unknown as string[])
-    : new WebSocket(url);
-  socket.binaryType = "arraybuffer";
-  const messages: Received[] = [];
-  let close: CloseEvent | undefined;
-  const closed = Promise.withResolvers<void>();
-  socket.onmessage = (e) => {
-    messages.push({
-      atMs: performance.now() - startedAt,
-      data: typeof e.data === "string" ? e.data : new Uint8Array(e.data),
-    });
-  };
-  socket.onclose = (e) => {
-    close = e;
-    closed.resolve();
-  };
-  socket.onerror = () => {};
-  const timer = setTimeout(() => socket.close(), ms);
-  await closed.promise;
-  clearTimeout(timer);
-  return { messages, close };
-}
 
 Deno.test("/ws/test sends the codecs, then an ftyp init segment, then moof fragments from a keyframe at once", async () => {
   await using srv = await startTestServer({ http: true });
@@ -172,21 +130,21 @@ Deno.test("/ws/<path> and /play/<path>: 426 without an upgrade, 404 for nothing,
   assert.match(await script.text(), /isTypeSupported/);
 });
 
-Deno.test("files under --root do not play in the browser yet: 404 saying so", async () => {
+Deno.test("a file under --root that is not media the server plays: 404 saying so, for the page and the socket", async () => {
   const root = await Deno.makeTempDir();
   try {
     await Deno.writeFile(`${root}/clip.264`, new Uint8Array([0, 0, 0, 1, 0x67]));
     await using srv = await startTestServer({ http: true, root });
     const page = await fetch(srv.httpUrl("/play/clip.264"));
     assert.equal(page.status, 404);
-    assert.equal((await page.json()).error, FILES_PLAY_OVER_RTSP);
+    assert.equal((await page.json()).error, UNPLAYABLE_FILE);
     const socket = await rawHttp(
       srv.http!.addr.port,
       `GET /ws/clip.264 HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade, close\r\n` +
         `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
     );
     assert.equal(socket.status, 404);
-    assert.equal(JSON.parse(socket.body).error, FILES_PLAY_OVER_RTSP);
+    assert.equal(JSON.parse(socket.body).error, UNPLAYABLE_FILE);
   } finally {
     await Deno.remove(root, { recursive: true });
   }
@@ -348,6 +306,156 @@ await toolTest(
     const movedAgain = await advance(page, 1000);
     assert.ok(movedAgain > 0.5, `currentTime moved ${movedAgain} s in 1 s after reconnecting`);
     await again.kill();
+  },
+);
+
+/** Every `step`-th pixel's RGB of the picture shown, row by row, drawn through a canvas. */
+function pictureGrid(step: number): string {
+  return `(() => {
+    const video = document.getElementById("video");
+    const canvas = document.createElement("canvas");
+    canvas.width = video.videoWidth;
+    canvas.height = video.videoHeight;
+    const context = canvas.getContext("2d");
+    context.drawImage(video, 0, 0);
+    const data = context.getImageData(0, 0, canvas.width, canvas.height).data;
+    const grid = [];
+    for (let y = ${step / 2}; y < canvas.height; y += ${step}) {
+      for (let x = ${step / 2}; x < canvas.width; x += ${step}) {
+        const i = (y * canvas.width + x) * 4;
+        grid.push(data[i], data[i + 1], data[i + 2]);
+      }
+    }
+    return { time: video.currentTime, grid };
+  })()`;
+}
+
+/** The same grid of picture `n` of a file as ffmpeg decodes it (RGB, `width` x `height`). */
+async function ffmpegGrid(
+  file: string,
+  n: number,
+  width: number,
+  height: number,
+  step: number,
+): Promise<number[]> {
+  const out = await run("ffmpeg", [
+    ...["-v", "error", "-i", file, "-vf", `select=eq(n\\,${n})`, "-vsync", "0"],
+    ...["-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+  ]);
+  assert.equal(out.code, 0, out.stderr);
+  assert.equal(out.stdout.length, width * height * 3, `picture ${n}`);
+  const grid: number[] = [];
+  for (let y = step / 2; y < height; y += step) {
+    for (let x = step / 2; x < width; x += step) {
+      const i = (y * width + x) * 3;
+      grid.push(out.stdout[i], out.stdout[i + 1], out.stdout[i + 2]);
+    }
+  }
+  return grid;
+}
+
+/** Mean absolute difference of two grids, in levels; of the pixel rows `from` to `to` only, if given. */
+function meanDifference(
+  a: readonly number[],
+  b: readonly number[],
+  rows?: { step: number; width: number; from: number; to: number },
+): number {
+  let sum = 0;
+  let count = 0;
+  a.forEach((v, i) => {
+    if (rows) {
+      const y = Math.floor(i / ((rows.width / rows.step) * 3)) * rows.step + rows.step / 2;
+      if (y < rows.from || y > rows.to) return;
+    }
+    sum += Math.abs(v - b[i]);
+    count++;
+  });
+  return sum / count;
+}
+
+await toolTest(
+  "Chromium plays /play/clip.mp4 (a file) from its start: the pictures are the file's, and the video ends with it",
+  ["chromium", ...MEDIA_NEEDS],
+  async () => {
+    const media = await testMedia();
+    await using srv = await startTestServer({ http: true, root: media });
+    await using page = await HeadlessPage.launch({ width: 900, height: 560 });
+    const started = Date.now();
+    await page.goto(srv.httpUrl("/play/clip.mp4"));
+    const video = `document.getElementById("video")`;
+    const status = `document.getElementById("player-status").textContent`;
+    assert.ok(
+      await page.waitFor(`${video} && ${video}.currentTime > 0.5`, 10_000),
+      `not playing: ${await page.evaluate<string>(status)}`,
+    );
+    console.log(`clip.mp4: playing ${Date.now() - started} ms after loading the page`);
+    assert.match(
+      await page.evaluate<string>(`${video}.dataset.codecs`),
+      /^avc1\.42c0[0-9a-f]{2},mp4a\.40\.2$/,
+    );
+    assert.equal(await page.evaluate<string>(`${video}.dataset.timeline`), "file");
+    // Played from the start: the buffer begins at the file's start.
+    assert.ok(await page.evaluate<number>(`${video}.buffered.start(0)`) < 0.1);
+    const moved = await advance(page, 2000);
+    console.log(`clip.mp4: currentTime advanced ${moved.toFixed(2)} s in 2 s`);
+    assert.ok(moved > 1.5 && moved < 2.5, `currentTime moved ${moved} s in 2 s`);
+
+    // Paused, the picture shown is the one at currentTime: compare it with ffmpeg's
+    // decoding of the file's pictures around that time (the file is ffmpeg's testsrc:
+    // its colour bars stand still, its gradient strip scrolls a little every picture).
+    await page.evaluate(`${video}.pause()`);
+    await new Promise((r) => setTimeout(r, 300));
+    const STEP = 8;
+    const shown = await page.evaluate<{ time: number; grid: number[] }>(pictureGrid(STEP));
+    const mean = shown.grid.reduce((a, b) => a + b, 0) / shown.grid.length;
+    const spread = Math.sqrt(
+      shown.grid.reduce((a, b) => a + (b - mean) ** 2, 0) / shown.grid.length,
+    );
+    assert.ok(spread > 50, `a uniform picture (spread ${spread.toFixed(1)})`);
+    // The video starts 1024 AAC samples (21.3 ms) after the file's first (priming) sample.
+    const at = Math.floor((shown.time - 1024 / 48_000) * 25);
+    const candidates = [];
+    for (let n = Math.max(0, at - 2); n <= at + 2; n++) {
+      candidates.push({
+        n,
+        difference: meanDifference(
+          shown.grid,
+          await ffmpegGrid(`${media}/clip.mp4`, n, 320, 240, STEP),
+        ),
+      });
+    }
+    const best = candidates.reduce((a, b) => (b.difference < a.difference ? b : a));
+    // The gradient strip (rows 180-210) tells pictures apart: it scrolls with time.
+    const strip = { step: STEP, width: 320, from: 180, to: 210 };
+    const bestGrid = await ffmpegGrid(`${media}/clip.mp4`, best.n, 320, 240, STEP);
+    const laterGrid = await ffmpegGrid(`${media}/clip.mp4`, best.n + 12, 320, 240, STEP);
+    const bestStrip = meanDifference(shown.grid, bestGrid, strip);
+    const laterStrip = meanDifference(shown.grid, laterGrid, strip);
+    console.log(
+      `clip.mp4 at ${shown.time.toFixed(3)} s: picture ${best.n} (${at} by the clock) differs by ` +
+        `${best.difference.toFixed(1)} levels (its strip ${bestStrip.toFixed(1)}, ` +
+        `picture ${best.n + 12}'s strip ${laterStrip.toFixed(1)}); candidates ` +
+        candidates.map((c) => `${c.n}: ${c.difference.toFixed(1)}`).join(", "),
+    );
+    assert.ok(
+      best.difference < 12,
+      `the picture shown is none of the file's: ${JSON.stringify(candidates)}`,
+    );
+    assert.ok(laterStrip > bestStrip + 20, "half a second later the strip is elsewhere");
+
+    // On to the file's end: the video ends too, and the page does not start it again.
+    await page.evaluate(`${video}.play()`);
+    assert.ok(
+      await page.waitFor(`${video}.ended`, 15_000),
+      `did not end: ${await page.evaluate<string>(status)}`,
+    );
+    assert.equal(await page.evaluate<string>(`${video}.dataset.closed`), "1000 the file ended");
+    assert.equal(await page.evaluate<string>(status), "The file ended.");
+    const duration = await page.evaluate<number>(`${video}.duration`);
+    console.log(`clip.mp4: ended at ${duration.toFixed(2)} s`);
+    assert.ok(Math.abs(duration - 10) < 0.2, `duration ${duration}`);
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(await page.evaluate<string>(`${video}.dataset.connections`), "1");
   },
 );
 

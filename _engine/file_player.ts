@@ -42,6 +42,12 @@ export interface FilePlayerOptions {
   readonly cname: string;
   /** Start again at the beginning when the file ends. */
   readonly loop: boolean;
+  /**
+   * Playback stopped by itself: the file ended (not looping; after the BYE)
+   * or could not be read on. An RTSP reader learns it from the BYE; a reader
+   * with no RTCP of its own (a browser's) needs telling.
+   */
+  readonly ended?: () => void;
 }
 
 interface TrackState {
@@ -166,7 +172,8 @@ export class FilePlayer {
         const unit = this.#pending ?? await this.#nextUnit(generation);
         if (generation !== this.#generation) return;
         if (unit === undefined) {
-          this.#finished();
+          // Awaited: a failure to start the next loop is caught below, not left unhandled.
+          await this.#finished();
           return;
         }
         const dueMs = this.#wallStart + (unit.sendSeconds - this.#mediaStart) * 1000;
@@ -188,6 +195,7 @@ export class FilePlayer {
       if (generation !== this.#generation) return;
       this.#options.log.warn(`file playback stopped: ${e instanceof Error ? e.message : e}`);
       this.#halt();
+      this.#options.ended?.();
     }
   }
 
@@ -228,6 +236,7 @@ export class FilePlayer {
     this.#mediaStart = media.durationSeconds;
     this.#halt();
     this.#bye();
+    this.#options.ended?.();
   }
 
   #bye(): void {

@@ -17,18 +17,14 @@
  */
 
 import type { Scheduler } from "../_rtsp/scheduler.ts";
+import type { Fmp4Feed, Fmp4Lease } from "./fmp4_feed.ts";
 import { type Fmp4Source, Fmp4Stream } from "./fmp4_stream.ts";
+
+export type { Fmp4Lease } from "./fmp4_feed.ts";
 
 /** A stream the registry can share: a live or relayed stream with its path. */
 export interface SharedFmp4Source extends Fmp4Source {
   readonly path: string;
-}
-
-/** One reader's hold on a path's Fmp4Stream. */
-export interface Fmp4Lease {
-  readonly stream: Fmp4Stream;
-  /** Lets go (once); the last release detaches the stream from its source. */
-  release(): void;
 }
 
 /** An Fmp4Stream that says when its source stopped it (stream closed, or detached). */
@@ -106,6 +102,15 @@ export class Fmp4Registry {
           held.detach();
         }
       },
+    };
+  }
+
+  /** `source` as a feed: each lease a hold on its shared stream ({@linkcode acquire}). */
+  feed(source: SharedFmp4Source): Fmp4Feed {
+    return {
+      path: source.path,
+      timeline: "live",
+      acquire: (ended) => this.acquire(source, ended),
     };
   }
 

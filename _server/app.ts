@@ -108,6 +108,8 @@ export interface App {
   readonly scheduler: Scheduler;
   /** The pulled paths, when pull sources are configured. */
   readonly pulls: PullRegistry;
+  /** Files start again when they end (`--loop`), for RTSP and browser readers alike. */
+  readonly loopFiles: boolean;
   /** Stops streams, sessions, sockets and connections. */
   close(): Promise<void>;
 }
@@ -271,6 +273,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     auth: options.auth,
     scheduler,
     pulls,
+    loopFiles: options.loopFiles ?? false,
     async close() {
       await server.close();
       pulls.close();

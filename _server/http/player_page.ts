@@ -1,5 +1,5 @@
 /**
- * `GET /play/<path>`: a page that plays a stream in the browser, with this
+ * `GET /play/<path>`: a page that plays a stream or a file in the browser, with this
  * server's own script (`player_script.ts`) over Media Source Extensions and
  * `/ws/<path>`. The path is written into the page once, as escaped text in
  * the title and heading; the script takes it from its own URL.
@@ -7,8 +7,8 @@
  */
 
 import type { Handler } from "./handler.ts";
-import { FILES_PLAY_OVER_RTSP } from "./browser_stream.ts";
-import { COMMON_HEADERS, errorResponse } from "./json.ts";
+import { findBrowserFile } from "./browser_stream.ts";
+import { COMMON_HEADERS } from "./json.ts";
 import { STATUS_PAGE_CSP } from "./status_page.ts";
 
 /** `text` safe as HTML text or a quoted attribute value (HTML Living Standard, 13.1.4). */
@@ -46,9 +46,11 @@ export function playerHtml(path: string): string {
 export const playerPage: Handler<"player"> = async ({ route, principal }, { app, access }) => {
   const allowed = access.requirePath(principal, route.path);
   if (!allowed.ok) return allowed.response;
-  // A stream not served yet may start later (the page retries); a file never plays here.
-  if (!app.library.shared(route.path) && await app.library.hasFile(route.path)) {
-    return errorResponse(404, FILES_PLAY_OVER_RTSP);
+  // A stream not served yet may start later (the page retries); a file that
+  // will never play in a browser is told at once, not retried for ever.
+  if (!app.library.shared(route.path)) {
+    const file = await findBrowserFile(app, route.path);
+    if (file && !file.ok) return file.response;
   }
   return new Response(playerHtml(route.path), {
     headers: {

@@ -8,10 +8,14 @@
  * - One `SourceBuffer` in `"segments"` mode (MSE, 3.1 `AppendMode`): each
  *   fragment's own decode times place it, so a gap after dropped fragments
  *   stays a gap and the player jumps it.
- * - Chases the live edge: when more than a second behind the buffered end,
- *   it seeks to just before it; it trims what is long played (MSE, 3.2
- *   `remove()`), so a page left open does not fill the browser's quota.
- * - Reconnects by itself, backing off from 0.5 s to 10 s.
+ * - Chases the live edge of a live stream: when more than a second behind
+ *   the buffered end, it seeks to just before it; it trims what is long
+ *   played (MSE, 3.2 `remove()`), so a page left open does not fill the
+ *   browser's quota. A file (the server says `"timeline": "file"`) is played
+ *   from its start as it comes, without skipping ahead.
+ * - Reconnects by itself, backing off from 0.5 s to 10 s; except when a
+ *   file ended (close code 1000): then it ends the stream (MSE, 3.1
+ *   `endOfStream()`), so the `<video>` ends too, rather than start it again.
  * - Without MSE (iPhone Safari) it gives the `<video>` the HLS playlist,
  *   `/<path>/index.m3u8`, to play natively.
  *
@@ -60,6 +64,8 @@ export const PLAYER_JS = `"use strict";
     var queue = [];
     var gaveUp = false;
     var gotMedia = false;
+    var file = false;
+    var fileEnded = false;
     var objectUrl = URL.createObjectURL(media);
     video.src = objectUrl;
     video.dataset.mode = "mse";
@@ -92,6 +98,8 @@ export const PLAYER_JS = `"use strict";
           return;
         }
         video.dataset.codecs = info.codecs;
+        video.dataset.timeline = info.timeline || "live";
+        file = info.timeline === "file";
         queue.push({ mime: info.mime });
       } else {
         if (queue.length >= MAX_QUEUED) {
@@ -114,6 +122,13 @@ export const PLAYER_JS = `"use strict";
         say("Stopped by the server's operator; reload the page to watch again.");
         return;
       }
+      if (file && event.code === 1000) {
+        // The file's end: what is queued still plays, then the video ends.
+        fileEnded = true;
+        say("The file ended.");
+        pump();
+        return;
+      }
       if (gotMedia) backoffMs = MIN_BACKOFF_MS;
       var why = event.reason ? " (" + event.reason + ")" : "";
       say("Disconnected" + why + "; retrying in " + (backoffMs / 1000).toFixed(1) + " s.");
@@ -123,6 +138,10 @@ export const PLAYER_JS = `"use strict";
 
     function pump() {
       if (media.readyState !== "open" || (buffer && buffer.updating)) return;
+      if (fileEnded && queue.length === 0) {
+        media.endOfStream();
+        return;
+      }
       while (queue.length > 0) {
         var item = queue[0];
         if (item.mime) {
@@ -164,9 +183,10 @@ export const PLAYER_JS = `"use strict";
       return true;
     }
 
-    /** Seeks to the live edge when behind, or over a gap when stalled before one. */
+    /** Seeks to the live edge when behind (live streams), or over a gap when stalled before one. */
     function chase() {
-      if (!buffer || gaveUp) return;
+      // play() on an ended video would start it again from its beginning.
+      if (!buffer || gaveUp || video.ended) return;
       var ranges = video.buffered;
       if (ranges.length === 0) return;
       var end = ranges.end(ranges.length - 1);
@@ -175,11 +195,11 @@ export const PLAYER_JS = `"use strict";
       for (var i = 0; i < ranges.length; i++) {
         if (now >= ranges.start(i) && now <= ranges.end(i)) inside = true;
       }
-      if (end - now > MAX_LAG_S || !inside) {
+      if ((!file && end - now > MAX_LAG_S) || !inside) {
         video.currentTime = Math.max(ranges.start(ranges.length - 1), end - EDGE_MARGIN_S);
       }
       if (video.paused) video.play().catch(function () {});
-      if (!video.paused) say("Playing " + (video.dataset.codecs || "") + ".");
+      if (!video.paused && !fileEnded) say("Playing " + (video.dataset.codecs || "") + ".");
     }
   }
 

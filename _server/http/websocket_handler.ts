@@ -2,12 +2,14 @@
  * `GET /ws/<path>`: a stream as fragmented MP4 over a WebSocket (RFC 6455),
  * for Media Source Extensions (`websocket_reader.ts` says what is sent).
  * The path's read rule is checked before the upgrade, as RTSP checks it
- * before PLAY: a refused browser gets a plain 401 or 403, not a socket.
+ * before PLAY: a refused browser gets a plain 401 or 403, not a socket; so
+ * is a path with nothing a browser plays (404). A shared stream is joined at
+ * its latest keyframe; a file plays from its start for this socket alone.
  * @module
  */
 
 import type { Handler } from "./handler.ts";
-import { findBrowserStream } from "./browser_stream.ts";
+import { browserFeed, findBrowserStream } from "./browser_stream.ts";
 import { errorResponse } from "./json.ts";
 import { refusalReason } from "../operator_counters.ts";
 import { WebSocketReader } from "./websocket_reader.ts";
@@ -47,8 +49,8 @@ export const serveWebSocket: Handler<"websocket"> = async (
   }
   const { socket, response } = upgraded;
   socket.binaryType = "arraybuffer";
-  const reader = new WebSocketReader(socket, found.stream, {
-    registry: websockets.registry,
+  const feed = browserFeed(found, app, websockets.registry, log);
+  const reader = new WebSocketReader(socket, feed, {
     scheduler: app.scheduler,
     log,
     address,

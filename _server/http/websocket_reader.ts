@@ -3,8 +3,10 @@
  * (RFC 6455), for W3C Media Source Extensions. What it sends:
  *
  * 1. a text message, JSON: `{ "codecs": "avc1.64001f,mp4a.40.2",
- *    "mime": "video/mp4; codecs=\"avc1.64001f,mp4a.40.2\"" }`, the type to
- *    check with `MediaSource.isTypeSupported` and give `addSourceBuffer`;
+ *    "mime": "video/mp4; codecs=\"avc1.64001f,mp4a.40.2\"", "timeline": "live" }`,
+ *    the type to check with `MediaSource.isTypeSupported` and give
+ *    `addSourceBuffer`, and whether the stream is shared and live or a file
+ *    played from its start for this socket alone (see `Fmp4Timeline`);
  * 2. a binary message: the init segment (`ftyp` + `moov`, ISO/IEC 14496-12, 8.2/8.3);
  * 3. binary messages: one fragment (`moof` + `mdat`, 8.8) each, starting at a keyframe.
  *
@@ -12,16 +14,18 @@
  * segment come before the next fragments. When the backlog of unsent bytes
  * (`bufferedAmount`) passes a bound, fragments are dropped up to the next
  * keyframe (`Fmp4SendGate`) and counted. The socket is closed with 1000 when
- * the stream ends, 1001 when the server shuts down, 1008 when an operator
- * kicks the reader, and 1013 ("try again later", IANA WebSocket close code
- * registry) when no init segment came in time. Each reader counts what it
- * sent, for the operator's view (`snapshot.ts`).
+ * the stream ends (a publisher gone; a file's end, after its last fragment),
+ * 1001 when the server shuts down, 1008 when an operator kicks the reader,
+ * and 1013 ("try again later", IANA WebSocket close code registry) when no
+ * init segment came in time. Each reader counts what it sent, for the
+ * operator's view (`snapshot.ts`).
  * @module
  */
 
 import type { Scheduler } from "../../_rtsp/scheduler.ts";
 import type { Fmp4Event } from "../../_engine/fmp4_stream.ts";
-import type { Fmp4Lease, Fmp4Registry, SharedFmp4Source } from "../../_engine/fmp4_registry.ts";
+import type { Fmp4Feed, Fmp4Lease, Fmp4Timeline } from "../../_engine/fmp4_feed.ts";
+import type { Fmp4Registry } from "../../_engine/fmp4_registry.ts";
 import { Fmp4SendGate, MAX_BUFFERED_BYTES } from "../../_engine/fmp4_send_gate.ts";
 import { type AbuseLimits, ConnectionGuard } from "../abuse_limits.ts";
 import type { Logger } from "../log.ts";
@@ -61,7 +65,6 @@ export type WebSocketReaderState =
 
 /** What a {@linkcode WebSocketReader} needs. */
 export interface WebSocketReaderOptions {
-  readonly registry: Fmp4Registry;
   readonly scheduler: Scheduler;
   readonly log: Logger;
   /** The client's address, for log lines. */
@@ -78,6 +81,12 @@ export interface StreamTypeMessage {
   readonly codecs: string;
   /** The full MIME type for `MediaSource.isTypeSupported`. */
   readonly mime: string;
+  /**
+   * `"live"`: a shared stream joined where it is; `"file"`: this socket's own
+   * playback of a file, from its start: a close with 1000 is its end, after
+   * which a player should not reconnect (that would start it again).
+   */
+  readonly timeline: Fmp4Timeline;
 }
 
 /** The MIME type of fMP4 with `codecs` (RFC 6381, 3.2). */
@@ -90,10 +99,10 @@ function shownPath(path: string): string {
   return JSON.stringify(path.length > 100 ? `${path.slice(0, 100)}…` : path);
 }
 
-/** Feeds one WebSocket from a path's shared Fmp4Stream. */
+/** Feeds one WebSocket from a path's Fmp4Stream (shared, or a file's own). */
 export class WebSocketReader {
   readonly #socket: WebSocket;
-  readonly #source: SharedFmp4Source;
+  readonly #feed: Fmp4Feed;
   readonly #options: WebSocketReaderOptions;
   readonly #gate: Fmp4SendGate;
   #state: WebSocketReaderState = "waiting-for-init";
@@ -108,12 +117,12 @@ export class WebSocketReader {
 
   /**
    * @param socket an open WebSocket (after `open`)
-   * @param source the stream to read
+   * @param feed where the stream to read comes from
    * @param options see {@linkcode WebSocketReaderOptions}
    */
-  constructor(socket: WebSocket, source: SharedFmp4Source, options: WebSocketReaderOptions) {
+  constructor(socket: WebSocket, feed: Fmp4Feed, options: WebSocketReaderOptions) {
     this.#socket = socket;
-    this.#source = source;
+    this.#feed = feed;
     this.#options = options;
     this.#gate = new Fmp4SendGate(options.maxBufferedBytes ?? MAX_BUFFERED_BYTES);
   }
@@ -145,7 +154,7 @@ export class WebSocketReader {
 
   /** The path it reads. */
   get path(): string {
-    return this.#source.path;
+    return this.#feed.path;
   }
 
   /** The client's address. */
@@ -166,10 +175,8 @@ export class WebSocketReader {
     this.#startedAtMs = this.#options.scheduler.now();
     this.#socket.addEventListener("close", () => this.#finish());
     this.#socket.addEventListener("error", () => this.#finish());
-    this.#lease = this.#options.registry.acquire(
-      this.#source,
-      () => this.close(CLOSE_CODE.normal, "the stream ended"),
-    );
+    const why = this.#feed.timeline === "file" ? "the file ended" : "the stream ended";
+    this.#lease = this.#feed.acquire(() => this.close(CLOSE_CODE.normal, why));
     this.#cancelWait = this.#options.scheduler.after(
       this.#options.initWaitMs ?? INIT_WAIT_MS,
       () => {
@@ -198,7 +205,7 @@ export class WebSocketReader {
     const { log, address } = this.#options;
     if (this.#gate.dropped > 0) {
       log.info(
-        `${address}: WebSocket reader of ${shownPath(this.#source.path)} was too slow: ` +
+        `${address}: WebSocket reader of ${shownPath(this.#feed.path)} was too slow: ` +
           `dropped ${this.#gate.dropped} fragments (${this.#gate.droppedBytes} bytes) ` +
           `in ${this.#gate.dropRuns} runs, sent ${this.#fragmentsSent}`,
       );
@@ -223,7 +230,11 @@ export class WebSocketReader {
     if (this.#state === "closed") return;
     if (event.kind === "init") {
       const codecs = this.#lease!.stream.codecs();
-      const message: StreamTypeMessage = { codecs, mime: fmp4Mime(codecs) };
+      const message: StreamTypeMessage = {
+        codecs,
+        mime: fmp4Mime(codecs),
+        timeline: this.#feed.timeline,
+      };
       this.#send(safeJson(message));
       this.#send(event.bytes);
       if (this.#state === "waiting-for-init") {
@@ -239,7 +250,7 @@ export class WebSocketReader {
       this.#fragmentsSent++;
     } else if (this.#gate.dropRuns > runs) {
       this.#options.log.warn(
-        `${this.#options.address}: WebSocket reader of ${shownPath(this.#source.path)} ` +
+        `${this.#options.address}: WebSocket reader of ${shownPath(this.#feed.path)} ` +
           `is too slow (${this.#socket.bufferedAmount} bytes unsent): dropping to the next keyframe`,
       );
     }

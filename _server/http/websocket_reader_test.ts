@@ -27,8 +27,7 @@ class FakeSocket extends EventTarget {
 
 function reader(socket: FakeSocket, source: SharedFmp4Source, clock: ManualScheduler) {
   const registry = new Fmp4Registry({ scheduler: clock });
-  const r = new WebSocketReader(socket as unknown as WebSocket, source, {
-    registry,
+  const r = new WebSocketReader(socket as unknown as WebSocket, registry.feed(source), {
     scheduler: clock,
     log: new Logger("error"),
     address: "192.0.2.1",
@@ -132,8 +131,7 @@ Deno.test("WebSocketReaders: ids ws-<n>, live counts of what was sent, a closed 
     );
     const sockets = [new FakeSocket(), new FakeSocket()];
     const made = sockets.map((socket) =>
-      new WebSocketReader(socket as unknown as WebSocket, stream, {
-        registry: readers.registry,
+      new WebSocketReader(socket as unknown as WebSocket, readers.registry.feed(stream), {
         scheduler: clock,
         log: new Logger("error"),
         address: "192.0.2.7",
