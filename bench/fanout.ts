@@ -37,6 +37,7 @@
  * Tools: rtspload.c and floor.c from ../shared/perf (or $RTSPLOAD_SRC,
  * $FLOOR_SRC) built into bench/.cache/fanout/; the clip is made there with ffmpeg.
  * Environment: FANOUT_SECONDS (measured window per step, default 8),
+ * FANOUT_PULL_TRANSPORT (tcp or udp: how `proxy` and `edge` pull; default auto),
  * FANOUT_STEPS (reader counts, default 0,50,100,200).
  * Output: a markdown table on stdout, bench/results/fanout_latest.json.
  * @module
@@ -214,6 +215,21 @@ async function startOurOrigin(tools: Tools): Promise<{ child: Child; feed: Child
   }
 }
 
+/**
+ * How ours is told to pull the upstream: `--proxy`, or with
+ * FANOUT_PULL_TRANSPORT=tcp|udp a config file that fixes the transport.
+ */
+function upstreamArgs(url: string): string[] {
+  const transport = Deno.env.get("FANOUT_PULL_TRANSPORT");
+  if (!transport) return ["--proxy", `${PUBLISH_PATH}=${url}`];
+  const file = `${cacheDir}/pull_${transport}.json`;
+  Deno.writeTextFileSync(
+    file,
+    JSON.stringify({ proxy: { [PUBLISH_PATH]: { source: url, transport } } }),
+  );
+  return ["--config", file];
+}
+
 async function startTarget(tools: Tools, stream: StreamKind): Promise<Target> {
   if (stream === "floor") {
     const floor = await startFloor(tools.floor, tools.clip, CHILD_MAX_MS);
@@ -240,7 +256,7 @@ async function startTarget(tools: Tools, stream: StreamKind): Promise<Target> {
       repoDir,
       cacheDir,
       CHILD_MAX_MS,
-      upstream ? ["--proxy", `${PUBLISH_PATH}=${upstream.url}`] : [],
+      upstream ? upstreamArgs(upstream.url) : [],
     );
   } catch (e) {
     await upstream?.feed.stop("SIGINT");
