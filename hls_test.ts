@@ -10,7 +10,7 @@ import { startTestServer } from "./_testing/server.ts";
 import { run, toolTest } from "./_testing/tools.ts";
 import { MEDIA_NEEDS, testMedia } from "./_testing/media.ts";
 import { ffmpegPublish, waitForStream } from "./_testing/publisher.ts";
-import { HeadlessPage } from "./_testing/chromium.ts";
+import { HeadlessPage, nativeVideoScript } from "./_testing/chromium.ts";
 import { HlsServer } from "./_server/http/hls.ts";
 import type { HttpContext, RoutedRequest } from "./_server/http/handler.ts";
 import { Logger } from "./_server/log.ts";
@@ -222,15 +222,7 @@ await toolTest(
         ),
         "maybe",
       );
-      await page.evaluate(`(() => {
-        const video = document.createElement("video");
-        video.id = "v";
-        video.muted = true;
-        video.autoplay = true;
-        video.src = "/test/index.m3u8";
-        document.body.append(video);
-        return true;
-      })()`);
+      await page.evaluate(nativeVideoScript("/test/index.m3u8"));
       await page.waitFor(
         "document.getElementById('v').currentTime > 2 || document.getElementById('v').error",
         8_000,

@@ -204,15 +204,19 @@ await toolTest(
   },
 );
 
-/** The picture's RGB at (x, y) in video pixels, drawn through a canvas. */
-function pixelAt(x: number, y: number): string {
-  return `(() => {
+/** Page script lines that draw the `#video` picture shown onto a canvas `context`. */
+const DRAW_VIDEO = `
     const video = document.getElementById("video");
     const canvas = document.createElement("canvas");
     canvas.width = video.videoWidth;
     canvas.height = video.videoHeight;
     const context = canvas.getContext("2d");
     context.drawImage(video, 0, 0);
+`;
+
+/** The picture's RGB at (x, y) in video pixels, drawn through a canvas. */
+function pixelAt(x: number, y: number): string {
+  return `(() => {${DRAW_VIDEO}
     return [...context.getImageData(${x}, ${y}, 1, 1).data.slice(0, 3)];
   })()`;
 }
@@ -311,13 +315,7 @@ await toolTest(
 
 /** Every `step`-th pixel's RGB of the picture shown, row by row, drawn through a canvas. */
 function pictureGrid(step: number): string {
-  return `(() => {
-    const video = document.getElementById("video");
-    const canvas = document.createElement("canvas");
-    canvas.width = video.videoWidth;
-    canvas.height = video.videoHeight;
-    const context = canvas.getContext("2d");
-    context.drawImage(video, 0, 0);
+  return `(() => {${DRAW_VIDEO}
     const data = context.getImageData(0, 0, canvas.width, canvas.height).data;
     const grid = [];
     for (let y = ${step / 2}; y < canvas.height; y += ${step}) {

@@ -156,3 +156,19 @@ export class HeadlessPage implements AsyncDisposable {
     }
   }
 }
+
+/**
+ * Page script that appends a muted, autoplaying `<video id=ID>` playing `src`
+ * by the browser's own means (native HLS for a playlist); evaluates to true.
+ */
+export function nativeVideoScript(src: string, id = "v"): string {
+  return `(() => {
+    const video = document.createElement("video");
+    video.id = ${JSON.stringify(id)};
+    video.muted = true;
+    video.autoplay = true;
+    video.src = ${JSON.stringify(src)};
+    document.body.append(video);
+    return true;
+  })()`;
+}

@@ -28,7 +28,7 @@
 
 import { parseArgs } from "node:util";
 import { startTestServer } from "../_testing/server.ts";
-import { HeadlessPage } from "../_testing/chromium.ts";
+import { HeadlessPage, nativeVideoScript } from "../_testing/chromium.ts";
 import { SYSTEM_SCHEDULER } from "../_server/system_scheduler.ts";
 import type { Scheduler } from "../_rtsp/scheduler.ts";
 import { FONT_GAP_COLUMNS, H264TestPattern } from "../_rtsp/media/test_pattern.ts";
@@ -188,15 +188,7 @@ async function measureHls(page: HeadlessPage, base: string): Promise<Figures> {
   for (let attempt = 0; attempt < 3; attempt++) {
     await page.goto(`${base}v1/paths?hls=${attempt}`);
     await page.waitFor("document.readyState === 'complete'");
-    await page.evaluate(`(() => {
-      const video = document.createElement("video");
-      video.id = "v";
-      video.muted = true;
-      video.autoplay = true;
-      video.src = "/test/index.m3u8";
-      document.body.append(video);
-      return true;
-    })()`);
+    await page.evaluate(nativeVideoScript("/test/index.m3u8"));
     const playing = await page.waitFor(
       "document.getElementById('v').currentTime > 2 || document.getElementById('v').error",
       20_000,
