@@ -65,8 +65,6 @@ interface RelayTrack {
   lastWallMs: number;
   /** Incoming SSRC of the current publisher, learnt from its first packet. */
   sourceSsrc: number | undefined;
-  /** The latest Sender Report passed on (readers' timeline), for readers that join later. */
-  lastReport: Uint8Array | undefined;
   /**
    * After a takeover: the new source's SDP parameter sets, sent in-band in
    * front of its first keyframe unless that keyframe carries its own.
@@ -88,7 +86,6 @@ function trackOf(t: Announcement["tracks"][number], index: number): RelayTrack {
     lastTs: 0,
     lastWallMs: 0,
     sourceSsrc: undefined,
-    lastReport: undefined,
     pendingParameterSets: undefined,
   };
 }
@@ -163,8 +160,6 @@ export class RelayStream {
       track.assembler = new RtpFrameAssembler(i, t.codec, t.description.media === "video");
       track.resync = true;
       track.sourceSsrc = undefined;
-      // Its NTP ↔ RTP mapping was the old publisher's timeline.
-      track.lastReport = undefined;
       // Readers already here keep the SDP they were given: the new source's
       // parameter sets reach them in-band (see parameter_set_packet.ts).
       const codec = parameterSetCodec(track.codec);
@@ -224,7 +219,6 @@ export class RelayStream {
       // Shifted like the packets, so the report maps the readers' timestamps.
       const rtpTimestamp = (packet.rtpTimestamp + track.tsOffset) >>> 0;
       const report = this.#rtcp.report(track.ssrc, packet.ntpTimeMs, rtpTimestamp, packet);
-      track.lastReport = report;
       for (const reader of this.#broadcast.readers()) reader.rtcp(trackIndex, report);
     }
   }
@@ -237,17 +231,7 @@ export class RelayStream {
         trackIndex,
         ...this.#position(trackIndex),
       })),
-      begin: () => {
-        // The latest Sender Report first (RFC 3550, 6.4.1): a reader that
-        // syncs its tracks by NTP time (ffmpeg does) then has the mapping
-        // from its first packet, instead of re-basing its timestamps when the
-        // publisher's next report comes, which can move audio back in time.
-        for (const trackIndex of reader.session.tracks.keys()) {
-          const report = this.#tracks[trackIndex]?.lastReport;
-          if (report) reader.rtcp(trackIndex, report);
-        }
-        this.#broadcast.attach(reader);
-      },
+      begin: () => this.#broadcast.attach(reader),
     };
   }
 

@@ -14,7 +14,6 @@ import { startTestServer } from "../_testing/server.ts";
 import { CATCH_UP_TICK_MS, UdpReader } from "./reader.ts";
 import { RelayStream } from "./relay_stream.ts";
 import type { DatagramSink } from "./ports.ts";
-import { buildSenderReport, parseRtcpCompound } from "../_rtsp/rtp/rtcp.ts";
 
 const SDP = "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=x\r\nt=0 0\r\n" +
   "m=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:trackID=0\r\n";
@@ -135,56 +134,6 @@ Deno.test("a whole server expires idle sessions on its scheduler, without sleepi
   } finally {
     c.close();
   }
-});
-
-Deno.test("a reader joining a relay gets the publisher's latest Sender Report before any RTP, not one from before a takeover", () => {
-  const clock = new ManualScheduler();
-  const stream = relay(clock, []);
-  const parsed = parseSdp(SDP);
-  assert.ok(parsed.ok);
-  const announcement = { path: "/live", sdp: SDP, tracks: announcedTracks(parsed.sdp) };
-  stream.startPublisher("A", announcement);
-  const rtp = (seq: number, ts: number, marker: boolean) => {
-    const p = new Uint8Array(20);
-    p.set([0x80, (marker ? 0x80 : 0) | 96, seq >> 8, seq & 0xff]);
-    new DataView(p.buffer).setUint32(4, ts);
-    new DataView(p.buffer).setUint32(8, 0x1234);
-    p.set([0x65, 0x88], 12); // an IDR slice: a keyframe for the GOP cache
-    return p;
-  };
-  stream.receiveRtp(0, rtp(1, 90_000, true));
-  stream.receiveRtcp(
-    0,
-    buildSenderReport({
-      ssrc: 0x1234,
-      ntpTimeMs: Date.UTC(2026, 0, 1),
-      rtpTimestamp: 90_000,
-      packetCount: 1,
-      octetCount: 8,
-    }),
-  );
-  const join = () => {
-    const order: string[] = [];
-    const udp: DatagramSink = {
-      target: (address, port) => ({ address, port }),
-      hasRoomFor: () => true,
-      sendRtp: () => order.push("rtp"),
-      sendRtcp: (bytes: Uint8Array) => {
-        const parsedRtcp = parseRtcpCompound(bytes);
-        assert.ok(parsedRtcp.ok);
-        order.push(parsedRtcp.packets[0].type);
-      },
-    };
-    const session = testSession({ path: "/live", transports: [udpTransport()] });
-    const reader = new UdpReader(session, udp, clock);
-    stream.attach(reader).begin?.();
-    return order;
-  };
-  assert.deepEqual(join(), ["sr", "rtp"], "the SR, then the cached keyframe");
-  stream.startPublisher("B", announcement);
-  stream.receiveRtp(0, rtp(1, 5_000, true));
-  assert.deepEqual(join(), ["rtp"], "no stale SR from publisher A");
-  stream.close();
 });
 
 Deno.test("after a takeover the new publisher's SDP parameter sets reach readers in-band before its first keyframe, numbering kept contiguous", () => {
