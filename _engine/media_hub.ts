@@ -203,7 +203,6 @@ export class MediaHub implements MediaController {
     this.#options.effects({ kind: "end-session", sessionId, reason });
   }
 
-  /** Ends a path whose publisher did not come back: its readers' sessions end. */
   /**
    * A shared stream is over (its publisher did not come back, its pull source
    * was removed): its readers' sessions end and the path is no longer served.

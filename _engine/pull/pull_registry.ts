@@ -11,7 +11,7 @@ import type { LookupContext } from "../../_rtsp/catalogue.ts";
 import type { Scheduler } from "../../_rtsp/scheduler.ts";
 import type { EngineLog } from "../ports.ts";
 import type { RelayStream } from "../relay_stream.ts";
-import { PulledPath, type PullOutcome, redactUrl } from "./pulled_path.ts";
+import { PulledPath, type PullOutcome } from "./pulled_path.ts";
 import {
   isAlwaysOn,
   isWildcardPattern,
@@ -102,7 +102,6 @@ export class PullRegistry {
       };
     }
     this.#options.sources.add(spec);
-    this.#options.log.info(`${spec.pattern}: pull source added (${redactUrl(spec.source)})`);
     if (isAlwaysOn(spec)) this.#pathFor(spec.pattern)?.startAlwaysOn();
     return undefined;
   }
@@ -119,7 +118,6 @@ export class PullRegistry {
       pulled.close();
       this.#paths.delete(path);
     }
-    this.#options.log.info(`${pattern}: pull source removed`);
     return removed;
   }
 

@@ -10,6 +10,7 @@ import { patternError } from "../../_rtsp/auth/permissions.ts";
 import { isWildcardPattern, type PullSourceEntry } from "../../_engine/pull/pull_sources.ts";
 import { redactUrl } from "../../_engine/pull/pulled_path.ts";
 import { validateProxyConfig } from "../pull_config.ts";
+import { concatBytes } from "../../_rtsp/bytes.ts";
 import type { Handler } from "./handler.ts";
 import { errorResponse, jsonResponse } from "./json.ts";
 
@@ -64,13 +65,7 @@ async function boundedBody(request: Request): Promise<string | Response> {
     }
     chunks.push(chunk);
   }
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    bytes.set(c, at);
-    at += c.length;
-  }
-  return new TextDecoder("utf-8", { fatal: false }).decode(bytes);
+  return new TextDecoder().decode(concatBytes(...chunks));
 }
 
 /**
@@ -112,9 +107,12 @@ export const addProxy: Handler<"proxy-add"> = async ({ request, principal }, { a
   }
   const refused = app.pulls.addSource(spec);
   if (refused) return errorResponse(409, refused.message);
-  log.info(`pull source ${JSON.stringify(path)} added by ${JSON.stringify(principal.user ?? "")}`);
-  const added = app.pulls.sources().find((e) => e.spec === spec);
-  return jsonResponse(shown(added!, []), 201);
+  log.info(
+    `pull source ${JSON.stringify(path)} (${JSON.stringify(redactUrl(spec.source))}) added by ${
+      JSON.stringify(principal.user ?? "")
+    }`,
+  );
+  return jsonResponse(shown({ spec, origin: "api" }, []), 201);
 };
 
 /** `DELETE /v1/proxies/<pattern>`: the source goes, and every path pulled from it stops. */
