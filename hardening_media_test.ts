@@ -215,7 +215,7 @@ Deno.test("receiver reports about SSRCs we do not send are counted and dropped; 
       ours.push(parseInt(/ssrc=([0-9A-F]{8})/.exec(s.headers.get("transport")!)![1], 16));
     }
     assert.equal((await c.request(request("PLAY", url, 3, session))).status, 200);
-    const reader = srv.app.hub.readerOf(session);
+    const reader = srv.app.hub.readerOf(srv.app.responder.sessions.byId(session)!);
     assert.ok(reader);
 
     // 2,000 RRs of 8 blocks each about random SSRCs, on both RTCP channels.

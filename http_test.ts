@@ -322,7 +322,9 @@ Deno.test("a reader's receiver report shows as its loss and jitter, and in the p
     );
     assert.ok(
       await eventually(() =>
-        srv.app.hub.readerOf(reader.sessionId)?.reception.get(videoSsrc) !== undefined
+        srv.app.hub.readerOf(srv.app.responder.sessions.byId(reader.sessionId)!)?.reception.get(
+          videoSsrc,
+        ) !== undefined
       ),
     );
     const { sessions } = await (await fetch(srv.httpUrl("/v1/sessions"), { headers: ALICE }))

@@ -5,6 +5,7 @@
  */
 
 import { testSession } from "./_testing/sessions.ts";
+import type { Session } from "./_rtsp/session.ts";
 import assert from "node:assert/strict";
 import type { LookupFailure } from "./_rtsp/catalogue.ts";
 import { interleavedFrame } from "./_rtsp/interleaved.ts";
@@ -13,6 +14,8 @@ import type { FileLibrary, OpenedFile } from "./_server/file_library.ts";
 import { MediaLibrary } from "./_engine/library.ts";
 import { Logger } from "./_server/log.ts";
 import { MediaHub } from "./_engine/media_hub.ts";
+import { LiveStream } from "./_engine/live_stream.ts";
+import { LiveTestSource } from "./_rtsp/media/live_test_source.ts";
 import { ManualScheduler } from "./_testing/manual_scheduler.ts";
 import { RawClient } from "./_testing/raw_client.ts";
 import { startTestServer } from "./_testing/server.ts";
@@ -95,7 +98,8 @@ Deno.test("a session that ends while its file opens for PLAY gets no player", as
   } as unknown as FileLibrary;
   const hub = new MediaHub({
     library: new MediaLibrary(new ManualScheduler(), files),
-    writers: new Map(),
+    // The session's connection, which would carry its interleaved media.
+    writers: new Map([[1, { offerMedia: () => true, abort() {} }]]),
     log: new Logger("error"),
     scheduler: new ManualScheduler(),
     graceMs: 1000,
@@ -113,4 +117,53 @@ Deno.test("a session that ends while its file opens for PLAY gets no player", as
   await assert.rejects(play, /ended while/);
   assert.equal(closed, 1, "the file is closed");
   assert.equal(hub.playingCount, 0, "no player runs for the ended session");
+});
+
+/** What the engine attached to a session (read afresh: the engine sets it). */
+function attached(session: Session): string | undefined {
+  return session.media?.kind;
+}
+
+Deno.test("the session owns what plays it: PLAY attaches a reader to session.media, PAUSE and the end clear it", async () => {
+  const scheduler = new ManualScheduler();
+  const library = new MediaLibrary(scheduler);
+  library.addShared(
+    new LiveStream({
+      path: "/test",
+      name: "test",
+      source: new LiveTestSource(scheduler.now()),
+      scheduler,
+      random32: () => 7,
+      cname: "t",
+    }),
+  );
+  const writes: Uint8Array[] = [];
+  const hub = new MediaHub({
+    library,
+    writers: new Map([[1, { offerMedia: (b: Uint8Array) => writes.push(b) > 0, abort() {} }]]),
+    log: new Logger("error"),
+    scheduler,
+    graceMs: 1000,
+    effects: () => {},
+  });
+  const session = testSession({ id: "S1", path: "/test", state: "ready-to-play" });
+  assert.equal(attached(session), undefined);
+  (await hub.play(session, undefined)).begin?.();
+  assert.equal(attached(session), "shared");
+  assert.equal(hub.readerOf(session)?.session, session, "the reader sends as this session");
+  assert.equal(hub.playingCount, 1);
+  scheduler.advance(200);
+  assert.ok(writes.length > 0, "media flows to the session's connection");
+  hub.pause(session);
+  assert.equal(attached(session), undefined, "PAUSE of a live stream detaches its reader");
+  assert.equal(hub.playingCount, 0);
+  (await hub.play(session, undefined)).begin?.();
+  assert.equal(attached(session), "shared");
+  hub.end(session, "teardown");
+  assert.equal(attached(session), undefined);
+  assert.equal(hub.playingCount, 0);
+  const sent = writes.length;
+  scheduler.advance(200);
+  assert.equal(writes.length, sent, "nothing is sent after the end");
+  library.close();
 });

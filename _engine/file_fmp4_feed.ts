@@ -1,6 +1,6 @@
 /**
  * A file under `--root` as fragmented MP4 for one browser: each lease opens
- * the file, and a {@linkcode FilePlayer} of its own (the one RTSP readers of
+ * the file, and a {@linkcode FilePlayback} of its own (the one RTSP readers of
  * files get, pacing included) plays it from the start into a private
  * {@linkcode Fmp4Stream}, which is the player's reader. So every viewer gets
  * its own timeline, as every RTSP session of a file does: the first fragment
@@ -18,7 +18,7 @@
 
 import type { LookupFailure, StreamDescription } from "../_rtsp/catalogue.ts";
 import type { Scheduler } from "../_rtsp/scheduler.ts";
-import { FilePlayer } from "./file_player.ts";
+import { FilePlayback } from "./file_playback.ts";
 import type { Fmp4Feed, Fmp4Lease } from "./fmp4_feed.ts";
 import { Fmp4Stream } from "./fmp4_stream.ts";
 import type { EngineLog, OpenedFile } from "./ports.ts";
@@ -40,15 +40,6 @@ export interface FileFmp4FeedOptions {
   readonly loop: boolean;
 }
 
-/** Where one lease's playback is. */
-type FilePlayback =
-  /** The file is being opened and positioned at its start. */
-  | { readonly state: "opening" }
-  /** Frames flow into the stream. */
-  | { readonly state: "playing"; readonly player: FilePlayer; readonly close: () => void }
-  /** Released, or the file ended or failed: nothing more is sent. */
-  | { readonly state: "done" };
-
 /** The same file, each lease on its own timeline. */
 export class FileFmp4Feed implements Fmp4Feed {
   readonly timeline = "file";
@@ -65,7 +56,7 @@ export class FileFmp4Feed implements Fmp4Feed {
   }
 
   acquire(ended: () => void): Fmp4Lease {
-    const { description, scheduler } = this.#options;
+    const { description, open, scheduler, log, loop } = this.#options;
     const stream = new Fmp4Stream(description, {
       scheduler,
       readerId: `fmp4-file:${++this.#leases}:${description.path}`,
@@ -73,69 +64,37 @@ export class FileFmp4Feed implements Fmp4Feed {
       // would only hold up to 8 MiB per viewer for nobody.
       maxCacheBytes: 0,
     });
-    let playback: FilePlayback = { state: "opening" };
-    const stop = () => {
-      if (playback.state === "playing") {
-        playback.player.stop(false);
-        playback.close();
-      }
-      playback = { state: "done" };
-    };
+    let done = false;
     const finished = () => {
-      if (playback.state === "done") return;
-      stop();
+      if (done) return;
+      done = true;
+      playback.stop(false);
       // The samples the muxer still holds (the last pictures) go out before the end.
       stream.stop();
       ended();
     };
-    this.#start(stream, finished).then(
-      (started) => {
-        if (!started) return finished();
-        if (playback.state !== "opening") {
-          // Released while the file opened.
-          started.player.stop(false);
-          started.close();
-          return;
-        }
-        playback = { state: "playing", player: started.player, close: started.close };
-        started.begin();
-      },
-      (e) => {
-        this.#options.log.warn(
-          `file playback could not start: ${e instanceof Error ? e.message : e}`,
-        );
-        finished();
-      },
-    );
-    return { stream, release: stop };
-  }
-
-  /** Opens the file and positions a player at its start; undefined when it cannot be opened. */
-  async #start(
-    stream: Fmp4Stream,
-    finished: () => void,
-  ): Promise<{ player: FilePlayer; close: () => void; begin: () => void } | undefined> {
-    const { open, scheduler, log, loop } = this.#options;
-    const opened = await open();
-    if ("error" in opened) {
-      log.warn(`file playback could not start: the file cannot be opened (${opened.error})`);
-      return undefined;
-    }
-    const player = new FilePlayer({
-      media: opened.media,
+    const playback = new FilePlayback({
+      path: description.path,
+      open,
       reader: stream,
       scheduler,
       log,
-      cname: "rtsp.ts",
       loop,
       ended: finished,
     });
-    try {
-      const start = await player.play(undefined);
-      return { player, close: opened.close, begin: () => start.begin?.() };
-    } catch (e) {
-      opened.close();
-      throw e;
-    }
+    playback.play(undefined).then(
+      (start) => start.begin?.(),
+      (e) => {
+        // Released while the file opened: nothing to tell.
+        if (done) return;
+        log.warn(`file playback could not start: ${e instanceof Error ? e.message : e}`);
+        finished();
+      },
+    );
+    const release = () => {
+      done = true;
+      playback.stop(false);
+    };
+    return { stream, release };
   }
 }

@@ -10,7 +10,8 @@ import type { Session } from "../_rtsp/session.ts";
 
 /** The destination of one client port or channel. */
 export interface Route<Relay> {
-  readonly sessionId: string;
+  /** The session whose port or channel this is. */
+  readonly session: Session;
   readonly trackIndex: number;
   /** Publisher RTP/RTCP go to this relay; without it, a reader's RTCP. */
   readonly relay?: Relay;
@@ -32,7 +33,7 @@ export class IngressRouter<Relay> {
     for (const track of session.tracks.values()) {
       const t = track.transport;
       const route = (rtcp: boolean): Route<Relay> => ({
-        sessionId: session.id,
+        session,
         trackIndex: track.trackIndex,
         relay,
         rtcp,
@@ -55,17 +56,17 @@ export class IngressRouter<Relay> {
       const t = track.transport;
       if (t.interleaved) {
         const routes = this.#tcp.get(session.connectionId);
-        if (routes?.get(t.interleaved[0])?.sessionId === session.id) {
+        if (routes?.get(t.interleaved[0])?.session === session) {
           routes.delete(t.interleaved[0]);
         }
-        if (routes?.get(t.interleaved[1])?.sessionId === session.id) {
+        if (routes?.get(t.interleaved[1])?.session === session) {
           routes.delete(t.interleaved[1]);
         }
         if (routes?.size === 0) this.#tcp.delete(session.connectionId);
       } else if (t.clientPorts) {
         for (const port of t.clientPorts) {
           const key = `${track.clientAddress}:${port}`;
-          if (this.#udp.get(key)?.sessionId === session.id) this.#udp.delete(key);
+          if (this.#udp.get(key)?.session === session) this.#udp.delete(key);
         }
       }
     }

@@ -44,7 +44,7 @@ Deno.test("IngressRouter routes a publisher's RTP and RTCP, and a reader's RTCP 
   router.add(publisher, "relay");
   router.add(reader);
   assert.deepEqual(router.fromUdp("10.0.0.1", 5000), {
-    sessionId: "P",
+    session: publisher,
     trackIndex: 0,
     relay: "relay",
     rtcp: false,
@@ -52,12 +52,12 @@ Deno.test("IngressRouter routes a publisher's RTP and RTCP, and a reader's RTCP 
   assert.equal(router.fromUdp("10.0.0.1", 5001)?.rtcp, true);
   assert.equal(router.fromUdp("10.0.0.2", 5000), undefined, "another address is not the publisher");
   assert.equal(router.fromInterleaved(2, 2), undefined, "a reader sends no RTP");
-  assert.equal(router.fromInterleaved(2, 3)?.sessionId, "R");
+  assert.equal(router.fromInterleaved(2, 3)?.session.id, "R");
   assert.equal(router.fromInterleaved(1, 3), undefined, "channels are per connection");
   // Removing a session removes only what is still its own.
   router.add(session("Q", 3, UDP), "other");
   router.remove(publisher);
-  assert.equal(router.fromUdp("10.0.0.1", 5000)?.sessionId, "Q");
+  assert.equal(router.fromUdp("10.0.0.1", 5000)?.session.id, "Q");
   router.remove(reader);
   assert.equal(router.fromInterleaved(2, 3), undefined);
 });

@@ -18,30 +18,33 @@ import type {
   UdpPorts,
 } from "../_rtsp/media_port.ts";
 import type { NptRange } from "../_rtsp/range.ts";
-import { isInterleaved, type Session } from "../_rtsp/session.ts";
+import { isInterleaved, type MediaAttachment, type Session } from "../_rtsp/session.ts";
 import { parseRtcpCompound } from "../_rtsp/rtp/rtcp.ts";
 import type { MediaLibrary } from "./library.ts";
 import { DEFAULT_MAX_READER_LAG_MS, type Reader, TcpReader, UdpReader } from "./reader.ts";
 import type { DatagramSink, EngineLog, InterleavedSink, UdpSockets } from "./ports.ts";
-import { FilePlayer } from "./file_player.ts";
+import { FilePlayback } from "./file_playback.ts";
 import { RelayStream } from "./relay_stream.ts";
-import type { FileMedia } from "../_rtsp/media/file_media.ts";
 import { type GroupState, MulticastGroups, type MulticastRange } from "./multicast_groups.ts";
 import { recordReceiverReports } from "./receiver_reports.ts";
 import { TrafficLedger } from "./traffic_ledger.ts";
 
-/** What plays one session. */
+/**
+ * What plays one session: the engine's {@linkcode MediaAttachment}, kept on
+ * the session itself (`session.media`) from PLAY until PAUSE or its end.
+ */
 type Playback =
-  | { readonly kind: "live"; readonly reader: Reader }
-  /** A file on this session's own timeline. */
-  | {
-    readonly kind: "file";
-    readonly reader: Reader;
-    readonly player: FilePlayer;
-    readonly close: () => void;
-  }
+  /** A reader of a shared stream (live source, publisher, upstream). */
+  | { readonly kind: "shared"; readonly reader: Reader }
+  /** A file on this session's own timeline (opening, or playing). */
+  | { readonly kind: "file"; readonly reader: Reader; readonly file: FilePlayback }
   /** A member of a stream's multicast group: the group has the reader. */
   | { readonly kind: "multicast" };
+
+/** The session's playback; only the hub sets `session.media`, always to a {@linkcode Playback}. */
+function playbackOf(session: Session): Playback | undefined {
+  return session.media as Playback | undefined;
+}
 
 /** Where multicast groups come from (RFC 2326, 12.39 `destination`, `port`, `ttl`). */
 export interface MulticastOptions extends MulticastRange {
@@ -81,14 +84,12 @@ export interface MediaHubOptions {
 /** Connects sessions to media. */
 export class MediaHub implements MediaController {
   #options: MediaHubOptions;
-  #playing = new Map<string, Playback>();
+  /** Sessions with a playback (for stats: each session holds its own). */
+  #playingCount = 0;
   /** Where what clients send goes. */
   #ingress = new IngressRouter<RelayStream>();
   /** Publishing sessions and the path each feeds. */
   #publishers: PublisherRegistry;
-  /** Sessions whose file is being opened for PLAY, and those of them that ended meanwhile. */
-  #opening = new Set<string>();
-  #endedWhileOpening = new Set<string>();
   /** Multicast groups by stream path; a group goes when its last holder ends. */
   #groups: MulticastGroups | undefined;
   /** Totals for the operator's view (read-only outside the hub). */
@@ -117,7 +118,7 @@ export class MediaHub implements MediaController {
 
   /** Sessions being sent media now. */
   get playingCount(): number {
-    return this.#playing.size;
+    return this.#playingCount;
   }
 
   /** Multicast groups held now (for tests and stats); each holds one address of the range. */
@@ -126,9 +127,25 @@ export class MediaHub implements MediaController {
   }
 
   /** The reader of a playing session (for tests and stats). */
-  readerOf(sessionId: string): Reader | undefined {
-    const playback = this.#playing.get(sessionId);
+  readerOf(session: Session): Reader | undefined {
+    const playback = playbackOf(session);
     return playback?.kind === "multicast" ? undefined : playback?.reader;
+  }
+
+  /** Attaches what plays `session` (it had nothing playing it). */
+  #attach(session: Session, playback: Playback): void {
+    if (!session.media) this.#playingCount++;
+    session.media = playback satisfies MediaAttachment;
+  }
+
+  /** Detaches what played `session`; returns it. */
+  #detach(session: Session): Playback | undefined {
+    const playback = playbackOf(session);
+    if (playback) {
+      session.media = undefined;
+      this.#playingCount--;
+    }
+    return playback;
   }
 
   /** The reader sending to a path's multicast group, while the group plays (for stats). */
@@ -221,13 +238,14 @@ export class MediaHub implements MediaController {
 
   /** A packet a client sent: publisher media into its relay, RTCP refreshes the session. */
   #received(route: Route<RelayStream>, bytes: Uint8Array): void {
-    this.traffic.received(route.sessionId, route.relay?.path, bytes.length);
+    const session = route.session;
+    this.traffic.received(session.id, route.relay?.path, bytes.length);
     if (!route.relay) {
-      this.#receivedRtcp(route.sessionId, bytes);
+      this.#receivedRtcp(session, bytes);
       return;
     }
     // A publisher's media keeps its session alive: some cameras send no RTCP.
-    this.#options.effects({ kind: "refresh-session", sessionId: route.sessionId });
+    this.#options.effects({ kind: "refresh-session", sessionId: session.id });
     if (route.rtcp) route.relay.receiveRtcp(route.trackIndex, bytes);
     else route.relay.receiveRtp(route.trackIndex, bytes);
   }
@@ -242,9 +260,9 @@ export class MediaHub implements MediaController {
   }
 
   async play(session: Session, range: NptRange | undefined): Promise<PlayStart> {
-    const current = this.#playing.get(session.id);
-    // A file session keeps its player: PLAY again resumes or seeks.
-    if (current?.kind === "file") return await current.player.play(range);
+    const current = playbackOf(session);
+    // A file session keeps its playback: PLAY again resumes or seeks.
+    if (current?.kind === "file") return await current.file.play(range);
     const stream = this.#options.library.shared(session.path);
     const first = session.tracks.values().next().value;
     const multicast = first?.transport.delivery === "multicast";
@@ -254,58 +272,45 @@ export class MediaHub implements MediaController {
     if (multicast) return this.#joinGroup(session);
     const reader = this.#readerFor(session);
     if (!reader) throw new Error(`session ${session.id} has no usable transport`);
-    this.#playing.set(session.id, { kind: "live", reader });
+    this.#attach(session, { kind: "shared", reader });
     this.#ingress.add(session);
     return stream.attach(reader);
   }
 
-  /** A player of `media` to `reader`, with the server's clock, log and looping. */
-  #filePlayer(media: FileMedia, reader: Reader): FilePlayer {
-    return new FilePlayer({
-      media,
+  /** A playback of the file at `path` to `reader`, with the server's clock, log and looping. */
+  #filePlayback(path: string, reader: Reader): FilePlayback {
+    return new FilePlayback({
+      path,
+      open: () => this.#options.library.openFile(path),
       reader,
       scheduler: this.#options.scheduler,
       log: this.#options.log,
-      cname: "rtsp.ts",
       loop: this.#options.loopFiles ?? false,
     });
   }
 
+  /**
+   * A file on the session's own timeline. The playback is the session's from
+   * before the file opens: a TEARDOWN, timeout or closed connection meanwhile
+   * stops it, and it then starts no player ({@linkcode FilePlayback.play} rejects).
+   */
   async #playFile(session: Session, range: NptRange | undefined): Promise<PlayStart> {
-    this.#opening.add(session.id);
-    let opened;
-    try {
-      opened = await this.#options.library.openFile(session.path);
-    } finally {
-      this.#opening.delete(session.id);
-    }
-    if ("error" in opened) throw new Error(`cannot open ${session.path}: ${opened.error}`);
-    // A TEARDOWN, timeout or closed connection while the file opened ended the
-    // session: no player may start for it.
-    if (this.#endedWhileOpening.delete(session.id)) {
-      opened.close();
-      throw new Error(`session ${session.id} ended while ${session.path} was opening`);
-    }
     const reader = this.#readerFor(session);
-    if (!reader) {
-      opened.close();
-      throw new Error(`session ${session.id} has no usable transport`);
-    }
-    const player = this.#filePlayer(opened.media, reader);
-    this.#playing.set(session.id, { kind: "file", reader, player, close: opened.close });
+    if (!reader) throw new Error(`session ${session.id} has no usable transport`);
+    const file = this.#filePlayback(session.path, reader);
+    this.#attach(session, { kind: "file", reader, file });
     this.#ingress.add(session);
-    return await player.play(range);
+    return await file.play(range);
   }
 
   pause(session: Session): void {
-    const playback = this.#playing.get(session.id);
-    if (playback?.kind === "file") playback.player.pause();
+    const playback = playbackOf(session);
+    if (playback?.kind === "file") playback.file.pause();
     else this.#stop(session, false);
   }
 
   end(session: Session, reason: SessionEndReason): void {
     this.traffic.sessionEnded(session.id, reason);
-    if (this.#opening.has(session.id)) this.#endedWhileOpening.add(session.id);
     this.#ingress.remove(session);
     if (this.#publishers.left(session)) {
       this.#options.log.info(`${session.path}: publisher left (${reason})`);
@@ -324,38 +329,40 @@ export class MediaHub implements MediaController {
     const group = this.#groups?.get(session.path);
     const sockets = this.#options.multicast?.sockets;
     if (!group || !sockets) throw new Error(`no multicast group for ${session.path}`);
-    if (!group.file) {
-      const opened = await this.#options.library.openFile(session.path);
-      if ("error" in opened) throw new Error(`cannot open ${session.path}: ${opened.error}`);
-      // While the file opened the session may have ended (and the group with it).
-      if (this.#groups?.get(session.path) !== group || !group.holders.has(session.id)) {
-        opened.close();
-        throw new Error(`session ${session.id} ended while ${session.path} was opened`);
+    // A timeline whose file could not be opened is started again.
+    if (!group.file || group.file.stopped) {
+      // The file's tracks as DESCRIBE gave them (cached): every one goes to the group.
+      const description = await this.#options.library.describe(session.path);
+      if ("error" in description) {
+        throw new Error(`cannot play ${session.path}: ${description.error}`);
       }
-      if (!group.file) {
-        // Every track of the file goes to the group; the first member's SETUP values seed it.
+      // While it was looked up the session may have ended (and the group with it).
+      if (this.#groups?.get(session.path) !== group || !group.holders.has(session.id)) {
+        throw new Error(`session ${session.id} ended while ${session.path} was opening`);
+      }
+      if (!group.file || group.file.stopped) {
+        // The first member's SETUP values seed the group's timeline.
         const reader = new UdpReader(
           this.#groupSession(
             group,
             session,
-            opened.media.tracks.length,
+            description.tracks.length,
             (i) => session.tracks.get(i)?.ssrc,
           ),
           sockets,
           this.#options.scheduler,
         );
-        const player = this.#filePlayer(opened.media, reader);
+        const file = this.#filePlayback(session.path, reader);
         group.members.add(session.id);
-        this.#playing.set(session.id, { kind: "multicast" });
+        this.#attach(session, { kind: "multicast" });
         group.reader = reader;
-        group.file = { player, close: opened.close };
-        return await player.play(undefined);
+        group.file = file;
+        return await file.play(undefined);
       }
-      // Another member started the group's timeline meanwhile: join it.
-      opened.close();
     }
+    // Another member started the group's timeline: join it.
     group.members.add(session.id);
-    this.#playing.set(session.id, { kind: "multicast" });
+    this.#attach(session, { kind: "multicast" });
     return { range: { start: "now" }, tracks: [] };
   }
 
@@ -406,7 +413,7 @@ export class MediaHub implements MediaController {
     const sockets = this.#options.multicast?.sockets;
     if (!group || !sockets) throw new Error(`no multicast group for ${session.path}`);
     group.members.add(session.id);
-    this.#playing.set(session.id, { kind: "multicast" });
+    this.#attach(session, { kind: "multicast" });
     if (group.reader) return stream.position(session.tracks.keys());
     // The group's reader stands for every track of the stream.
     const groupSession = this.#groupSession(
@@ -436,11 +443,11 @@ export class MediaHub implements MediaController {
    * bounded whatever the client sends: one report per track
    * ({@linkcode recordReceiverReports}).
    */
-  #receivedRtcp(sessionId: string, bytes: Uint8Array): void {
+  #receivedRtcp(session: Session, bytes: Uint8Array): void {
     const parsed = parseRtcpCompound(bytes);
     if (!parsed.ok) return;
-    this.#options.effects({ kind: "refresh-session", sessionId });
-    const reader = this.readerOf(sessionId);
+    this.#options.effects({ kind: "refresh-session", sessionId: session.id });
+    const reader = this.readerOf(session);
     if (reader) recordReceiverReports(reader, parsed.packets, this.#sentSsrcs(reader));
   }
 
@@ -481,17 +488,16 @@ export class MediaHub implements MediaController {
   }
 
   #stop(session: Session, bye: boolean): void {
-    const playback = this.#playing.get(session.id);
+    const playback = this.#detach(session);
     if (!playback) return;
-    this.#playing.delete(session.id);
     if (playback.kind !== "multicast") this.traffic.readerEnded(playback.reader);
     if (playback.kind === "file") {
-      playback.player.stop(bye);
-      playback.close();
+      // Stops it also while the file is still opening (a TEARDOWN racing PLAY).
+      playback.file.stop(bye);
       return;
     }
     const stream = this.#options.library.shared(session.path);
-    if (playback.kind === "live") {
+    if (playback.kind === "shared") {
       stream?.detach(session.id, bye);
       playback.reader.stop?.();
       this.#options.readerLeft?.(session.path);
@@ -503,8 +509,7 @@ export class MediaHub implements MediaController {
       this.traffic.readerEnded(group.reader);
       // The last member left: stop sending to the group (RFC 3550, 6.6 BYE).
       if (group.file) {
-        group.file.player.stop(true);
-        group.file.close();
+        group.file.stop(true);
         group.file = undefined;
       } else stream?.detach(group.reader.session.id, true);
       group.reader = undefined;

@@ -8,7 +8,7 @@
 
 import type { MulticastGroup } from "../_rtsp/media_port.ts";
 import { AddressPool } from "./address_pool.ts";
-import type { FilePlayer } from "./file_player.ts";
+import type { FilePlayback } from "./file_playback.ts";
 import type { Reader } from "./reader.ts";
 
 /** Where groups come from. */
@@ -36,8 +36,8 @@ export interface GroupState {
   /** Holders playing now: the group is fed while there is one. */
   readonly members: Set<string>;
   reader?: Reader;
-  /** For a file: the one timeline the group plays, and how to close the file. */
-  file?: { readonly player: FilePlayer; readonly close: () => void };
+  /** For a file: the one timeline the group plays. */
+  file?: FilePlayback;
 }
 
 function formatIpv4(n: number): string {

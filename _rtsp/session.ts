@@ -122,6 +122,16 @@ export interface SessionTrack {
   readonly initialTimestamp: number;
 }
 
+/**
+ * What the stream engine attached to a session to send it media: its reader
+ * and what feeds it (a shared stream, a file's own timeline, a multicast
+ * group). Set and cleared by the engine only; opaque to the protocol, which
+ * cannot import the engine's types.
+ */
+export interface MediaAttachment {
+  readonly kind: string;
+}
+
 /** A session: created by the first SETUP, ended by TEARDOWN, timeout or (TCP) connection close. */
 export interface Session {
   readonly id: string;
@@ -143,6 +153,8 @@ export interface Session {
    * the session first plays or records (a SETUP alone holds a slot briefly).
    */
   timeoutMs: number;
+  /** What sends this session media, while something does (from PLAY until PAUSE or its end). */
+  media?: MediaAttachment;
 }
 
 /** Whether any track of the session is interleaved on its RTSP connection. */

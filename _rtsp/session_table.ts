@@ -55,6 +55,11 @@ export class SessionTable {
     return session;
   }
 
+  /** The session with `id`, expired or not (for the operator's view and tests). */
+  byId(id: string): Session | undefined {
+    return this.#sessions.get(id);
+  }
+
   /** Removes a session; returns it if it was there. */
   delete(id: string): Session | undefined {
     const session = this.#sessions.get(id);

@@ -292,7 +292,7 @@ export class ServerObserver {
     }
     for (const session of responder.sessions.values()) {
       if (session.mode !== "play") continue;
-      const reader = hub.readerOf(session.id);
+      const reader = hub.readerOf(session);
       let state = states.get(session.path);
       if (!state) {
         // Not a shared stream: a file, listed while someone plays it.
@@ -373,7 +373,7 @@ export class ServerObserver {
     const clockRates = new Map<string, number[]>();
     // A copy: looking up a file's clock rates awaits, and sessions may end meanwhile.
     for (const session of [...this.#app.responder.sessions.values()]) {
-      const reader = hub.readerOf(session.id);
+      const reader = hub.readerOf(session);
       const stream = library.shared(session.path);
       let rates = clockRates.get(session.path);
       if (reader && rates === undefined) {
