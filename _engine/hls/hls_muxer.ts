@@ -22,6 +22,13 @@ import { type HlsPart, HlsWindow, type HlsWindowOptions, type PartKey } from "./
 /** Blocking requests held at once per stream, at most (each holds a timer and a request). */
 export const MAX_BLOCKED_REQUESTS = 1000;
 
+/**
+ * Whole segments a new muxer holds a plain playlist request for (RFC 8216,
+ * 6.3.3: a client should start three target durations from the end; players
+ * that ignore parts would see an empty live playlist).
+ */
+export const FIRST_ANSWER_SEGMENTS = 3;
+
 /** What a blocking request waits for: a part (`index` set) or a whole segment. */
 export interface BlockTarget {
   readonly msn: number;
@@ -123,6 +130,34 @@ export class HlsMuxer {
   /** How long a blocking request may wait: three target durations (RFC 8216bis, 6.2.5.2). */
   blockLimitMs(): number {
     return 3 * targetDurationSeconds(this.window) * 1000;
+  }
+
+  /**
+   * What a playlist request without `_HLS_msn` (a player that does not block,
+   * RFC 8216, 6.3.4) is held for: the next whole segment, and on a new muxer
+   * the first {@linkcode FIRST_ANSWER_SEGMENTS}; at most one target duration
+   * more than those segments take, then it is answered as things are.
+   *
+   * So two plain answers never list the same last segment. Chromium's native
+   * player needs that: it fetches every segment of its first playlist at
+   * once, and when playback then starts (its rate going 0 -> 1 after a
+   * "pause") with its segment queue empty, it reloads the playlist and fails
+   * with DEMUXER_ERROR_COULD_NOT_PARSE ("Segment queue never had any data")
+   * unless the reload lists a segment after the last one it had
+   * (`HlsRenditionImpl::CheckState` -> `ResumeLivePlayback` ->
+   * `ManifestUpdateForLiveResume`, media/filters/hls_rendition_impl.cc;
+   * `SegmentStream::SetNewPlaylist` keeps only segments past the highest
+   * sequence number seen). Answered at once, that reload (20-150 ms after the
+   * first answer) came before the next segment existed on 4 of 20 first loads
+   * (`bench/native_hls_loads.ts`). Holding a reload is allowed (the server
+   * chooses when its playlist changes, RFC 8216, 6.2.2) and costs a plain
+   * client little: it reloads to find a new segment and gets it as soon as it
+   * exists; only its first request waits up to one target duration more.
+   */
+  plainReloadTarget(): { msn: number; timeoutMs: number } {
+    const last = this.window.lastCompleteMsn();
+    const msn = Math.max(FIRST_ANSWER_SEGMENTS - 1, last + 1);
+    return { msn, timeoutMs: (msn - last + 1) * targetDurationSeconds(this.window) * 1000 };
   }
 
   /**

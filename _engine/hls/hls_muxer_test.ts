@@ -114,6 +114,45 @@ Deno.test("HlsMuxer holds a blocking request until its part exists, then times o
   assert.equal(muxer.waiting, 0);
 });
 
+Deno.test("HlsMuxer holds a plain playlist request for the next whole segment, three on a new muxer", () => {
+  // [pictures fed (25 fps), GOP, what a plain request waits for]: a segment
+  // closes at the keyframe after its first second; the wait is bounded by one
+  // target duration more than the segments it waits for.
+  const table: [number, number, { msn: number; timeoutMs: number }][] = [
+    [0, 25, { msn: 2, timeoutMs: 4000 }], // nothing yet: the first three segments
+    [30, 25, { msn: 2, timeoutMs: 3000 }], // segment 0 done
+    [75, 25, { msn: 2, timeoutMs: 2000 }], // segment 2 lasts 1 s, open until the next keyframe
+    [76, 25, { msn: 3, timeoutMs: 2000 }], // the keyframe at 3 s closed it
+    [130, 25, { msn: 5, timeoutMs: 2000 }],
+    [110, 50, { msn: 2, timeoutMs: 4000 }], // 2 s GOPs: target duration 2
+  ];
+  for (const [pictures, gop, expected] of table) {
+    const scheduler = new ManualScheduler(START_MS);
+    const muxer = new HlsMuxer({ scheduler });
+    if (pictures === 0) {
+      muxer.listener({ kind: "init", bytes: new Uint8Array([1]), codecs: "avc1.42c01e" });
+    } else feed(muxer, scheduler, pictures, gop);
+    assert.deepEqual(muxer.plainReloadTarget(), expected, `${pictures} pictures, GOP ${gop}`);
+  }
+});
+
+Deno.test("HlsMuxer answers a plain reload once a segment the last answer lacked exists", async () => {
+  const scheduler = new ManualScheduler(START_MS);
+  const muxer = new HlsMuxer({ scheduler });
+  feed(muxer, scheduler, 80); // segments 0-2 done, 3 being made
+  const { msn, timeoutMs } = muxer.plainReloadTarget();
+  assert.ok(!muxer.playlist().includes("seg3.mp4"));
+  let outcome: string | undefined;
+  const waiting = muxer.waitFor({ msn }, timeoutMs).then((o) => outcome = o);
+  feed(muxer, scheduler, 20, 25, 80); // up to picture 99: segment 3 still open
+  await Promise.resolve();
+  assert.equal(outcome, undefined);
+  feed(muxer, scheduler, 1, 25, 100); // the keyframe at 4 s closes segment 3
+  await waiting;
+  assert.equal(outcome, "ready");
+  assert.match(muxer.playlist(), /#EXTINF:1\.00000,\nseg3\.mp4\n/);
+});
+
 Deno.test("HlsMuxer refuses targets too far ahead (RFC 8216bis, 6.2.5.2)", () => {
   const scheduler = new ManualScheduler(START_MS);
   const muxer = new HlsMuxer({ scheduler });

@@ -16,7 +16,6 @@ import { type Cancel, every } from "../../_rtsp/scheduler.ts";
 import { Fmp4Stream } from "../../_engine/fmp4_stream.ts";
 import type { SharedStream } from "../../_engine/library.ts";
 import { type BlockTarget, HlsMuxer, type WaitOutcome } from "../../_engine/hls/hls_muxer.ts";
-import { targetDurationSeconds } from "../../_engine/hls/hls_playlist.ts";
 import type { App } from "../app.ts";
 import type { Logger } from "../log.ts";
 import type { Handler, HttpContext, RoutedRequest } from "./handler.ts";
@@ -28,12 +27,6 @@ const UTF8 = new TextEncoder();
 
 /** A path's muxer stops after this long without a request. */
 export const HLS_IDLE_MS = 30_000;
-
-/**
- * Whole segments a new muxer holds before it answers a plain playlist request
- * (RFC 8216, 6.3.3: a client should start three target durations from the end).
- */
-const FIRST_ANSWER_SEGMENTS = 3;
 
 /** How often idle muxers are looked for. */
 const IDLE_SWEEP_MS = 5_000;
@@ -112,14 +105,14 @@ export class HlsServer {
       }
       const outcome = await muxer.waitFor(target);
       if (outcome !== "ready") return unavailable(outcome);
-    } else if (muxer.window.lastCompleteMsn() < FIRST_ANSWER_SEGMENTS - 1) {
-      // A new muxer: hold plain requests until a few whole segments exist.
-      // Players that ignore parts would see an empty live playlist, and
-      // Chromium's native player fails on a live playlist this short.
-      await muxer.waitFor(
-        { msn: FIRST_ANSWER_SEGMENTS - 1 },
-        (FIRST_ANSWER_SEGMENTS + 1) * targetDurationSeconds(muxer.window) * 1000,
-      );
+    } else {
+      // A plain request waits for the next whole segment (the first three on
+      // a new muxer), then gets the playlist whatever came: a player that
+      // does not block reloads to find a new segment, and Chromium's native
+      // player fails when a reload right after its first has none (why:
+      // HlsMuxer.plainReloadTarget).
+      const { msn, timeoutMs } = muxer.plainReloadTarget();
+      await muxer.waitFor({ msn }, timeoutMs);
     }
     const body = UTF8.encode(muxer.playlist());
     this.#served(input, "playlist", body.length);
