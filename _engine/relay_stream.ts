@@ -27,6 +27,13 @@ import type { Announcement } from "../_rtsp/session.ts";
 import { Broadcast } from "./broadcast.ts";
 import type { Reader } from "./reader.ts";
 
+/**
+ * How far a source's Sender Report may place its RTP time from the mapping
+ * readers already have before readers are given its new mapping: jitter of
+ * the source's reports below this is smoothed out, a jump above it followed.
+ */
+export const MAX_REPORT_JITTER_MS = 150;
+
 /** RFC 3550, 5.1: sequence numbers are 16 bits. */
 const SEQUENCE_MODULUS = 0x10000;
 
@@ -66,6 +73,14 @@ interface RelayTrack {
   /** Incoming SSRC of the current publisher, learnt from its first packet. */
   sourceSsrc: number | undefined;
   /**
+   * The wallclock ↔ RTP mapping readers are given (readers' timestamps):
+   * the source's first Sender Report's, kept while its later reports agree
+   * with it within {@linkcode MAX_REPORT_JITTER_MS}.
+   */
+  clockAnchor: { readonly ntpMs: number; readonly rtpTimestamp: number } | undefined;
+  /** The latest Sender Report passed on, for readers that join later. */
+  lastReport: Uint8Array | undefined;
+  /**
    * After a takeover: the new source's SDP parameter sets, sent in-band in
    * front of its first keyframe unless that keyframe carries its own.
    */
@@ -86,6 +101,8 @@ function trackOf(t: Announcement["tracks"][number], index: number): RelayTrack {
     lastTs: 0,
     lastWallMs: 0,
     sourceSsrc: undefined,
+    clockAnchor: undefined,
+    lastReport: undefined,
     pendingParameterSets: undefined,
   };
 }
@@ -160,6 +177,9 @@ export class RelayStream {
       track.assembler = new RtpFrameAssembler(i, t.codec, t.description.media === "video");
       track.resync = true;
       track.sourceSsrc = undefined;
+      // Its NTP ↔ RTP mapping was the old publisher's timeline.
+      track.lastReport = undefined;
+      track.clockAnchor = undefined;
       // Readers already here keep the SDP they were given: the new source's
       // parameter sets reach them in-band (see parameter_set_packet.ts).
       const codec = parameterSetCodec(track.codec);
@@ -218,9 +238,31 @@ export class RelayStream {
       if (packet.type !== "sr") continue;
       // Shifted like the packets, so the report maps the readers' timestamps.
       const rtpTimestamp = (packet.rtpTimestamp + track.tsOffset) >>> 0;
-      const report = this.#rtcp.report(track.ssrc, packet.ntpTimeMs, rtpTimestamp, packet);
+      const ntpMs = this.#steadyNtp(track, packet.ntpTimeMs, rtpTimestamp);
+      const report = this.#rtcp.report(track.ssrc, ntpMs, rtpTimestamp, packet);
+      track.lastReport = report;
       for (const reader of this.#broadcast.readers()) reader.rtcp(trackIndex, report);
     }
+  }
+
+  /**
+   * The wallclock a report gives `rtpTimestamp`: on the track's anchored
+   * mapping while the source's report agrees with it. A source whose reports
+   * each re-derive the mapping from the time they are sent (ffmpeg's do)
+   * moves it by a frame or more from one report to the next; a reader that
+   * re-bases its timestamps on every report (ffmpeg does, RFC 3550 6.4.1)
+   * then sees them go back. A real jump (a source that restarted its clock)
+   * moves the anchor.
+   */
+  #steadyNtp(track: RelayTrack, ntpMs: number, rtpTimestamp: number): number {
+    const anchor = track.clockAnchor;
+    if (anchor) {
+      const ticks = (rtpTimestamp - anchor.rtpTimestamp) | 0;
+      const predicted = anchor.ntpMs + (ticks * 1000) / track.clockRate;
+      if (Math.abs(predicted - ntpMs) <= MAX_REPORT_JITTER_MS) return predicted;
+    }
+    track.clockAnchor = { ntpMs, rtpTimestamp };
+    return ntpMs;
   }
 
   /** Answers a reader's PLAY: the cached GOP first, then live frames. */
@@ -231,7 +273,19 @@ export class RelayStream {
         trackIndex,
         ...this.#position(trackIndex),
       })),
-      begin: () => this.#broadcast.attach(reader),
+      begin: () => {
+        // The latest Sender Report first (RFC 3550, 6.4.1): a reader that
+        // syncs its tracks by NTP time (ffmpeg does) then has the mapping
+        // from its first packet, instead of re-basing its timestamps when the
+        // publisher's next report comes, which can move audio back in time.
+        const tracks = [...reader.session.tracks.keys()];
+        // All or none: a reader with the mapping of one track only re-bases
+        // the others when their reports come.
+        if (tracks.every((i) => this.#tracks[i]?.lastReport)) {
+          for (const i of tracks) reader.rtcp(i, this.#tracks[i].lastReport!);
+        }
+        this.#broadcast.attach(reader);
+      },
     };
   }
 

@@ -14,6 +14,7 @@ import { startTestServer } from "../_testing/server.ts";
 import { CATCH_UP_TICK_MS, UdpReader } from "./reader.ts";
 import { RelayStream } from "./relay_stream.ts";
 import type { DatagramSink } from "./ports.ts";
+import { buildSenderReport, parseRtcpCompound } from "../_rtsp/rtp/rtcp.ts";
 
 const SDP = "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=x\r\nt=0 0\r\n" +
   "m=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:trackID=0\r\n";
@@ -136,6 +137,56 @@ Deno.test("a whole server expires idle sessions on its scheduler, without sleepi
   }
 });
 
+Deno.test("a reader joining a relay gets the publisher's latest Sender Report before any RTP, not one from before a takeover", () => {
+  const clock = new ManualScheduler();
+  const stream = relay(clock, []);
+  const parsed = parseSdp(SDP);
+  assert.ok(parsed.ok);
+  const announcement = { path: "/live", sdp: SDP, tracks: announcedTracks(parsed.sdp) };
+  stream.startPublisher("A", announcement);
+  const rtp = (seq: number, ts: number, marker: boolean) => {
+    const p = new Uint8Array(20);
+    p.set([0x80, (marker ? 0x80 : 0) | 96, seq >> 8, seq & 0xff]);
+    new DataView(p.buffer).setUint32(4, ts);
+    new DataView(p.buffer).setUint32(8, 0x1234);
+    p.set([0x65, 0x88], 12); // an IDR slice: a keyframe for the GOP cache
+    return p;
+  };
+  stream.receiveRtp(0, rtp(1, 90_000, true));
+  stream.receiveRtcp(
+    0,
+    buildSenderReport({
+      ssrc: 0x1234,
+      ntpTimeMs: Date.UTC(2026, 0, 1),
+      rtpTimestamp: 90_000,
+      packetCount: 1,
+      octetCount: 8,
+    }),
+  );
+  const join = () => {
+    const order: string[] = [];
+    const udp: DatagramSink = {
+      target: (address, port) => ({ address, port }),
+      hasRoomFor: () => true,
+      sendRtp: () => order.push("rtp"),
+      sendRtcp: (bytes: Uint8Array) => {
+        const parsedRtcp = parseRtcpCompound(bytes);
+        assert.ok(parsedRtcp.ok);
+        order.push(parsedRtcp.packets[0].type);
+      },
+    };
+    const session = testSession({ path: "/live", transports: [udpTransport()] });
+    const reader = new UdpReader(session, udp, clock);
+    stream.attach(reader).begin?.();
+    return order;
+  };
+  assert.deepEqual(join(), ["sr", "rtp"], "the SR, then the cached keyframe");
+  stream.startPublisher("B", announcement);
+  stream.receiveRtp(0, rtp(1, 5_000, true));
+  assert.deepEqual(join(), ["rtp"], "no stale SR from publisher A");
+  stream.close();
+});
+
 Deno.test("after a takeover the new publisher's SDP parameter sets reach readers in-band before its first keyframe, numbering kept contiguous", () => {
   const clock = new ManualScheduler();
   const b64 = (bytes: number[]) => btoa(String.fromCharCode(...bytes));
@@ -207,5 +258,150 @@ Deno.test("after a takeover the new publisher's SDP parameter sets reach readers
   stream.receiveRtp(0, rtp(9, 5, 0x7777, [24, 0, 5, ...spsA, 0, 4, ...ppsA]));
   stream.receiveRtp(0, rtp(10, 5, 0x7777, [0x65, 0x88, 5]));
   assert.deepEqual(sent.slice(5).map(seqOf), [105, 106]);
+  stream.close();
+});
+
+/** Wallclock of `rtpTimestamp` by a report's mapping, at `clockRate`. */
+function wallOf(report: { ntpTimeMs: number; rtpTimestamp: number }, rtp: number, rate: number) {
+  return report.ntpTimeMs + (((rtp - report.rtpTimestamp) | 0) * 1000) / rate;
+}
+
+const SR_CASES: ReadonlyArray<{
+  readonly name: string;
+  /** The source's reports: wallclock offset (ms) from its true mapping, and the RTP time. */
+  readonly sent: ReadonlyArray<{ readonly offsetMs: number; readonly rtp: number }>;
+  /** Offset (ms) each report passed on places on the source's true mapping. */
+  readonly passed: readonly number[];
+}> = [
+  {
+    name: "reports that jitter by a frame keep the first one's mapping",
+    sent: [{ offsetMs: 0, rtp: 90_000 }, { offsetMs: 40, rtp: 540_000 }, {
+      offsetMs: -60,
+      rtp: 990_000,
+    }],
+    passed: [0, 0, 0],
+  },
+  {
+    name: "a jump past the bound is followed, and kept from then on",
+    sent: [{ offsetMs: 0, rtp: 90_000 }, { offsetMs: 1000, rtp: 540_000 }, {
+      offsetMs: 1030,
+      rtp: 990_000,
+    }],
+    passed: [0, 1000, 1000],
+  },
+];
+
+for (const c of SR_CASES) {
+  Deno.test(`a relay's Sender Reports to readers: ${c.name}`, () => {
+    const clock = new ManualScheduler();
+    const stream = relay(clock, []);
+    const parsed = parseSdp(SDP);
+    assert.ok(parsed.ok);
+    stream.startPublisher("A", { path: "/live", sdp: SDP, tracks: announcedTracks(parsed.sdp) });
+    const reports: Array<{ ntpTimeMs: number; rtpTimestamp: number }> = [];
+    const udp: DatagramSink = {
+      target: (address, port) => ({ address, port }),
+      hasRoomFor: () => true,
+      sendRtp: () => {},
+      sendRtcp: (bytes: Uint8Array) => {
+        const p = parseRtcpCompound(bytes);
+        assert.ok(p.ok);
+        for (const packet of p.packets) if (packet.type === "sr") reports.push(packet);
+      },
+    };
+    const packet = new Uint8Array(20);
+    packet.set([0x80, 0x80 | 96, 0, 1]);
+    new DataView(packet.buffer).setUint32(4, 90_000);
+    new DataView(packet.buffer).setUint32(8, 0x1234);
+    packet.set([0x65, 0x88], 12);
+    stream.receiveRtp(0, packet);
+    const reader = new UdpReader(
+      testSession({ path: "/live", transports: [udpTransport()] }),
+      udp,
+      clock,
+    );
+    stream.attach(reader).begin?.();
+    // The source's true mapping: RTP 0 at this wallclock, 90 kHz.
+    const epoch = Date.UTC(2026, 0, 1);
+    for (const { offsetMs, rtp } of c.sent) {
+      stream.receiveRtcp(
+        0,
+        buildSenderReport({
+          ssrc: 0x1234,
+          ntpTimeMs: epoch + rtp / 90 + offsetMs,
+          rtpTimestamp: rtp,
+          packetCount: 1,
+          octetCount: 8,
+        }),
+      );
+    }
+    assert.equal(reports.length, c.sent.length);
+    // The relay shifts timestamps by a constant; compare where each report puts RTP 0's instant.
+    const zero = (r: { ntpTimeMs: number; rtpTimestamp: number }, i: number) =>
+      wallOf(r, (r.rtpTimestamp - c.sent[i].rtp) >>> 0, 90_000) - epoch;
+    assert.deepEqual(
+      reports.map((r, i) => Math.round(zero(r, i))),
+      c.passed,
+    );
+    stream.close();
+  });
+}
+
+Deno.test("a reader of two tracks gets no Sender Report first unless both tracks have one", () => {
+  const clock = new ManualScheduler();
+  const sdp = SDP + "m=audio 0 RTP/AVP 97\r\na=rtpmap:97 MPEG4-GENERIC/48000/2\r\n" +
+    "a=fmtp:97 streamtype=5;profile-level-id=1;mode=AAC-hbr;sizelength=13;indexlength=3;indexdeltalength=3;config=1190\r\n" +
+    "a=control:trackID=1\r\n";
+  const parsed = parseSdp(sdp);
+  assert.ok(parsed.ok);
+  const stream = new RelayStream({
+    path: "/live",
+    announcement: { path: "/live", sdp, tracks: announcedTracks(parsed.sdp) },
+    graceMs: 10_000,
+    scheduler: clock,
+    cname: "test",
+    onExpired: () => {},
+  });
+  stream.startPublisher("A", { path: "/live", sdp, tracks: announcedTracks(parsed.sdp) });
+  const rtp = (track: number, seq: number, ts: number, payload: number[]) => {
+    const p = new Uint8Array(12 + payload.length);
+    p.set([0x80, 0x80 | (96 + track), seq >> 8, seq & 0xff]);
+    new DataView(p.buffer).setUint32(4, ts);
+    new DataView(p.buffer).setUint32(8, 0x1000 + track);
+    p.set(payload, 12);
+    stream.receiveRtp(track, p);
+  };
+  const sr = (track: number, ts: number) =>
+    stream.receiveRtcp(
+      track,
+      buildSenderReport({
+        ssrc: 0x1000 + track,
+        ntpTimeMs: Date.UTC(2026, 0, 1) + ts / 90,
+        rtpTimestamp: ts,
+        packetCount: 1,
+        octetCount: 8,
+      }),
+    );
+  const join = () => {
+    const order: string[] = [];
+    const udp: DatagramSink = {
+      target: (address, port) => ({ address, port }),
+      hasRoomFor: () => true,
+      sendRtp: () => order.push("rtp"),
+      sendRtcp: () => order.push("sr"),
+    };
+    const session = testSession({
+      path: "/live",
+      transports: [udpTransport(0), udpTransport(1)],
+    });
+    stream.attach(new UdpReader(session, udp, clock)).begin?.();
+    return order[0];
+  };
+  rtp(0, 1, 90_000, [0x65, 0x88]);
+  rtp(1, 1, 48_000, [0x00, 0x10, 0x00, 0x08, 0x21]);
+  sr(0, 90_000);
+  assert.equal(join(), "rtp", "only the video track has a report: none is sent first");
+  sr(1, 48_000);
+  assert.equal(join(), "sr", "both have one: both go first");
   stream.close();
 });
