@@ -110,6 +110,11 @@ export class BrowserTraffic {
     return this.#paths.get(path)?.totals ?? emptyEntry().totals;
   }
 
+  /** Every path with counts kept (files read over HLS among them). */
+  paths(): IterableIterator<string> {
+    return this.#paths.keys();
+  }
+
   /** Forgets every path not in `served` (a path that is gone starts again from zero). */
   retain(served: ReadonlySet<string>): void {
     for (const path of this.#paths.keys()) if (!served.has(path)) this.#paths.delete(path);
