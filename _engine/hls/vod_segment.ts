@@ -34,10 +34,11 @@ import { videoSample } from "../../_rtsp/media/fmp4/video_sample.ts";
 import type { VodPlan } from "./vod_playlist.ts";
 
 /**
- * Sample bytes one segment may hold: ~50 s of 50 Mbit/s. A file with GOPs
- * longer than that is refused rather than held whole in memory.
+ * Sample bytes one segment may hold (twice that while it is muxed): 10 s of
+ * 50 Mbit/s. A segment of a file with GOPs longer than that is refused rather
+ * than held whole in memory.
  */
-export const MAX_VOD_SEGMENT_BYTES = 256 * 1024 * 1024;
+export const MAX_VOD_SEGMENT_BYTES = 64 * 1024 * 1024;
 
 /**
  * Reading goes on past a segment's end until every track has shown its first

@@ -15,6 +15,7 @@
  * @module
  */
 
+import { BuildTurns } from "../../_engine/hls/build_turns.ts";
 import { buildVodPlaylist, planVod, VOD_INIT_ID } from "../../_engine/hls/vod_playlist.ts";
 import { buildVodSegment, vodInitSegment, vodTracks } from "../../_engine/hls/vod_segment.ts";
 import type { App } from "../app.ts";
@@ -46,8 +47,7 @@ export class HlsVod {
   readonly #app: App;
   readonly #log: Logger;
   readonly #traffic: BrowserTraffic | undefined;
-  #building = 0;
-  readonly #waiting: Array<() => void> = [];
+  readonly #turns = new BuildTurns(MAX_VOD_BUILDS, MAX_VOD_WAITING);
 
   /** @param traffic where what is served is counted, as live HLS is */
   constructor(app: App, log: Logger, traffic?: BrowserTraffic) {
@@ -58,7 +58,7 @@ export class HlsVod {
 
   /** Segments being made now (for tests). */
   get building(): number {
-    return this.#building;
+    return this.#turns.busy;
   }
 
   /**
@@ -128,17 +128,12 @@ export class HlsVod {
 
   /** Segment `index` of the file, made when a turn comes. */
   async #build(input: HlsInput, index: number): Promise<Uint8Array | Response> {
-    if (this.#building >= MAX_VOD_BUILDS) {
-      if (this.#waiting.length >= MAX_VOD_WAITING) {
-        return errorResponse(503, "too many HLS segments are being made; try again", {
-          "retry-after": "1",
-        });
-      }
-      await new Promise<void>((resolve) => this.#waiting.push(resolve));
-    } else {
-      this.#building++;
+    const release = await this.#turns.take();
+    if (!release) {
+      return errorResponse(503, "too many HLS segments are being made; try again", {
+        "retry-after": "1",
+      });
     }
-    // The turn is ours (handed over by the one that finished, or taken above).
     try {
       const path = input.route.path;
       const opened = await this.#app.library.openFile(path);
@@ -158,9 +153,7 @@ export class HlsVod {
         opened.close();
       }
     } finally {
-      const next = this.#waiting.shift();
-      if (next) next();
-      else this.#building--;
+      release();
     }
   }
 
