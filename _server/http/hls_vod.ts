@@ -6,9 +6,9 @@
  * read from the segment's keyframe to the next cut point, muxed, and closed.
  * Nothing is kept between requests but the library's parse of the file.
  *
- * Live paths keep their LL-HLS (`hls.ts`): {@linkcode HlsVod.serves} sends a
- * request here only when no stream is served at the path and a file is.
- * Reading needs what reading the path over RTSP needs (`access.ts`).
+ * Live paths keep their LL-HLS (`hls.ts`): the listener sends a request here
+ * only when {@linkcode HlsVod.serves} its path (a file, no stream served).
+ * Reading needs what the player page needs (`access.ts`).
  *
  * Bounded: {@linkcode MAX_VOD_BUILDS} segments are made at once and
  * {@linkcode MAX_VOD_WAITING} more wait; past that, 503 with `Retry-After`.
@@ -16,13 +16,24 @@
  */
 
 import { BuildTurns } from "../../_engine/hls/build_turns.ts";
-import { buildVodPlaylist, planVod, VOD_INIT_ID } from "../../_engine/hls/vod_playlist.ts";
-import { buildVodSegment, vodInitSegment, vodTracks } from "../../_engine/hls/vod_segment.ts";
+import {
+  buildVodPlaylist,
+  planVod,
+  VOD_INIT_ID,
+  type VodPlan,
+} from "../../_engine/hls/vod_playlist.ts";
+import {
+  buildVodSegment,
+  vodInitSegment,
+  type VodTrack,
+  vodTracks,
+} from "../../_engine/hls/vod_segment.ts";
+import type { FileMedia } from "../../_rtsp/media/file_media.ts";
 import type { App } from "../app.ts";
 import type { Logger } from "../log.ts";
 import { findBrowserFile } from "./browser_stream.ts";
 import type { BrowserTraffic, HlsRequestKind } from "./browser_traffic.ts";
-import { byteRange } from "./byte_range.ts";
+import { rangedResponse } from "./byte_range.ts";
 import type { Handler, HttpContext, RoutedRequest } from "./handler.ts";
 import { COMMON_HEADERS, errorResponse } from "./json.ts";
 
@@ -41,6 +52,13 @@ const PLAYLIST_TYPE = "application/vnd.apple.mpegurl";
 const MP4_TYPE = "video/mp4";
 
 type HlsInput = RoutedRequest<"hls-playlist"> | RoutedRequest<"hls-file">;
+
+/** A file opened for one request, with its plan. */
+interface OpenedVod {
+  readonly media: FileMedia;
+  readonly plan: VodPlan;
+  readonly tracks: readonly VodTrack[];
+}
 
 /** The VOD playlists and segments of files, for one HTTP listener. */
 export class HlsVod {
@@ -73,9 +91,12 @@ export class HlsVod {
 
   /** `GET /<file>/index.m3u8` */
   readonly playlist: Handler<"hls-playlist"> = async (input, context) => {
-    const found = await this.#open(input, context);
-    if (found instanceof Response) return found;
-    const body = UTF8.encode(buildVodPlaylist(found.plan));
+    const body = await this.#withFile(
+      input,
+      context,
+      ({ plan }) => UTF8.encode(buildVodPlaylist(plan)),
+    );
+    if (body instanceof Response) return body;
     this.#served(input, "playlist", body.length);
     return new Response(body, { headers: this.#headers(PLAYLIST_TYPE) });
   };
@@ -86,28 +107,38 @@ export class HlsVod {
     if (file.kind === "part" || (file.kind === "init" && file.id !== VOD_INIT_ID)) {
       return errorResponse(404, "a file's VOD playlist lists init0.mp4 and seg<n>.mp4 only");
     }
-    const found = await this.#open(input, context);
-    if (found instanceof Response) return found;
-    let bytes: Uint8Array;
+    let bytes: Uint8Array | Response;
     if (file.kind === "init") {
-      bytes = vodInitSegment(found.tracks);
+      bytes = await this.#withFile(input, context, ({ tracks }) => vodInitSegment(tracks));
     } else {
-      // RFC 8216, 6.2.1 leaves names to the server: a number past the playlist is simply absent.
-      if (file.msn >= found.plan.segments.length) {
-        return errorResponse(
-          404,
-          `no segment ${file.msn}: this file has ${found.plan.segments.length}`,
-        );
-      }
-      const built = await this.#build(input, file.msn);
-      if (built instanceof Response) return built;
-      bytes = built;
+      // Made in turn (MAX_VOD_BUILDS at once): reading and muxing is the costly part.
+      bytes = await this.#withFile(
+        input,
+        context,
+        (opened) => this.#segment(opened, file.msn, input.route.path),
+        this.#turns,
+      );
     }
-    return this.#mp4(input, file.kind, bytes);
+    if (bytes instanceof Response) return bytes;
+    return rangedResponse(
+      input.request.headers.get("range"),
+      bytes,
+      this.#headers(MP4_TYPE),
+      (length) => this.#served(input, file.kind, length),
+    );
   };
 
-  /** The file's plan and muxed tracks; the file is opened only to read its (cached) parse. */
-  async #open(input: HlsInput, context: HttpContext) {
+  /**
+   * Opens the file of the request's path for `use`, and closes it after; or
+   * the error to answer. The parse is the library's (cached): no read here.
+   * @param turns taken (after the access check) for the time of `use`
+   */
+  async #withFile<T>(
+    input: HlsInput,
+    context: HttpContext,
+    use: (opened: OpenedVod) => T | Promise<T | Response>,
+    turns?: BuildTurns,
+  ): Promise<T | Response> {
     const path = input.route.path;
     // As the player page and /ws/ ask: a 401 challenge for nobody, 403 for a user without the right.
     const allowed = context.access.requirePath(input.principal, path);
@@ -116,39 +147,19 @@ export class HlsVod {
     if (!found) return errorResponse(404, "no stream is served at this path");
     if (!found.ok) return found.response;
     if (found.kind !== "file") return errorResponse(404, "no file at this path");
-    const opened = await this.#app.library.openFile(path);
-    if ("error" in opened) return errorResponse(404, "the file cannot be opened");
-    try {
-      const tracks = vodTracks(found.description.tracks);
-      return { plan: planVod(opened.media), tracks };
-    } finally {
-      opened.close();
-    }
-  }
-
-  /** Segment `index` of the file, made when a turn comes. */
-  async #build(input: HlsInput, index: number): Promise<Uint8Array | Response> {
-    const release = await this.#turns.take();
+    const release = turns ? await turns.take() : () => {};
     if (!release) {
       return errorResponse(503, "too many HLS segments are being made; try again", {
         "retry-after": "1",
       });
     }
     try {
-      const path = input.route.path;
       const opened = await this.#app.library.openFile(path);
       if ("error" in opened) return errorResponse(404, "the file cannot be opened");
       try {
-        const tracks = vodTracks(opened.media.tracks.map((t) => t.description));
-        const built = await buildVodSegment(opened.media, tracks, planVod(opened.media), index);
-        if (built.ok) return built.bytes;
-        this.#log.warn(`HLS VOD ${JSON.stringify(path)} segment ${index}: ${built.error}`);
-        return errorResponse(
-          500,
-          built.kind === "too-large"
-            ? "this segment is too large to make (a GOP too long): play the file over RTSP"
-            : "the file could not be read",
-        );
+        const media = opened.media;
+        const tracks = vodTracks(found.description.tracks);
+        return await use({ media, plan: planVod(media), tracks });
       } finally {
         opened.close();
       }
@@ -157,29 +168,21 @@ export class HlsVod {
     }
   }
 
-  /** An fMP4 answer, whole or the range asked for (RFC 9110, 14). */
-  #mp4(input: RoutedRequest<"hls-file">, kind: HlsRequestKind, bytes: Uint8Array): Response {
-    const headers = { ...this.#headers(MP4_TYPE), "accept-ranges": "bytes" };
-    const range = byteRange(input.request.headers.get("range"), bytes.length);
-    switch (range.kind) {
-      case "whole":
-        this.#served(input, kind, bytes.length);
-        return new Response(bytes as Uint8Array<ArrayBuffer>, { headers });
-      case "unsatisfiable":
-        return new Response(null, {
-          status: 416,
-          headers: { ...headers, "content-range": `bytes */${bytes.length}` },
-        });
-      case "partial":
-        this.#served(input, kind, range.end + 1 - range.start);
-        return new Response(bytes.slice(range.start, range.end + 1), {
-          status: 206,
-          headers: {
-            ...headers,
-            "content-range": `bytes ${range.start}-${range.end}/${bytes.length}`,
-          },
-        });
+  /** Segment `index` of the opened file at `path`. */
+  async #segment({ media, plan, tracks }: OpenedVod, index: number, path: string) {
+    // RFC 8216, 6.2.1 leaves names to the server: a number past the playlist is simply absent.
+    if (index >= plan.segments.length) {
+      return errorResponse(404, `no segment ${index}: this file has ${plan.segments.length}`);
     }
+    const built = await buildVodSegment(media, tracks, plan, index);
+    if (built.ok) return built.bytes;
+    this.#log.warn(`HLS VOD ${JSON.stringify(path)} segment ${index}: ${built.error}`);
+    return errorResponse(
+      500,
+      built.kind === "too-large"
+        ? "this segment is too large to make (a GOP too long): play the file over RTSP"
+        : "the file could not be read",
+    );
   }
 
   /** Counts an answer as live HLS answers are (`rtsp_hls_requests_total`); no body for HEAD. */
