@@ -194,6 +194,7 @@ export class HlsVod {
       input.address,
       bytes,
       this.#app.scheduler.now(),
+      true,
     );
   }
 

@@ -312,7 +312,7 @@ export class ServerObserver {
     }
     const browsers = this.#browsers;
     const now = this.#now();
-    for (const name of browsers?.traffic.paths() ?? []) {
+    for (const name of browsers?.traffic.files() ?? []) {
       // A file read over HLS (VOD), listed while a player fetches its segments.
       if (states.has(name) || browsers!.traffic.hlsReaders(name, now) === 0) continue;
       states.set(name, {
