@@ -10,7 +10,7 @@
  * only when {@linkcode HlsVod.serves} its path (a file, no stream served).
  * Reading needs what the player page needs (`access.ts`).
  *
- * Bounded: {@linkcode MAX_VOD_BUILDS} segments are made at once and
+ * Bounded: {@linkcode MAX_VOD_BUILDS} requests are answered at once and
  * {@linkcode MAX_VOD_WAITING} more wait; past that, 503 with `Retry-After`.
  * @module
  */
@@ -37,10 +37,10 @@ import { rangedResponse } from "./byte_range.ts";
 import type { Handler, HttpContext, RoutedRequest } from "./handler.ts";
 import { COMMON_HEADERS, errorResponse } from "./json.ts";
 
-/** Segments made at once: each reads and holds one segment (2 cores). */
+/** Requests answered at once: each may parse a file or read and hold one segment (2 cores). */
 export const MAX_VOD_BUILDS = 2;
 
-/** Segment requests waiting for a turn; more are answered 503. */
+/** Requests waiting for a turn; more are answered 503. */
 export const MAX_VOD_WAITING = 32;
 
 const UTF8 = new TextEncoder();
@@ -72,11 +72,6 @@ export class HlsVod {
     this.#app = app;
     this.#log = log;
     this.#traffic = traffic;
-  }
-
-  /** Segments being made now (for tests). */
-  get building(): number {
-    return this.#turns.busy;
   }
 
   /**
@@ -111,12 +106,10 @@ export class HlsVod {
     if (file.kind === "init") {
       bytes = await this.#withFile(input, context, ({ tracks }) => vodInitSegment(tracks));
     } else {
-      // Made in turn (MAX_VOD_BUILDS at once): reading and muxing is the costly part.
       bytes = await this.#withFile(
         input,
         context,
         (opened) => this.#segment(opened, file.msn, input.route.path),
-        this.#turns,
       );
     }
     if (bytes instanceof Response) return bytes;
@@ -130,30 +123,30 @@ export class HlsVod {
 
   /**
    * Opens the file of the request's path for `use`, and closes it after; or
-   * the error to answer. The parse is the library's (cached): no read here.
-   * @param turns taken (after the access check) for the time of `use`
+   * the error to answer. Once the reader may read the path, it waits for a
+   * turn: parsing a file the library does not hold parsed (a raw stream is
+   * scanned whole) and making a segment are the costly parts.
    */
   async #withFile<T>(
     input: HlsInput,
     context: HttpContext,
     use: (opened: OpenedVod) => T | Promise<T | Response>,
-    turns?: BuildTurns,
   ): Promise<T | Response> {
     const path = input.route.path;
     // As the player page and /ws/ ask: a 401 challenge for nobody, 403 for a user without the right.
     const allowed = context.access.requirePath(input.principal, path);
     if (!allowed.ok) return allowed.response;
-    const found = await findBrowserFile(this.#app, path);
-    if (!found) return errorResponse(404, "no stream is served at this path");
-    if (!found.ok) return found.response;
-    if (found.kind !== "file") return errorResponse(404, "no file at this path");
-    const release = turns ? await turns.take() : () => {};
+    const release = await this.#turns.take();
     if (!release) {
-      return errorResponse(503, "too many HLS segments are being made; try again", {
+      return errorResponse(503, "too many HLS requests of files are being answered; try again", {
         "retry-after": "1",
       });
     }
     try {
+      const found = await findBrowserFile(this.#app, path);
+      if (!found) return errorResponse(404, "no stream is served at this path");
+      if (!found.ok) return found.response;
+      if (found.kind !== "file") return errorResponse(404, "no file at this path");
       const opened = await this.#app.library.openFile(path);
       if ("error" in opened) return errorResponse(404, "the file cannot be opened");
       try {
