@@ -44,7 +44,11 @@ export interface VodSegment {
 /** The segments of a file. */
 export interface VodPlan {
   readonly segments: readonly VodSegment[];
-  /** Every segment starts at a keyframe (RFC 8216, 4.3.5.1 `EXT-X-INDEPENDENT-SEGMENTS`). */
+  /**
+   * Every segment decodes without the one before (RFC 8216, 4.3.5.1
+   * `EXT-X-INDEPENDENT-SEGMENTS`): each starts at a keyframe, and no
+   * picture after it refers to pictures before it.
+   */
   readonly independent: boolean;
 }
 
@@ -66,7 +70,12 @@ export function planVod(media: PlannedMedia): VodPlan {
   const times = [...media.keyframeTimes(spacing)].filter((t) => t < duration);
   // The first segment starts at 0 whatever the first keyframe's time (the cursor
   // from 0 reads from the very beginning); it is independent only on a keyframe.
-  const independent = times.length > 0 && times[0] === 0;
+  // An H.265 keyframe may be a CRA picture of an open GOP (x265's default):
+  // the RASL pictures after it refer to the GOP before, in the segment before.
+  // Neither an MP4 sync sample nor the raw stream's index tells, so H.265 is
+  // never said to be independent.
+  const openGops = media.tracks.some((t) => t.description.encoding === "H265");
+  const independent = times.length > 0 && times[0] === 0 && !openGops;
   const starts = [0, ...times.slice(1)];
   while (starts.length > 1 && duration - starts.at(-1)! < spacing / 2) starts.pop();
   return {

@@ -15,12 +15,16 @@ import { concatBytes } from "../../_rtsp/bytes.ts";
 
 /** A plan's input: tracks of the given kinds, keyframes listed (then thinned as FileMedia does). */
 function fakeMedia(
-  kinds: Array<"video" | "audio">,
+  kinds: Array<"video" | "audio" | "h265">,
   durationSeconds: number,
   keyframes: number[],
 ): PlannedMedia {
   return {
-    tracks: kinds.map((media) => ({ description: { media } })) as unknown as PlannedMedia["tracks"],
+    tracks: kinds.map((kind) => ({
+      description: kind === "h265"
+        ? { media: "video", encoding: "H265" }
+        : { media: kind, encoding: kind === "video" ? "H264" : "mpeg4-generic" },
+    })) as unknown as PlannedMedia["tracks"],
     durationSeconds,
     keyframeTimes: (spacing) => {
       const kept: number[] = [];
@@ -44,11 +48,13 @@ Deno.test("planVod: cuts at keyframes at least 4 s apart (audio only: 2 s)", () 
     ["one GOP", fakeMedia(["video"], 3, [0]), [[0, 3]]],
     // A first keyframe after 0: the first segment still starts at 0 (not independent).
     ["late first keyframe", fakeMedia(["video"], 10, [0.5, 5]), [[0, 5], [5, 10]]],
+    // H.265 keyframes may open open GOPs: cut the same, never said independent.
+    ["H.265", fakeMedia(["h265", "audio"], 10, every(1, 10)), [[0, 4], [4, 8], [8, 10]]],
   ];
   for (const [name, media, expected] of table) {
     const plan = planVod(media);
     assertEquals(plan.segments.map((s) => [s.startSeconds, s.endSeconds]), expected, name);
-    assertEquals(plan.independent, name !== "late first keyframe", name);
+    assertEquals(plan.independent, name !== "late first keyframe" && name !== "H.265", name);
   }
 });
 
