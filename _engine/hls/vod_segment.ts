@@ -148,6 +148,7 @@ export async function buildVodSegment(
   maxBytes = MAX_VOD_SEGMENT_BYTES,
 ): Promise<VodSegmentResult> {
   const segment = plan.segments[index];
+  if (!segment) throw new RangeError(`no segment ${index} in a plan of ${plan.segments.length}`);
   const last = index === plan.segments.length - 1;
   const end = last ? Infinity : segment.endSeconds - TIME_EPSILON_SECONDS;
   const shift = vodShiftSeconds(media);
