@@ -20,6 +20,8 @@ function patternFile(closes: { count: number }): OpenedFile {
       tracks: [h264Track(0, pattern.sps, pattern.pps, FPS)],
       durationSeconds: SECONDS,
       timestampOffsetSeconds: 0,
+      firstSendSeconds: 0,
+      keyframeTimes: () => new Float64Array([0]),
       cursor: (startSeconds): Promise<FileCursor> => {
         let i = Math.floor(Math.max(0, startSeconds)) * FPS;
         return Promise.resolve({

@@ -139,7 +139,9 @@ export class FileLibrary implements FileSource {
         tracks: shared.tracks,
         durationSeconds: shared.durationSeconds,
         timestampOffsetSeconds: shared.timestampOffsetSeconds,
+        firstSendSeconds: shared.firstSendSeconds,
         cursor: (startSeconds) => shared.cursor(startSeconds, readAt),
+        keyframeTimes: (minSpacingSeconds) => shared.keyframeTimes(minSpacingSeconds),
       },
       close: () => {
         try {

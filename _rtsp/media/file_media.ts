@@ -53,6 +53,13 @@ export interface FileMedia {
    */
   readonly timestampOffsetSeconds: number;
   /**
+   * The earliest {@link TimedUnit.sendSeconds} of the file: 0, or less for an
+   * MP4 whose decode times start before 0 (B-frames). A muxer that needs
+   * decode times of 0 or more on the whole file's timeline (HLS VOD
+   * segments) shifts them by this much.
+   */
+  readonly firstSendSeconds: number;
+  /**
    * A reader positioned at the keyframe at or before `startSeconds` (RFC 2326
    * Range: npt= seeks land on the video keyframe; audio starts at the same
    * time). `startSeconds <= 0` (or not finite) reads from the very beginning.
@@ -60,6 +67,18 @@ export interface FileMedia {
    * with), so one parsed file can serve many readers, each with its own handle
    */
   cursor(startSeconds: number, readAt?: ReadAt): Promise<FileCursor>;
+  /**
+   * Where a cursor can start exactly, seconds on the file's timeline,
+   * ascending: the times `t` for which `cursor(t).startSeconds === t`. With
+   * video, the first video track's keyframes (MP4 sync samples, Annex-B
+   * IDR / IRAP pictures); without, audio frames (each one decodes alone).
+   * Thinned greedily so that each time is at least `minSpacingSeconds` after
+   * the one kept before it: short GOPs merge into spans of about that length
+   * (HLS VOD segments, RFC 8216 §3, each starting at a keyframe) and the list
+   * stays short for a long file. From the index or sample table built at
+   * open: no read of the file.
+   */
+  keyframeTimes(minSpacingSeconds: number): Float64Array;
 }
 
 /** What {@link FileCursor.next} returns: a unit, `undefined` at the end, or an error. */

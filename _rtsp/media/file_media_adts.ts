@@ -20,6 +20,7 @@ import {
   lastAtOrBefore,
   NumberList,
   readChunk,
+  SpacedTimes,
   TIME_EPSILON_SECONDS,
   unsupported,
 } from "./file_media_shared.ts";
@@ -155,6 +156,7 @@ class AdtsMedia implements FileMedia {
   readonly tracks: readonly SourceTrack[];
   readonly durationSeconds: number;
   readonly timestampOffsetSeconds = 0;
+  readonly firstSendSeconds = 0;
   readonly #index: AdtsIndex;
   readonly #readAt: ReadAt;
   readonly #size: number;
@@ -165,6 +167,22 @@ class AdtsMedia implements FileMedia {
     this.durationSeconds = index.frames * AAC_SAMPLES_PER_FRAME / index.first.sampleRate;
     this.#readAt = readAt;
     this.#size = size;
+  }
+
+  keyframeTimes(minSpacingSeconds: number): Float64Array {
+    // Every AAC frame decodes alone: a frame every `minSpacingSeconds` or so,
+    // at the frame times `cursor` starts at, without listing every frame.
+    const { first, frames } = this.#index;
+    const frameSeconds = AAC_SAMPLES_PER_FRAME / first.sampleRate;
+    const step = Math.max(
+      1,
+      Math.ceil(Math.max(0, minSpacingSeconds) / frameSeconds - TIME_EPSILON_SECONDS),
+    );
+    const times = new SpacedTimes(0);
+    for (let frame = 0; frame < frames; frame += step) {
+      times.push(frame * AAC_SAMPLES_PER_FRAME / first.sampleRate);
+    }
+    return times.finish();
   }
 
   cursor(startSeconds: number, readAt: ReadAt = this.#readAt): Promise<FileCursor> {

@@ -14,6 +14,7 @@ import {
   lastAtOrBefore,
   NumberList,
   readChunk,
+  SpacedTimes,
   TIME_EPSILON_SECONDS,
 } from "./file_media_shared.ts";
 import {
@@ -147,6 +148,7 @@ class AnnexBMedia implements FileMedia {
   readonly tracks: readonly SourceTrack[];
   readonly durationSeconds: number;
   readonly timestampOffsetSeconds: number;
+  readonly firstSendSeconds = 0;
   readonly #codec: AnnexBCodec;
   readonly #index: AnnexBIndex;
   readonly #readAt: ReadAt;
@@ -172,6 +174,15 @@ class AnnexBMedia implements FileMedia {
     this.timestampOffsetSeconds = this.#reorderDelay / index.frameRate;
     this.#readAt = readAt;
     this.#size = size;
+  }
+
+  keyframeTimes(minSpacingSeconds: number): Float64Array {
+    // The keyframes' decode positions, as `cursor` starts at them (an IDR / IRAP
+    // picture is presented at its decode position: nothing before it comes after).
+    const { frameRate, keyUnits } = this.#index;
+    const times = new SpacedTimes(minSpacingSeconds);
+    for (const unit of keyUnits) times.push(unit / frameRate);
+    return times.finish();
   }
 
   cursor(startSeconds: number, readAt: ReadAt = this.#readAt): Promise<FileCursor> {

@@ -8,7 +8,7 @@
 import { type Mp4Track, openMp4 } from "./mp4.ts";
 import { aacTrack, h264Track, h265Track, opusTrack, type SourceTrack } from "./source_track.ts";
 import type { CursorStep, FileCursor, FileMedia, OpenMediaResult, ReadAt } from "./file_media.ts";
-import { corrupt, describeError, unsupported } from "./file_media_shared.ts";
+import { corrupt, describeError, SpacedTimes, unsupported } from "./file_media_shared.ts";
 
 /**
  * MP4 samples per track inspected for the earliest presentation time. Negative
@@ -80,6 +80,7 @@ class Mp4Media implements FileMedia {
   readonly tracks: readonly SourceTrack[];
   readonly durationSeconds: number;
   readonly timestampOffsetSeconds: number;
+  readonly firstSendSeconds: number;
   readonly #playable: readonly Mp4Playable[];
 
   constructor(playable: readonly Mp4Playable[], timestampOffsetSeconds: number) {
@@ -87,6 +88,26 @@ class Mp4Media implements FileMedia {
     this.tracks = playable.map((p) => p.source);
     this.durationSeconds = playable.reduce((max, p) => Math.max(max, p.track.durationSeconds), 0);
     this.timestampOffsetSeconds = timestampOffsetSeconds;
+    // Decode times only grow within a track: its first sample has its earliest.
+    this.firstSendSeconds = playable.reduce(
+      (min, p) => Math.min(min, p.track.sampleInfo(0).dts / p.track.timescale),
+      0,
+    );
+  }
+
+  /** The track seeks land on: the first video track, else the first track. */
+  #leadIndex(): number {
+    return Math.max(0, this.#playable.findIndex((p) => p.track.kind === "video"));
+  }
+
+  keyframeTimes(minSpacingSeconds: number): Float64Array {
+    // The times `cursor` lands on: the lead's sync samples, presented no earlier than 0.
+    const lead = this.#playable[this.#leadIndex()].track;
+    const times = new SpacedTimes(minSpacingSeconds);
+    for (let k = 0; k < lead.syncSampleCount; k++) {
+      times.push(Math.max(0, lead.sampleInfo(lead.syncSampleIndex(k)).pts / lead.timescale));
+    }
+    return times.finish();
   }
 
   cursor(startSeconds: number, readAt?: ReadAt): Promise<FileCursor> {
@@ -98,7 +119,7 @@ class Mp4Media implements FileMedia {
     }
     // The seek lands on the lead track's sync sample; every other track starts
     // at that time, so the client sees audio and video begin together.
-    const leadIndex = Math.max(0, tracks.findIndex((t) => t.kind === "video"));
+    const leadIndex = this.#leadIndex();
     const lead = tracks[leadIndex];
     const key = lead.syncSampleAtOrBefore(startSeconds);
     const keySeconds = Math.max(0, lead.sampleInfo(key).pts / lead.timescale);

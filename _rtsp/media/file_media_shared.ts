@@ -117,6 +117,33 @@ export class NumberList {
   }
 }
 
+/**
+ * Keyframe times kept at least `minSpacing` apart: a time is kept when it is
+ * at least that long after the last one kept (see `FileMedia.keyframeTimes`).
+ */
+export class SpacedTimes {
+  readonly #kept = new NumberList();
+  readonly #minSpacing: number;
+  #last = -Infinity;
+
+  /** @param minSpacing seconds; 0 (or less, or NaN) keeps every time, Infinity only the first */
+  constructor(minSpacing: number) {
+    this.#minSpacing = minSpacing > 0 ? minSpacing : 0;
+  }
+
+  /** Offers the next time (ascending); earlier or equal times than the last kept are dropped. */
+  push(seconds: number): void {
+    if (seconds <= this.#last) return;
+    if (seconds + TIME_EPSILON_SECONDS < this.#last + this.#minSpacing) return;
+    this.#kept.push(seconds);
+    this.#last = seconds;
+  }
+
+  finish(): Float64Array {
+    return this.#kept.finish();
+  }
+}
+
 /** Index of the last entry of the ascending `values` that is <= `target`; 0 when none is. */
 export function lastAtOrBefore(values: Float64Array, target: number): number {
   let lo = 0;

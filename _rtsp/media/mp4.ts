@@ -132,6 +132,10 @@ export interface Mp4Track {
    * are later.
    */
   syncSampleAtOrBefore(seconds: number): number;
+  /** Sync samples (`stss` entries; every sample when there is no `stss`). */
+  readonly syncSampleCount: number;
+  /** Index of the `k`-th sync sample, in decode order. Throws RangeError outside [0, syncSampleCount). */
+  syncSampleIndex(k: number): number;
   /** Index of the first sample presented at or after `seconds` (audio); sampleCount if none. */
   sampleIndexAtOrAfter(seconds: number): number;
   /**
@@ -393,7 +397,13 @@ export function splitLengthPrefixed(
 
 type TrackFields = Omit<
   Mp4Track,
-  "sampleCount" | "sampleInfo" | "syncSampleAtOrBefore" | "sampleIndexAtOrAfter" | "readAccessUnit"
+  | "sampleCount"
+  | "sampleInfo"
+  | "syncSampleAtOrBefore"
+  | "syncSampleCount"
+  | "syncSampleIndex"
+  | "sampleIndexAtOrAfter"
+  | "readAccessUnit"
 >;
 
 class TrackImpl implements Mp4Track {
@@ -461,6 +471,17 @@ class TrackImpl implements Mp4Track {
 
   syncSampleAtOrBefore(seconds: number): number {
     return syncAtOrBefore(this.#table, this.#mediaTime(seconds));
+  }
+
+  get syncSampleCount(): number {
+    return this.#table.syncSamples?.length ?? this.sampleCount;
+  }
+
+  syncSampleIndex(k: number): number {
+    if (!Number.isInteger(k) || k < 0 || k >= this.syncSampleCount) {
+      throw new RangeError(`sync sample ${k} out of range [0, ${this.syncSampleCount})`);
+    }
+    return this.#table.syncSamples?.[k] ?? k;
   }
 
   sampleIndexAtOrAfter(seconds: number): number {

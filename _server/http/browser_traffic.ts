@@ -45,6 +45,8 @@ interface PathEntry {
   readonly totals: BrowserTotals;
   /** Client address → when it last fetched a part or segment. */
   readonly hlsClients: Map<string, number>;
+  /** Served as a file under `--root` (HLS VOD), not a stream. */
+  file: boolean;
 }
 
 function emptyEntry(): PathEntry {
@@ -57,6 +59,7 @@ function emptyEntry(): PathEntry {
       hlsRequests: { playlist: 0, init: 0, segment: 0, part: 0 },
     },
     hlsClients: new Map(),
+    file: false,
   };
 }
 
@@ -72,15 +75,20 @@ export class BrowserTraffic {
     totals.websocketFramesDropped += framesDropped;
   }
 
-  /** An HLS file of `path` was answered to `address` with `bytes` of body at `nowMs`. */
+  /**
+   * An HLS file of `path` was answered to `address` with `bytes` of body at `nowMs`.
+   * @param file `path` is a file under `--root` (a VOD playlist), not a stream
+   */
   hlsServed(
     path: string,
     kind: HlsRequestKind,
     address: string,
     bytes: number,
     nowMs: number,
+    file = false,
   ): void {
     const entry = this.#entry(path);
+    entry.file ||= file;
     entry.totals.hlsBytes += bytes;
     entry.totals.hlsRequests[kind]++;
     // A HEAD request (no body) looks but does not read.
@@ -108,6 +116,11 @@ export class BrowserTraffic {
   /** The totals of `path` (all zero when nothing was counted there). */
   totals(path: string): Readonly<BrowserTotals> {
     return this.#paths.get(path)?.totals ?? emptyEntry().totals;
+  }
+
+  /** The files under `--root` read over HLS whose counts are kept. */
+  *files(): IterableIterator<string> {
+    for (const [path, entry] of this.#paths) if (entry.file) yield path;
   }
 
   /** Forgets every path not in `served` (a path that is gone starts again from zero). */

@@ -63,3 +63,13 @@ Deno.test("BrowserTraffic: a flood of addresses saturates the HLS reader count i
   assert.equal(traffic.hlsReaders("/a", 0), MAX_HLS_CLIENTS_PER_PATH);
   assert.equal(traffic.totals("/a").hlsRequests.part, MAX_HLS_CLIENTS_PER_PATH + 50);
 });
+
+Deno.test("BrowserTraffic: files read over HLS are told apart from streams, and forgotten with them", () => {
+  const traffic = new BrowserTraffic();
+  traffic.hlsServed("/live", "segment", "192.0.2.1", 100, 0);
+  traffic.hlsServed("/film.mp4", "playlist", "192.0.2.1", 100, 0, true);
+  traffic.hlsServed("/film.mp4", "segment", "192.0.2.1", 100, 0);
+  assert.deepEqual([...traffic.files()], ["/film.mp4"]);
+  traffic.retain(new Set(["/live"]));
+  assert.deepEqual([...traffic.files()], []);
+});

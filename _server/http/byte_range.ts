@@ -38,3 +38,35 @@ export function byteRange(header: string | null, length: number): ByteRangeAnswe
   if (start >= length) return { kind: "unsatisfiable" };
   return { kind: "partial", start, end };
 }
+
+/**
+ * The answer for `bytes` to a request with `rangeHeader`: 200 with all of
+ * it, 206 with the range and `Content-Range` (14.4), or 416 naming the length.
+ * @param headers sent with every answer (`Accept-Ranges: bytes` is added)
+ * @param sent told how many body bytes go out (not for a 416)
+ */
+export function rangedResponse(
+  rangeHeader: string | null,
+  bytes: Uint8Array,
+  headers: Record<string, string>,
+  sent?: (length: number) => void,
+): Response {
+  const all = { ...headers, "accept-ranges": "bytes" };
+  const range = byteRange(rangeHeader, bytes.length);
+  switch (range.kind) {
+    case "whole":
+      sent?.(bytes.length);
+      return new Response(bytes as Uint8Array<ArrayBuffer>, { headers: all });
+    case "unsatisfiable":
+      return new Response(null, {
+        status: 416,
+        headers: { ...all, "content-range": `bytes */${bytes.length}` },
+      });
+    case "partial":
+      sent?.(range.end + 1 - range.start);
+      return new Response(bytes.slice(range.start, range.end + 1), {
+        status: 206,
+        headers: { ...all, "content-range": `bytes ${range.start}-${range.end}/${bytes.length}` },
+      });
+  }
+}

@@ -17,6 +17,7 @@ import { kickSession, listPaths, listSessions, sessionTranscript } from "./api.t
 import { serveAsset } from "./assets.ts";
 import type { Handler, HandlerTable, HttpContext, RoutedRequest } from "./handler.ts";
 import { HlsServer } from "./hls.ts";
+import { HlsVod } from "./hls_vod.ts";
 import { errorResponse } from "./json.ts";
 import { serveMetrics } from "./metrics_handler.ts";
 import { type RouteKind, routeRequest } from "./router.ts";
@@ -122,10 +123,16 @@ export function startHttpListener(app: App, options: HttpListenerOptions): HttpL
   const observer = new ServerObserver(app, { websockets, traffic });
   const context: HttpContext = { app, observer, access, log, websockets };
   const hls = new HlsServer(app, log, traffic);
+  // Files under --root are VOD playlists; every other path is live LL-HLS.
+  const vod = new HlsVod(app, log, traffic);
   const handlers: HandlerTable = {
     ...DEFAULT_HANDLERS,
-    "hls-playlist": hls.playlist,
-    "hls-file": hls.file,
+    "hls-playlist": async (input, context) =>
+      await vod.serves(input.route.path)
+        ? vod.playlist(input, context)
+        : hls.playlist(input, context),
+    "hls-file": async (input, context) =>
+      await vod.serves(input.route.path) ? vod.file(input, context) : hls.file(input, context),
     ...options.handlers,
   };
   const guard = new ConnectionGuard(app.abuse);

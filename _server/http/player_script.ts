@@ -17,7 +17,9 @@
  *   file ended (close code 1000): then it ends the stream (MSE, 3.1
  *   `endOfStream()`), so the `<video>` ends too, rather than start it again.
  * - Without MSE (iPhone Safari) it gives the `<video>` the HLS playlist,
- *   `/<path>/index.m3u8`, to play natively.
+ *   `/<path>/index.m3u8`, to play natively: LL-HLS for a live path, a VOD
+ *   playlist for a file under `--root` (`hls_vod.ts`), which the browser's
+ *   own controls seek in.
  *
  * Everything from the server or the URL goes into the page as text only.
  * @module

@@ -311,6 +311,17 @@ export class ServerObserver {
       if (reader) addReader(state.totals, reader);
     }
     const browsers = this.#browsers;
+    const now = this.#now();
+    for (const name of browsers?.traffic.files() ?? []) {
+      // A file read over HLS (VOD), listed while a player fetches its segments.
+      if (states.has(name) || browsers!.traffic.hlsReaders(name, now) === 0) continue;
+      states.set(name, {
+        kind: "file",
+        totals: emptyTotals(),
+        readers: readers(),
+        browsers: emptyBrowsers(),
+      });
+    }
     for (const [, reader] of browsers?.websockets.readers() ?? []) {
       // Browsers read shared streams only; one whose stream just went is not listed.
       const state = states.get(reader.path);
@@ -320,7 +331,6 @@ export class ServerObserver {
       state.totals.framesDropped += reader.gate.dropped;
       state.browsers.bytesSent.websocket += reader.bytesSent;
     }
-    const now = this.#now();
     for (const [name, state] of states) {
       if (browsers) addBrowsers(state, browsers.traffic, name, now);
       const group = hub.groupReaderOf(name);
