@@ -32,6 +32,24 @@ function relay(clock: ManualScheduler, expired: string[]): RelayStream {
   });
 }
 
+/** A datagram sink that hands what it is asked to send to `rtp` and `rtcp`. */
+function sinkOf(
+  rtp: (bytes: Uint8Array) => void,
+  rtcp: (bytes: Uint8Array) => void = () => {},
+): DatagramSink {
+  return {
+    target: (address, port) => ({ address, port }),
+    hasRoomFor: () => true,
+    sendRtp: rtp,
+    sendRtcp: rtcp,
+  };
+}
+
+/** A publisher's Sender Report: `rtpTimestamp` is at `ntpTimeMs` (RFC 3550, 6.4.1). */
+function senderReport(ssrc: number, ntpTimeMs: number, rtpTimestamp: number): Uint8Array {
+  return buildSenderReport({ ssrc, ntpTimeMs, rtpTimestamp, packetCount: 1, octetCount: 8 });
+}
+
 Deno.test("a relay ends its path when the grace period passes with no publisher", () => {
   const clock = new ManualScheduler();
   const expired: string[] = [];
@@ -73,12 +91,7 @@ Deno.test("a publisher taking over within the grace period keeps the path", () =
 Deno.test("a UDP reader's catch-up leaves the keyframe at once and the rest on the scheduler's ticks", () => {
   const clock = new ManualScheduler();
   const sent: number[] = [];
-  const udp: DatagramSink = {
-    target: (address, port) => ({ address, port }),
-    hasRoomFor: () => true,
-    sendRtp: (bytes: Uint8Array) => sent.push(bytes.length),
-    sendRtcp: () => {},
-  };
+  const udp: DatagramSink = sinkOf((bytes: Uint8Array) => sent.push(bytes.length));
   const session = testSession({ path: "/live", transports: [udpTransport()] });
 
   const reader = new UdpReader(session, udp, clock);
@@ -155,26 +168,15 @@ Deno.test("a reader joining a relay gets the publisher's latest Sender Report be
   stream.receiveRtp(0, rtp(1, 90_000, true));
   stream.receiveRtcp(
     0,
-    buildSenderReport({
-      ssrc: 0x1234,
-      ntpTimeMs: Date.UTC(2026, 0, 1),
-      rtpTimestamp: 90_000,
-      packetCount: 1,
-      octetCount: 8,
-    }),
+    senderReport(0x1234, Date.UTC(2026, 0, 1), 90_000),
   );
   const join = () => {
     const order: string[] = [];
-    const udp: DatagramSink = {
-      target: (address, port) => ({ address, port }),
-      hasRoomFor: () => true,
-      sendRtp: () => order.push("rtp"),
-      sendRtcp: (bytes: Uint8Array) => {
-        const parsedRtcp = parseRtcpCompound(bytes);
-        assert.ok(parsedRtcp.ok);
-        order.push(parsedRtcp.packets[0].type);
-      },
-    };
+    const udp: DatagramSink = sinkOf(() => order.push("rtp"), (bytes: Uint8Array) => {
+      const parsedRtcp = parseRtcpCompound(bytes);
+      assert.ok(parsedRtcp.ok);
+      order.push(parsedRtcp.packets[0].type);
+    });
     const session = testSession({ path: "/live", transports: [udpTransport()] });
     const reader = new UdpReader(session, udp, clock);
     stream.attach(reader).begin?.();
@@ -218,12 +220,7 @@ Deno.test("after a takeover the new publisher's SDP parameter sets reach readers
     return p;
   };
   const sent: Uint8Array[] = [];
-  const udp: DatagramSink = {
-    target: (address, port) => ({ address, port }),
-    hasRoomFor: () => true,
-    sendRtp: (bytes: Uint8Array) => sent.push(bytes.slice()),
-    sendRtcp: () => {},
-  };
+  const udp: DatagramSink = sinkOf((bytes: Uint8Array) => sent.push(bytes.slice()));
   stream.startPublisher("A", announce(spsA, ppsA));
   stream.receiveRtp(0, rtp(100, 1000, 0x1111, [0x65, 0x88, 1]));
   stream.receiveRtp(0, rtp(101, 4600, 0x1111, [0x41, 0x9a, 2]));
@@ -299,16 +296,11 @@ for (const c of SR_CASES) {
     assert.ok(parsed.ok);
     stream.startPublisher("A", { path: "/live", sdp: SDP, tracks: announcedTracks(parsed.sdp) });
     const reports: Array<{ ntpTimeMs: number; rtpTimestamp: number }> = [];
-    const udp: DatagramSink = {
-      target: (address, port) => ({ address, port }),
-      hasRoomFor: () => true,
-      sendRtp: () => {},
-      sendRtcp: (bytes: Uint8Array) => {
-        const p = parseRtcpCompound(bytes);
-        assert.ok(p.ok);
-        for (const packet of p.packets) if (packet.type === "sr") reports.push(packet);
-      },
-    };
+    const udp: DatagramSink = sinkOf(() => {}, (bytes: Uint8Array) => {
+      const p = parseRtcpCompound(bytes);
+      assert.ok(p.ok);
+      for (const packet of p.packets) if (packet.type === "sr") reports.push(packet);
+    });
     const packet = new Uint8Array(20);
     packet.set([0x80, 0x80 | 96, 0, 1]);
     new DataView(packet.buffer).setUint32(4, 90_000);
@@ -326,13 +318,7 @@ for (const c of SR_CASES) {
     for (const { offsetMs, rtp } of c.sent) {
       stream.receiveRtcp(
         0,
-        buildSenderReport({
-          ssrc: 0x1234,
-          ntpTimeMs: epoch + rtp / 90 + offsetMs,
-          rtpTimestamp: rtp,
-          packetCount: 1,
-          octetCount: 8,
-        }),
+        senderReport(0x1234, epoch + rtp / 90 + offsetMs, rtp),
       );
     }
     assert.equal(reports.length, c.sent.length);
@@ -374,22 +360,11 @@ Deno.test("a reader of two tracks gets no Sender Report first unless both tracks
   const sr = (track: number, ts: number) =>
     stream.receiveRtcp(
       track,
-      buildSenderReport({
-        ssrc: 0x1000 + track,
-        ntpTimeMs: Date.UTC(2026, 0, 1) + ts / 90,
-        rtpTimestamp: ts,
-        packetCount: 1,
-        octetCount: 8,
-      }),
+      senderReport(0x1000 + track, Date.UTC(2026, 0, 1) + ts / 90, ts),
     );
   const join = () => {
     const order: string[] = [];
-    const udp: DatagramSink = {
-      target: (address, port) => ({ address, port }),
-      hasRoomFor: () => true,
-      sendRtp: () => order.push("rtp"),
-      sendRtcp: () => order.push("sr"),
-    };
+    const udp: DatagramSink = sinkOf(() => order.push("rtp"), () => order.push("sr"));
     const session = testSession({
       path: "/live",
       transports: [udpTransport(0), udpTransport(1)],

@@ -21,7 +21,8 @@ import type { Logger } from "../log.ts";
 import type { Handler, HttpContext, RoutedRequest } from "./handler.ts";
 import { byteRange } from "./byte_range.ts";
 import type { BrowserTraffic, HlsRequestKind } from "./browser_traffic.ts";
-import { COMMON_HEADERS, errorResponse } from "./json.ts";
+import { errorResponse } from "./json.ts";
+import { hlsHeaders, MP4_TYPE, PLAYLIST_TYPE } from "./hls_headers.ts";
 
 const UTF8 = new TextEncoder();
 
@@ -30,12 +31,6 @@ export const HLS_IDLE_MS = 30_000;
 
 /** How often idle muxers are looked for. */
 const IDLE_SWEEP_MS = 5_000;
-
-/** RFC 8216, 4: the media type of a playlist. */
-const PLAYLIST_TYPE = "application/vnd.apple.mpegurl";
-
-/** ISO/IEC 14496-12 segments (RFC 8216, 3.3). */
-const MP4_TYPE = "video/mp4";
 
 /** `_HLS_msn` and `_HLS_part` values: decimal integers (RFC 8216bis, 6.2.5.2), kept short. */
 const DECIMAL = /^\d{1,15}$/;
@@ -195,14 +190,7 @@ export class HlsServer {
   }
 
   #headers(type: string): Record<string, string> {
-    return {
-      ...COMMON_HEADERS,
-      "content-type": type,
-      // Names restart from 0 with a new muxer: let nothing be reused blindly.
-      "cache-control": "no-cache",
-      // Without users, streams are open to every page (RFC 6454 / Fetch CORS).
-      ...(this.#app.auth ? {} : { "access-control-allow-origin": "*" }),
-    };
+    return hlsHeaders(type, this.#app.auth !== undefined);
   }
 
   /** The muxer of the request's path, made if needed; or the error to answer. */

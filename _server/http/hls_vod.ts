@@ -35,7 +35,8 @@ import { findBrowserFile } from "./browser_stream.ts";
 import type { BrowserTraffic, HlsRequestKind } from "./browser_traffic.ts";
 import { rangedResponse } from "./byte_range.ts";
 import type { Handler, HttpContext, RoutedRequest } from "./handler.ts";
-import { COMMON_HEADERS, errorResponse } from "./json.ts";
+import { errorResponse } from "./json.ts";
+import { hlsHeaders, MP4_TYPE, PLAYLIST_TYPE } from "./hls_headers.ts";
 
 /** Requests answered at once: each may parse a file or read and hold one segment (2 cores). */
 export const MAX_VOD_BUILDS = 2;
@@ -44,12 +45,6 @@ export const MAX_VOD_BUILDS = 2;
 export const MAX_VOD_WAITING = 32;
 
 const UTF8 = new TextEncoder();
-
-/** RFC 8216, 4: the media type of a playlist. */
-const PLAYLIST_TYPE = "application/vnd.apple.mpegurl";
-
-/** ISO/IEC 14496-12 segments (RFC 8216, 3.3). */
-const MP4_TYPE = "video/mp4";
 
 type HlsInput = RoutedRequest<"hls-playlist"> | RoutedRequest<"hls-file">;
 
@@ -192,13 +187,6 @@ export class HlsVod {
   }
 
   #headers(type: string): Record<string, string> {
-    return {
-      ...COMMON_HEADERS,
-      "content-type": type,
-      // The file may change under the same name: let players revalidate.
-      "cache-control": "no-cache",
-      // Without users, files are open to every page (RFC 6454 / Fetch CORS), as live HLS is.
-      ...(this.#app.auth ? {} : { "access-control-allow-origin": "*" }),
-    };
+    return hlsHeaders(type, this.#app.auth !== undefined);
   }
 }
