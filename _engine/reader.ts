@@ -41,6 +41,12 @@ export interface Reader {
   ignoredReportBlocks: number;
   /** RTP handed to the connection or socket for this reader (for stats). */
   readonly sent?: TrafficCount;
+  /**
+   * Whatever it is given within one task leaves in one write (a TCP reader's
+   * connection writer), so a stream may hold its audio back and give it
+   * together with the next video frame (see `broadcast.ts`).
+   */
+  readonly joinsWrites?: boolean;
   /** Sends one frame, or drops it if the reader is too far behind. */
   deliver(delivery: FrameDelivery): void;
   /** Sends one RTCP compound packet for a track. */
@@ -82,6 +88,8 @@ export class TcpReader implements Reader {
   readonly reception: Map<number, ReceptionStats> = new Map();
   ignoredReportBlocks = 0;
   readonly sent: TrafficCount = { packets: 0, bytes: 0 };
+  /** The connection writer joins chunks queued in one task (RFC 2326, 10.12 lets them share the stream). */
+  readonly joinsWrites = true;
   #writer: InterleavedSink;
   #options: TcpReaderOptions;
   /** RTP channel per track index (RTCP is the next one). */

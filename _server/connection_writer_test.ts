@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { testSession } from "../_testing/sessions.ts";
+import { tcpTransport, testSession } from "../_testing/sessions.ts";
 import { ManualScheduler } from "../_testing/manual_scheduler.ts";
 import { FrameDelivery, mediaFrame } from "../_engine/fanout/media_frame.ts";
 import { INTERLEAVED_HEADER_BYTES, interleavedLength } from "../_rtsp/interleaved.ts";
@@ -12,6 +12,7 @@ import {
   type Writable,
 } from "./connection_writer.ts";
 import { TcpReader } from "../_engine/reader.ts";
+import { Broadcast, MAX_AUDIO_HOLD_MS } from "../_engine/broadcast.ts";
 
 /** A connection whose peer reads only when told to. */
 class StuckConn implements Writable {
@@ -216,4 +217,48 @@ Deno.test("after dropping frames a TCP reader gets its own continuous sequence n
   assert.equal(fast.gate.sequenceShift(0), 0);
   // Payloads are untouched by the renumbering (the third frame, 72 bytes each).
   assert.deepEqual([...slowConn.stream().subarray(2 * 72 + 16, 2 * 72 + 20)], [1, 1, 1, 1]);
+});
+
+Deno.test("a stream's audio held for the next picture reaches a TCP reader's connection in the picture's write", async () => {
+  const writes: number[][] = [];
+  const writer = new ConnectionWriter({
+    write: (bytes) => {
+      // One entry per write: the channel and first payload byte of each interleaved chunk.
+      const chunks: number[] = [];
+      for (let at = 0; at < bytes.length; at += INTERLEAVED_HEADER_BYTES + bytes[at + 3]) {
+        chunks.push(bytes[at + INTERLEAVED_HEADER_BYTES]);
+      }
+      writes.push(chunks);
+      return Promise.resolve(bytes.length);
+    },
+  });
+  const clock = new ManualScheduler(0);
+  const broadcast = new Broadcast({
+    holdAudio: { scheduler: clock, maxHoldMs: MAX_AUDIO_HOLD_MS },
+  });
+  const reader = new TcpReader(
+    testSession({ transports: [tcpTransport(0), tcpTransport(1)] }),
+    writer,
+    { scheduler: clock, maxLagMs: 10_000 },
+  );
+  broadcast.attach(reader);
+  const video = (key: boolean, tag: number) =>
+    mediaFrame(0, [new Uint8Array(100).fill(tag)], true, key);
+  const audio = (tag: number) => mediaFrame(1, [new Uint8Array(20).fill(tag)], false, false);
+  // Each send is a task of its own, as packets arriving apart from the upstream.
+  const table: [string, () => void, number[][]][] = [
+    ["keyframe", () => broadcast.send(video(true, 1)), [[1]]],
+    ["audio", () => broadcast.send(audio(2)), []],
+    ["audio", () => broadcast.send(audio(3)), []],
+    ["picture", () => broadcast.send(video(false, 4)), [[2, 3, 4]]],
+    ["audio", () => broadcast.send(audio(5)), []],
+    ["no picture in time", () => clock.advance(MAX_AUDIO_HOLD_MS), [[5]]],
+  ];
+  for (const [what, step, expected] of table) {
+    const before = writes.length;
+    step();
+    await tick();
+    assert.deepEqual(writes.slice(before), expected, what);
+  }
+  broadcast.clear();
 });
