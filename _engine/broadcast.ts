@@ -17,7 +17,7 @@
 
 import type { Cancel, Scheduler } from "../_rtsp/scheduler.ts";
 import { GopCache } from "./fanout/gop_cache.ts";
-import { FrameDelivery, type MediaFrame } from "./fanout/media_frame.ts";
+import { FrameBatch, FrameDelivery, type MediaFrame } from "./fanout/media_frame.ts";
 import { RtcpSender } from "../_rtsp/rtp/rtcp_sender.ts";
 import { RtpHeaderView } from "../_rtsp/rtp/rtp_header_view.ts";
 import type { Reader } from "./reader.ts";
@@ -47,6 +47,12 @@ export interface BroadcastOptions {
    * most `maxHoldMs` (one timer per stream, on `scheduler`). Off when absent.
    */
   readonly holdAudio?: { readonly scheduler: Scheduler; readonly maxHoldMs: number };
+}
+
+/** Frames handed over together, to a reader that can take them as one. */
+function handOver(reader: Reader, batch: FrameBatch): void {
+  if (reader.deliverBatch) reader.deliverBatch(batch);
+  else for (const delivery of batch.deliveries) reader.deliver(delivery);
 }
 
 /** Fans frames out to readers. */
@@ -92,9 +98,16 @@ export class Broadcast {
     this.#gop.add(delivery);
     if (frame.video) {
       this.#videoSeen = true;
-      // Held audio arrived before this picture: it goes first, in the same task,
-      // so each TCP reader's writer joins it with the picture into one write.
-      this.flush();
+      if (this.#held.length > 0) {
+        // Held audio arrived before this picture: it goes first, with it, as
+        // one batch, so each TCP reader queues both in one write.
+        const batch = this.#takeHeld(delivery);
+        for (const reader of this.#readers.values()) {
+          if (reader.joinsWrites) handOver(reader, batch);
+          else reader.deliver(delivery);
+        }
+        return;
+      }
     } else if (this.#holdAudio && this.#videoSeen && this.#joiners > 0) {
       for (const reader of this.#readers.values()) {
         if (!reader.joinsWrites) reader.deliver(delivery);
@@ -116,15 +129,21 @@ export class Broadcast {
    * in the order the source sent it, RFC 3550 6.4.1), a new reader, a new source.
    */
   flush(): void {
+    if (this.#held.length === 0) return;
+    const batch = this.#takeHeld();
+    for (const reader of this.#readers.values()) {
+      if (reader.joinsWrites) handOver(reader, batch);
+    }
+  }
+
+  /** The held audio (and `next` after it) as one batch; nothing is held after. */
+  #takeHeld(next?: FrameDelivery): FrameBatch {
     this.#cancelHold?.();
     this.#cancelHold = undefined;
-    if (this.#held.length === 0) return;
     const held = this.#held;
     this.#held = [];
-    for (const reader of this.#readers.values()) {
-      if (!reader.joinsWrites) continue;
-      for (const delivery of held) reader.deliver(delivery);
-    }
+    if (next) held.push(next);
+    return new FrameBatch(held);
   }
 
   /** Where a new reader of `trackIndex` would start: the cached GOP's first packet, if any. */
