@@ -16,6 +16,7 @@ import type { Packetizer } from "../_rtsp/rtp/packetizer.ts";
 import { RtcpSender, SentCounts } from "../_rtsp/rtp/rtcp_sender.ts";
 import { Broadcast } from "./broadcast.ts";
 import type { Reader } from "./reader.ts";
+import type { SharedStream } from "./library.ts";
 
 /** RFC 3550, 6.2: 5 seconds is the conventional minimum RTCP interval. */
 export const SENDER_REPORT_INTERVAL_MS = 5000;
@@ -36,7 +37,7 @@ export interface LiveStreamOptions {
 }
 
 /** One live source fanned out to many readers. */
-export class LiveStream {
+export class LiveStream implements SharedStream {
   readonly kind = "test" as const;
   readonly path: string;
   readonly description: StreamDescription;

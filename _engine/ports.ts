@@ -20,7 +20,10 @@ export interface EngineLog {
 
 /** An RTSP connection as its TCP readers write to it (RFC 2326, 10.12 interleaved data). */
 export interface InterleavedSink {
-  /** Queues interleaved media; false, queueing nothing, when the connection's queue is full. */
+  /**
+   * Queues interleaved media; false, queueing nothing, when the connection's
+   * queue is full. What is queued within one task leaves in one write.
+   */
   offerMedia(bytes: Uint8Array): boolean;
   /** Closes the connection (a reader too slow for too long). */
   abort(): void;

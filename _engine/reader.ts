@@ -6,7 +6,12 @@
 
 import type { Cancel, Scheduler } from "../_rtsp/scheduler.ts";
 import { DropGate } from "./fanout/drop_gate.ts";
-import type { FrameDelivery, MediaFrame } from "./fanout/media_frame.ts";
+import {
+  channelLayoutKey,
+  type FrameBatch,
+  type FrameDelivery,
+  type MediaFrame,
+} from "./fanout/media_frame.ts";
 import type { GopCache } from "./fanout/gop_cache.ts";
 import { renumberInterleaved, renumberPacket } from "./fanout/renumber.ts";
 import { CatchUpPacer } from "./fanout/catch_up.ts";
@@ -41,8 +46,19 @@ export interface Reader {
   ignoredReportBlocks: number;
   /** RTP handed to the connection or socket for this reader (for stats). */
   readonly sent?: TrafficCount;
+  /**
+   * Whatever it is given within one task leaves in one write (a TCP reader's
+   * connection writer), so a stream may hold its audio back and give it
+   * together with the next video frame (see `broadcast.ts`).
+   */
+  readonly joinsWrites?: boolean;
   /** Sends one frame, or drops it if the reader is too far behind. */
   deliver(delivery: FrameDelivery): void;
+  /**
+   * Sends frames handed over together, in order (held audio and the picture
+   * after it); readers without it get each through {@linkcode deliver}.
+   */
+  deliverBatch?(batch: FrameBatch): void;
   /** Sends one RTCP compound packet for a track. */
   rtcp(trackIndex: number, bytes: Uint8Array): void;
   /**
@@ -82,10 +98,14 @@ export class TcpReader implements Reader {
   readonly reception: Map<number, ReceptionStats> = new Map();
   ignoredReportBlocks = 0;
   readonly sent: TrafficCount = { packets: 0, bytes: 0 };
+  /** The connection writer joins chunks queued in one task (RFC 2326, 10.12 lets them share the stream). */
+  readonly joinsWrites = true;
   #writer: InterleavedSink;
   #options: TcpReaderOptions;
   /** RTP channel per track index (RTCP is the next one). */
   #channels = new Map<number, number>();
+  /** Names `#channels`, to share a batch's bytes with readers of the same layout. */
+  #layoutKey: string;
   /** When the current streak of drops began; undefined while keeping up. */
   #behindSince: number | undefined;
   /** Given up on: nothing more is sent. */
@@ -105,6 +125,7 @@ export class TcpReader implements Reader {
         this.#channels.set(track.trackIndex, track.transport.interleaved[0]);
       }
     }
+    this.#layoutKey = channelLayoutKey(this.#channels);
   }
 
   /**
@@ -123,6 +144,27 @@ export class TcpReader implements Reader {
       }
     }
     for (const delivery of gop.frames()) this.deliver(delivery);
+  }
+
+  /**
+   * A batch as one buffer shared by every reader with the same channels (one
+   * write, no copy per reader), while this reader has dropped nothing (so it
+   * keeps the source's numbering); frame by frame otherwise or when it does
+   * not fit the writer's bound, dropping as `deliver` does.
+   */
+  deliverBatch(batch: FrameBatch): void {
+    if (this.#disconnected) return;
+    if (this.gate.droppedFrames === 0) {
+      const bytes = batch.interleaved(this.#layoutKey, this.#channels);
+      if (bytes.length === 0) return;
+      if (this.#writer.offerMedia(bytes)) {
+        for (const { frame } of batch.deliveries) {
+          if (this.#channels.has(frame.trackIndex)) this.#count(frame);
+        }
+        return;
+      }
+    }
+    for (const delivery of batch.deliveries) this.deliver(delivery);
   }
 
   deliver(delivery: FrameDelivery): void {

@@ -24,8 +24,9 @@ import { RtcpSender } from "../_rtsp/rtp/rtcp_sender.ts";
 import { RTP_HEADER_SIZE, RtpHeaderView } from "../_rtsp/rtp/rtp_header_view.ts";
 import { withH264ParameterSets, withH265ParameterSets } from "../_rtsp/sdp_parse.ts";
 import type { Announcement } from "../_rtsp/session.ts";
-import { Broadcast } from "./broadcast.ts";
+import { Broadcast, MAX_AUDIO_HOLD_MS } from "./broadcast.ts";
 import type { Reader } from "./reader.ts";
+import type { SharedStream } from "./library.ts";
 
 /**
  * How far a source's Sender Report may place its RTP time from the mapping
@@ -108,12 +109,12 @@ function trackOf(t: Announcement["tracks"][number], index: number): RelayTrack {
 }
 
 /** One published path and its readers. */
-export class RelayStream {
+export class RelayStream implements SharedStream {
   readonly path: string;
   readonly kind: "published" | "pulled";
   #options: RelayStreamOptions;
   #tracks: RelayTrack[];
-  #broadcast = new Broadcast();
+  #broadcast: Broadcast;
   #publisher: string | undefined;
   #cancelGrace: Cancel | undefined;
   #description: StreamDescription;
@@ -127,6 +128,12 @@ export class RelayStream {
     this.#tracks = options.announcement.tracks.map(trackOf);
     this.#description = this.#describe();
     this.#rtcp = new RtcpSender(options.cname);
+    // Audio waits for the next picture to share its write to each TCP reader:
+    // upstreams that send one AAC frame per RTP packet would otherwise cost
+    // every reader a write per packet (see broadcast.ts).
+    this.#broadcast = new Broadcast({
+      holdAudio: { scheduler: options.scheduler, maxHoldMs: MAX_AUDIO_HOLD_MS },
+    });
   }
 
   /** What readers are told in DESCRIBE: the publisher's tracks, parameter sets added when seen in-band. */
@@ -198,6 +205,8 @@ export class RelayStream {
   publisherLeft(sessionId: string): void {
     if (this.#publisher !== sessionId) return;
     this.#publisher = undefined;
+    // No picture is coming to take the last audio along.
+    this.#broadcast.flush();
     this.#cancelGrace?.();
     // A pulled path keeps its readers through reconnections (graceMs Infinity);
     // a timer of Infinity would fire at once.
@@ -234,6 +243,10 @@ export class RelayStream {
     if (!track || track.ssrc === undefined || track.resync) return;
     const parsed = parseRtcpCompound(bytes);
     if (!parsed.ok) return;
+    // Held audio leaves first: readers get packets and reports in the order
+    // the source sent them (a report describes what was sent before it, RFC
+    // 3550 6.4.1).
+    if (parsed.packets.some((p) => p.type === "sr")) this.#broadcast.flush();
     for (const packet of parsed.packets) {
       if (packet.type !== "sr") continue;
       // Shifted like the packets, so the report maps the readers' timestamps.

@@ -4,16 +4,17 @@
  * whole server.
  */
 
-import { testSession, udpTransport } from "../_testing/sessions.ts";
+import { tcpTransport, testSession, udpTransport } from "../_testing/sessions.ts";
 import assert from "node:assert/strict";
 import { FrameDelivery, mediaFrame } from "./fanout/media_frame.ts";
 import { announcedTracks, parseSdp } from "../_rtsp/sdp_parse.ts";
 import { ManualScheduler } from "../_testing/manual_scheduler.ts";
 import { RawClient } from "../_testing/raw_client.ts";
 import { startTestServer } from "../_testing/server.ts";
-import { CATCH_UP_TICK_MS, UdpReader } from "./reader.ts";
+import { CATCH_UP_TICK_MS, TcpReader, UdpReader } from "./reader.ts";
 import { RelayStream } from "./relay_stream.ts";
-import type { DatagramSink } from "./ports.ts";
+import type { DatagramSink, InterleavedSink } from "./ports.ts";
+import { MAX_AUDIO_HOLD_MS } from "./broadcast.ts";
 import { buildSenderReport, parseRtcpCompound } from "../_rtsp/rtp/rtcp.ts";
 
 const SDP = "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=x\r\nt=0 0\r\n" +
@@ -378,5 +379,109 @@ Deno.test("a reader of two tracks gets no Sender Report first unless both tracks
   assert.equal(join(), "rtp", "only the video track has a report: none is sent first");
   sr(1, 48_000);
   assert.equal(join(), "sr", "both have one: both go first");
+  stream.close();
+});
+
+Deno.test("a relay's audio waits for the next picture so a TCP reader gets both in one write; timer, Sender Report and takeover let it go in order", () => {
+  const clock = new ManualScheduler();
+  const sdp = SDP +
+    "m=audio 0 RTP/AVP 97\r\na=rtpmap:97 MPEG4-GENERIC/48000/2\r\n" +
+    "a=fmtp:97 streamtype=5;mode=AAC-hbr;sizelength=13;indexlength=3;indexdeltalength=3\r\n" +
+    "a=control:trackID=1\r\n";
+  const parsed = parseSdp(sdp);
+  assert.ok(parsed.ok);
+  const announcement = { path: "/live", sdp, tracks: announcedTracks(parsed.sdp) };
+  const stream = new RelayStream({
+    path: "/live",
+    announcement,
+    graceMs: 10_000,
+    scheduler: clock,
+    cname: "test",
+    onExpired: () => {},
+  });
+  const rtp = (pt: number, seq: number, ts: number, ssrc: number, payload: number[]) => {
+    const p = new Uint8Array(12 + payload.length);
+    p.set([0x80, (pt === 96 ? 0x80 : 0) | pt, seq >> 8, seq & 0xff]);
+    new DataView(p.buffer).setUint32(4, ts);
+    new DataView(p.buffer).setUint32(8, ssrc);
+    p.set(payload, 12);
+    return p;
+  };
+  const idr = (seq: number, ts: number, ssrc = 0x1111) => rtp(96, seq, ts, ssrc, [0x65, 0x88]);
+  const pic = (seq: number, ts: number, ssrc = 0x1111) => rtp(96, seq, ts, ssrc, [0x41, 0x9a]);
+  const aac = (seq: number, ts: number, ssrc = 0x2222) =>
+    rtp(97, seq, ts, ssrc, [0, 16, 0, 8, 0xaa]);
+  // What the connection writer would write: the chunks offered within one task.
+  let task: Uint8Array[] = [];
+  const writes: string[] = [];
+  const sink: InterleavedSink = {
+    offerMedia: (bytes) => (task.push(bytes), true),
+    abort: () => {},
+  };
+  /** One write: "v<seq>" / "a<seq>" per RTP packet, "sr" per RTCP packet, in stream order. */
+  const endTask = () => {
+    const labels: string[] = [];
+    for (const chunk of task) {
+      for (let at = 0; at < chunk.length;) {
+        const channel = chunk[at + 1];
+        const length = (chunk[at + 2] << 8) | chunk[at + 3];
+        const seq = (chunk[at + 6] << 8) | chunk[at + 7];
+        labels.push(channel % 2 ? "sr" : `${channel === 0 ? "v" : "a"}${seq}`);
+        at += 4 + length;
+      }
+    }
+    if (labels.length > 0) writes.push(labels.join(" "));
+    task = [];
+  };
+  const reader = new TcpReader(
+    testSession({ path: "/live", transports: [tcpTransport(0), tcpTransport(1)] }),
+    sink,
+    { scheduler: clock, maxLagMs: 10_000 },
+  );
+  stream.startPublisher("A", announcement);
+  stream.attach(reader).begin?.();
+  const steps: [string, () => void, string[]][] = [
+    ["a keyframe goes at once", () => stream.receiveRtp(0, idr(10, 0)), ["v10"]],
+    ["audio waits", () => stream.receiveRtp(1, aac(50, 0)), []],
+    ["more audio waits", () => stream.receiveRtp(1, aac(51, 1024)), []],
+    ["the next picture takes it along, after it", () => stream.receiveRtp(0, pic(11, 3600)), [
+      "a50 a51 v11",
+    ]],
+    ["audio waits again", () => stream.receiveRtp(1, aac(52, 2048)), []],
+    ["a Sender Report lets it go first", () =>
+      stream.receiveRtcp(
+        1,
+        buildSenderReport({
+          ssrc: 0x2222,
+          ntpTimeMs: clock.now(),
+          rtpTimestamp: 2048,
+          packetCount: 3,
+          octetCount: 15,
+        }),
+      ), ["a52 sr"]],
+    ["audio waits once more", () => stream.receiveRtp(1, aac(53, 3072)), []],
+    ["not yet", () => clock.advance(MAX_AUDIO_HOLD_MS - 1), []],
+    ["the timer lets it go with no picture", () => clock.advance(1), ["a53"]],
+    ["audio of the old publisher waits", () => stream.receiveRtp(1, aac(54, 4096)), []],
+    ["a takeover lets it go before anything new", () => stream.startPublisher("B", announcement), [
+      "a54",
+    ]],
+    // Until it sends video the new source may be audio-only: nothing waits.
+    [
+      "the new publisher's audio, renumbered, goes at once",
+      () => stream.receiveRtp(1, aac(900, 77, 0x3333)),
+      ["a55"],
+    ],
+    ["its keyframe", () => stream.receiveRtp(0, idr(7000, 5, 0x4444)), ["v12"]],
+    ["then its audio waits", () => stream.receiveRtp(1, aac(901, 1101, 0x3333)), []],
+    ["for its next picture", () => stream.receiveRtp(0, pic(7001, 3605, 0x4444)), ["a56 v13"]],
+  ];
+  for (const [what, step, expected] of steps) {
+    const before = writes.length;
+    step();
+    endTask();
+    assert.deepEqual(writes.slice(before), expected, what);
+  }
+  assert.equal(clock.pending, 0, "no hold timer left");
   stream.close();
 });

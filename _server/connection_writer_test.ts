@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { testSession } from "../_testing/sessions.ts";
+import { tcpTransport, testSession } from "../_testing/sessions.ts";
 import { ManualScheduler } from "../_testing/manual_scheduler.ts";
-import { FrameDelivery, mediaFrame } from "../_engine/fanout/media_frame.ts";
+import { FrameBatch, FrameDelivery, mediaFrame } from "../_engine/fanout/media_frame.ts";
 import { INTERLEAVED_HEADER_BYTES, interleavedLength } from "../_rtsp/interleaved.ts";
 import { RtpHeaderView } from "../_rtsp/rtp/rtp_header_view.ts";
 import type { Session } from "../_rtsp/session.ts";
@@ -12,6 +12,7 @@ import {
   type Writable,
 } from "./connection_writer.ts";
 import { TcpReader } from "../_engine/reader.ts";
+import { Broadcast, MAX_AUDIO_HOLD_MS } from "../_engine/broadcast.ts";
 
 /** A connection whose peer reads only when told to. */
 class StuckConn implements Writable {
@@ -216,4 +217,97 @@ Deno.test("after dropping frames a TCP reader gets its own continuous sequence n
   assert.equal(fast.gate.sequenceShift(0), 0);
   // Payloads are untouched by the renumbering (the third frame, 72 bytes each).
   assert.deepEqual([...slowConn.stream().subarray(2 * 72 + 16, 2 * 72 + 20)], [1, 1, 1, 1]);
+});
+
+Deno.test("a stream's audio held for the next picture reaches a TCP reader's connection in the picture's write", async () => {
+  const writes: number[][] = [];
+  const writer = new ConnectionWriter({
+    write: (bytes) => {
+      // One entry per write: the channel and first payload byte of each interleaved chunk.
+      const chunks: number[] = [];
+      for (let at = 0; at < bytes.length; at += INTERLEAVED_HEADER_BYTES + bytes[at + 3]) {
+        chunks.push(bytes[at + INTERLEAVED_HEADER_BYTES]);
+      }
+      writes.push(chunks);
+      return Promise.resolve(bytes.length);
+    },
+  });
+  const clock = new ManualScheduler(0);
+  const broadcast = new Broadcast({
+    holdAudio: { scheduler: clock, maxHoldMs: MAX_AUDIO_HOLD_MS },
+  });
+  const reader = new TcpReader(
+    testSession({ transports: [tcpTransport(0), tcpTransport(1)] }),
+    writer,
+    { scheduler: clock, maxLagMs: 10_000 },
+  );
+  broadcast.attach(reader);
+  const video = (key: boolean, tag: number) =>
+    mediaFrame(0, [new Uint8Array(100).fill(tag)], true, key);
+  const audio = (tag: number) => mediaFrame(1, [new Uint8Array(20).fill(tag)], false, false);
+  // Each send is a task of its own, as packets arriving apart from the upstream.
+  const table: [string, () => void, number[][]][] = [
+    ["keyframe", () => broadcast.send(video(true, 1)), [[1]]],
+    ["audio", () => broadcast.send(audio(2)), []],
+    ["audio", () => broadcast.send(audio(3)), []],
+    ["picture", () => broadcast.send(video(false, 4)), [[2, 3, 4]]],
+    ["audio", () => broadcast.send(audio(5)), []],
+    ["no picture in time", () => clock.advance(MAX_AUDIO_HOLD_MS), [[5]]],
+  ];
+  for (const [what, step, expected] of table) {
+    const before = writes.length;
+    step();
+    await tick();
+    assert.deepEqual(writes.slice(before), expected, what);
+  }
+  broadcast.clear();
+});
+
+Deno.test("TcpReader.deliverBatch queues one buffer shared by readers of the same channels; a reader that dropped gets each frame with its own numbering", () => {
+  const offered = new Map<string, Uint8Array[]>();
+  let refuse = false;
+  const reader = (id: string) => {
+    offered.set(id, []);
+    return new TcpReader(
+      testSession({ id, transports: [tcpTransport(0), tcpTransport(1)] }),
+      {
+        offerMedia: (bytes) => !refuse && (offered.get(id)!.push(bytes), true),
+        abort: () => {},
+      },
+      { scheduler: new ManualScheduler(0), maxLagMs: 10_000 },
+    );
+  };
+  const a = reader("a");
+  const b = reader("b");
+  const dropped = reader("dropped");
+  const video = (seq: number, key: boolean) =>
+    new FrameDelivery(mediaFrame(0, [rtp(seq, 7)], true, key));
+  const audio = (seq: number) => new FrameDelivery(mediaFrame(1, [rtp(seq, 8)], false, false));
+
+  refuse = true;
+  dropped.deliver(video(100, true)); // refused: it waits for a keyframe, numbering shifted by 1
+  refuse = false;
+  const batch = new FrameBatch([audio(10), audio(11), video(101, true)]);
+  for (const r of [a, b, dropped]) r.deliverBatch(batch);
+
+  assert.equal(offered.get("a")!.length, 1, "one buffer");
+  assert.equal(offered.get("a")![0], offered.get("b")![0], "the same bytes, not a copy each");
+  assert.deepEqual(sequencesIn(offered.get("a")![0]), [10, 11, 101]);
+  assert.deepEqual([...offered.get("a")![0].subarray(0, 2)], [0x24, 2], "audio on channel 2");
+  assert.deepEqual(a.sent, { packets: 3, bytes: 3 * 32 });
+  assert.deepEqual(
+    offered.get("dropped")!.map(sequencesIn),
+    [[10], [11], [100]],
+    "frame by frame, the keyframe renumbered to follow on",
+  );
+  // A reader with only the video track set up gets only its frames.
+  offered.set("video", []);
+  const videoOnly = new TcpReader(
+    testSession({ id: "video", transports: [tcpTransport(0)] }),
+    { offerMedia: (bytes) => (offered.get("video")!.push(bytes), true), abort: () => {} },
+    { scheduler: new ManualScheduler(0), maxLagMs: 10_000 },
+  );
+  videoOnly.deliverBatch(batch);
+  assert.deepEqual(offered.get("video")!.map(sequencesIn), [[101]]);
+  assert.deepEqual(videoOnly.sent, { packets: 1, bytes: 32 });
 });

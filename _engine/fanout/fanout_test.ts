@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { DropGate } from "./drop_gate.ts";
 import { GopCache } from "./gop_cache.ts";
-import { FrameDelivery, interleave, mediaFrame } from "./media_frame.ts";
+import {
+  channelLayoutKey,
+  FrameBatch,
+  FrameDelivery,
+  interleave,
+  mediaFrame,
+} from "./media_frame.ts";
 import { renumberInterleaved, renumberPacket } from "./renumber.ts";
 import { CatchUpPacer } from "./catch_up.ts";
 
@@ -176,4 +182,25 @@ Deno.test("CatchUpPacer with nothing cached is not catching up", () => {
   const single = [new FrameDelivery(v(true))];
   assert.deepEqual(pacer.start(single), single);
   assert.equal(pacer.catchingUp, false);
+});
+
+Deno.test("FrameBatch joins its frames' interleaved forms once per channel layout, leaving out tracks not set up", () => {
+  const frames = [new FrameDelivery(a()), new FrameDelivery(a()), new FrameDelivery(v(false, 5))];
+  const batch = new FrameBatch(frames);
+  const both = new Map([[0, 0], [1, 2]]);
+  const joined = batch.interleaved(channelLayoutKey(both), both);
+  assert.deepEqual(
+    joined,
+    new Uint8Array([
+      ...frames[0].interleaved(2),
+      ...frames[1].interleaved(2),
+      ...frames[2].interleaved(0),
+    ]),
+  );
+  assert.equal(batch.interleaved(channelLayoutKey(both), new Map(both)), joined, "built once");
+  const videoOnly = new Map([[0, 4]]);
+  assert.deepEqual(
+    batch.interleaved(channelLayoutKey(videoOnly), videoOnly),
+    frames[2].interleaved(4),
+  );
 });

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { FrameDelivery } from "./media_frame.ts";
+import { channelLayoutKey, type FrameDelivery } from "./media_frame.ts";
 
 /** A GOP larger than this is not kept (new readers then wait for a keyframe). */
 export const MAX_GOP_CACHE_BYTES = 8 * 1024 * 1024;
@@ -42,10 +42,6 @@ class InterleavedGop {
   view(): Uint8Array {
     return this.#bytes.subarray(0, this.#used);
   }
-}
-
-function layoutKey(channels: ReadonlyMap<number, number>): string {
-  return [...channels].map(([track, channel]) => `${track}:${channel}`).join(",");
 }
 
 /**
@@ -106,7 +102,7 @@ export class GopCache {
    * channels (all of them, usually) cost no copy and one write. Do not modify it.
    */
   interleaved(channels: ReadonlyMap<number, number>): Uint8Array {
-    const key = layoutKey(channels);
+    const key = channelLayoutKey(channels);
     let layout = this.#layouts.get(key);
     if (layout === undefined) {
       if (this.#layouts.size >= MAX_INTERLEAVED_LAYOUTS) {

@@ -72,3 +72,52 @@ export class FrameDelivery {
     return bytes;
   }
 }
+
+/** A key naming a reader's channel layout (track index → RTP channel), to share what is built for it. */
+export function channelLayoutKey(channels: ReadonlyMap<number, number>): string {
+  return [...channels].map(([track, channel]) => `${track}:${channel}`).join(",");
+}
+
+/**
+ * Frames handed to TCP readers together (held audio and the picture that
+ * follows it, see `broadcast.ts`), with their interleaved form joined once
+ * per channel layout: readers with the same channels, usually all of them,
+ * queue one shared buffer, not a copy each.
+ */
+export class FrameBatch {
+  readonly deliveries: readonly FrameDelivery[];
+  #byLayout: Map<string, Uint8Array> | undefined;
+
+  /** @param deliveries the frames, in the order they are to be sent */
+  constructor(deliveries: readonly FrameDelivery[]) {
+    this.deliveries = deliveries;
+  }
+
+  /**
+   * The frames of the tracks in `channels` as interleaved data back to back,
+   * built on first use per `key` (see {@linkcode channelLayoutKey}).
+   */
+  interleaved(key: string, channels: ReadonlyMap<number, number>): Uint8Array {
+    this.#byLayout ??= new Map();
+    let bytes = this.#byLayout.get(key);
+    if (bytes === undefined) {
+      const parts: Uint8Array[] = [];
+      let total = 0;
+      for (const delivery of this.deliveries) {
+        const channel = channels.get(delivery.frame.trackIndex);
+        if (channel === undefined) continue;
+        const part = delivery.interleaved(channel);
+        parts.push(part);
+        total += part.length;
+      }
+      bytes = new Uint8Array(total);
+      let at = 0;
+      for (const part of parts) {
+        bytes.set(part, at);
+        at += part.length;
+      }
+      this.#byLayout.set(key, bytes);
+    }
+    return bytes;
+  }
+}
