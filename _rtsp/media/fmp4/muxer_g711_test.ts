@@ -10,8 +10,9 @@ import { concatBytes } from "../../bytes.ts";
 import { run, toolTest } from "../../../_testing/tools.ts";
 import { pcmaTrack, pcmuTrack } from "../source_track.ts";
 import { Fmp4Muxer, type Fmp4Output } from "./muxer.ts";
-import { parseFragment } from "./_test_helpers.ts";
+import { parseFragment, testH264Track } from "./_test_helpers.ts";
 import { G711_MAX_BLOCK_SIZE } from "./flac_entry.ts";
+import { crc16 } from "../flac.ts";
 
 /** Packet sizes in samples, repeated: 20 ms mostly, 10 and 40 ms, and one past the FLAC block cap. */
 const PACKET_SIZES = [160, 160, 80, 320, 160, G711_MAX_BLOCK_SIZE + 100, 160];
@@ -62,6 +63,51 @@ Deno.test("muxer: a G.711 track's samples are FLAC frames lasting their packet's
   assert.deepEqual(durations.slice(0, 8), [160, 160, 80, 320, 160, 4096, 100, 160]);
   // The last packet (cut short: 1884 samples) lasts its own samples.
   assert.equal(durations.at(-1), 1884);
+});
+
+Deno.test("muxer: 100 hostile G.711 streams beside video give increasing decode times and valid FLAC frames", () => {
+  let seed = 1;
+  const rnd = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+  const IDR = Uint8Array.of(0x65, 0x88, 0x84, 0x00);
+  let frames = 0;
+  for (let stream = 0; stream < 100; stream++) {
+    const muxer = new Fmp4Muxer([testH264Track(), pcmaTrack(1).description]);
+    const out: Fmp4Output[] = [];
+    let audioTs = Math.floor(rnd() * 2 ** 32);
+    for (let i = 0; i < 60; i++) {
+      out.push(...muxer.push(0, { timestamp: i * 3600, units: [IDR], keyframe: true }, i * 40));
+      // Sizes from empty to past the block cap; timestamps steady, repeated, back or far ahead.
+      const size = [0, 1, 15, 160, 160, 320, 5000][Math.floor(rnd() * 7)];
+      const unit = Uint8Array.from({ length: size }, () => Math.floor(rnd() * 256));
+      out.push(
+        ...muxer.push(1, { timestamp: audioTs >>> 0, units: [unit], keyframe: true }, i * 40),
+      );
+      const r = rnd();
+      audioTs += r < 0.7 ? size : r < 0.8 ? 0 : r < 0.9 ? -8000 : 2 ** 31;
+    }
+    out.push(...muxer.flush());
+    let next = 0;
+    for (const o of out) {
+      if (o.kind !== "fragment") continue;
+      for (const run of parseFragment(o.fragment.bytes).runs.filter((r) => r.trackId === 2)) {
+        assert.ok(
+          run.baseDecodeTime >= next,
+          `stream ${stream}: tfdt ${run.baseDecodeTime} < ${next}`,
+        );
+        let at = run.dataOffset;
+        for (const s of run.samples) {
+          assert.ok(s.duration > 0);
+          const frame = o.fragment.bytes.subarray(at, at + s.size);
+          assert.deepEqual([...frame.subarray(0, 2)], [0xff, 0xf9], "FLAC sync code");
+          assert.equal(crc16(frame), 0, "FLAC frame CRC-16");
+          at += s.size;
+          frames++;
+        }
+        next = run.baseDecodeTime + run.samples.reduce((n, s) => n + s.duration, 0);
+      }
+    }
+  }
+  assert.ok(frames > 3000, `${frames} FLAC frames`);
 });
 
 for (
