@@ -28,8 +28,8 @@ Deno.test("/ws/test sends the codecs, then an ftyp init segment, then moof fragm
   const [first, init, ...fragments] = messages;
   assert.equal(typeof first.data, "string");
   const type = JSON.parse(first.data as string);
-  // /test is H.264 Constrained Baseline; its G.711 audio is not muxed.
-  assert.match(type.codecs, /^avc1\.42c0[0-9a-f]{2}$/);
+  // /test is H.264 Constrained Baseline and its G.711 tone, muxed as FLAC.
+  assert.match(type.codecs, /^avc1\.42c0[0-9a-f]{2},flac$/);
   assert.equal(type.mime, `video/mp4; codecs="${type.codecs}"`);
   assert.ok(init.data instanceof Uint8Array);
   assert.equal(boxType(init.data), "ftyp");
@@ -57,7 +57,7 @@ await toolTest("what /ws/test sends is an fMP4 file ffprobe reads without an err
       "-v",
       "error",
       "-show_entries",
-      "stream=codec_name,width,height:format=duration",
+      "stream=codec_name,width,height,sample_rate,channels:format=duration",
       "-of",
       "json",
       file,
@@ -65,9 +65,11 @@ await toolTest("what /ws/test sends is an fMP4 file ffprobe reads without an err
     assert.equal(probe.code, 0, probe.stderr);
     assert.equal(probe.stderr, "", "ffprobe reported errors");
     const { streams, format } = JSON.parse(new TextDecoder().decode(probe.stdout));
-    assert.deepEqual(streams.map((s: { codec_name: string }) => s.codec_name), ["h264"]);
+    assert.deepEqual(streams.map((s: { codec_name: string }) => s.codec_name), ["h264", "flac"]);
     assert.equal(streams[0].width, 320);
     assert.equal(streams[0].height, 240);
+    assert.equal(streams[1].sample_rate, "8000");
+    assert.equal(streams[1].channels, 1);
     console.log(`${binary.length - 1} fragments, ${Number(format.duration).toFixed(2)} s`);
     assert.ok(Number(format.duration) > 1.5, `duration ${format.duration}`);
   } finally {
@@ -254,6 +256,18 @@ await toolTest(
     console.log(`/test: currentTime advanced ${moved.toFixed(2)} s in 2 s`);
     assert.ok(moved > 1.5 && moved < 2.5, `currentTime moved ${moved} s in 2 s`);
     assert.equal(await page.evaluate<number>(`${video}.videoWidth`), 320);
+    // The G.711 tone comes as FLAC, which Chromium's MSE takes and decodes.
+    assert.equal(
+      await page.evaluate<string>(`${video}.dataset.codecs`).then((c) => c.split(",")[1]),
+      "flac",
+    );
+    assert.ok(
+      await page.evaluate<boolean>(`MediaSource.isTypeSupported('audio/mp4; codecs="flac"')`),
+    );
+    const audioBytes = await page.evaluate<number>(`${video}.webkitAudioDecodedByteCount`);
+    console.log(`/test: ${audioBytes} bytes of audio decoded`);
+    // 16-bit mono at 8 kHz is 16000 bytes a second, and more than 2.5 s have played.
+    assert.ok(audioBytes > 16_000, `${audioBytes} bytes of audio decoded`);
     // 75% bars, eight across the top (`_rtsp/media/test_pattern.ts`): sample the middle of a few.
     const bar = (i: number) => pixelAt(Math.round((i + 0.5) * 40), 40);
     const yellow = await page.evaluate<number[]>(bar(1));
@@ -489,8 +503,66 @@ await toolTest(
   },
 );
 
+/** 10 s of a tone with noise (no two stretches alike) as a µ-law WAV in `dir`, made by ffmpeg. */
+async function mulawWav(dir: string): Promise<string> {
+  const wav = `${dir}/phone.wav`;
+  const made = await run("ffmpeg", [
+    ...["-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=8000:duration=10"],
+    ...["-f", "lavfi", "-i", "anoisesrc=color=pink:sample_rate=8000:duration=10:amplitude=0.2"],
+    ...["-filter_complex", "amix=inputs=2", "-ac", "1", "-c:a", "pcm_mulaw", wav],
+  ]);
+  assert.equal(made.code, 0, made.stderr);
+  return wav;
+}
+
 await toolTest(
-  "/ws/<path> of a G.711-only publisher answers 404 before the upgrade: nothing a browser plays",
+  "/ws/<path> of a G.711-only publisher sends FLAC that ffmpeg decodes to the published samples",
+  ["ffmpeg", "ffprobe"],
+  async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const wav = await mulawWav(dir);
+      // What ffmpeg's pcm_mulaw decoder makes of the file, the publisher's loop of it.
+      const reference = await run("ffmpeg", ["-v", "error", "-i", wav, "-f", "s16le", "-"]);
+      assert.equal(reference.code, 0, reference.stderr);
+      const expected = new Int16Array(reference.stdout.buffer, 0, reference.stdout.length / 2);
+      await using srv = await startTestServer({ http: true });
+      await using _publisher = ffmpegPublish(srv.url("/phone"), wav, "tcp");
+      await waitForStream(srv.port, "/phone");
+      const url = srv.httpUrl("/ws/phone").replace("http:", "ws:");
+      const { messages } = await readWebSocket(url, 2000);
+      assert.equal(JSON.parse(messages[0].data as string).codecs, "flac");
+      const binary = messages.flatMap((m) => (typeof m.data === "string" ? [] : [m.data]));
+      const mp4 = concatBytes(...binary);
+      const probe = await run("ffprobe", [
+        ...["-v", "error", "-show_entries", "stream=codec_name,sample_rate,channels"],
+        ...["-of", "compact=p=0:nk=1", "-"],
+      ], { stdin: mp4 });
+      assert.equal(probe.stderr, "");
+      assert.equal(new TextDecoder().decode(probe.stdout).trim(), "flac|8000|1");
+      const decoded = await run("ffmpeg", [
+        ...["-v", "error", "-err_detect", "crccheck+explode", "-i", "-"],
+        ...["-f", "s16le", "-"],
+      ], { stdin: mp4 });
+      assert.equal(decoded.code, 0, decoded.stderr);
+      assert.equal(decoded.stderr, "");
+      const got = new Int16Array(decoded.stdout.buffer, 0, decoded.stdout.length / 2);
+      assert.ok(got.length > 8000, `${got.length} samples in 2 s`);
+      // A stretch of the looped file, bit for bit: found by its first 160 samples.
+      const n = expected.length;
+      const start = [...Array(n).keys()].find((s) =>
+        got.every((v, k) => v === expected[(s + k) % n])
+      );
+      console.log(`/phone: ${got.length} samples decoded, from sample ${start} of the file`);
+      assert.ok(start !== undefined, "the decoded PCM is ffmpeg's own decoding of the µ-law");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+await toolTest(
+  "/ws/<path> of an L16-only publisher answers 404 before the upgrade: nothing a browser plays",
   ["ffmpeg"],
   async () => {
     const dir = await Deno.makeTempDir();
@@ -498,19 +570,55 @@ await toolTest(
       const wav = `${dir}/tone.wav`;
       const made = await run("ffmpeg", [
         ...["-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=8000"],
-        ...["-t", "10", "-c:a", "pcm_mulaw", wav],
+        ...["-t", "10", wav],
       ]);
       assert.equal(made.code, 0, made.stderr);
       await using srv = await startTestServer({ http: true });
-      await using _publisher = ffmpegPublish(srv.url("/phone"), wav, "tcp");
-      await waitForStream(srv.port, "/phone");
+      // RFC 3551 §4.5.11 L16: big-endian 16-bit PCM, which no fMP4 track here carries.
+      await using _publisher = ffmpegPublish(srv.url("/raw"), wav, "tcp", ["-c:a", "pcm_s16be"]);
+      await waitForStream(srv.port, "/raw");
       const reply = await rawHttp(
         srv.http!.addr.port,
-        `GET /ws/phone HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade, close\r\n` +
+        `GET /ws/raw HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade, close\r\n` +
           `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
       );
       assert.equal(reply.status, 404);
       assert.equal(JSON.parse(reply.body).error, NO_BROWSER_TRACK);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+await toolTest(
+  "Chromium plays /play/<path> of a G.711-only publisher: audio only, as FLAC",
+  ["chromium", "ffmpeg"],
+  async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const wav = await mulawWav(dir);
+      await using srv = await startTestServer({ http: true });
+      await using _publisher = ffmpegPublish(srv.url("/phone"), wav, "tcp");
+      await waitForStream(srv.port, "/phone");
+      await using page = await HeadlessPage.launch({ width: 900, height: 560 });
+      await page.goto(srv.httpUrl("/play/phone"));
+      const video = `document.getElementById("video")`;
+      assert.ok(
+        await page.waitFor(`${video} && ${video}.currentTime > 1.5`, 10_000),
+        `not playing: ${await page.evaluate<string>(
+          `document.getElementById("player-status").textContent`,
+        )}`,
+      );
+      const state = await page.evaluate<{ codecs: string; audio: number; width: number }>(`({
+        codecs: ${video}.dataset.codecs,
+        audio: ${video}.webkitAudioDecodedByteCount,
+        width: ${video}.videoWidth,
+      })`);
+      console.log(`/phone: ${JSON.stringify(state)}`);
+      assert.equal(state.codecs, "flac");
+      assert.equal(state.width, 0);
+      // 16-bit mono at 8 kHz: 16000 bytes a second, and 1.5 s have played.
+      assert.ok(state.audio > 16_000, `${state.audio} bytes of audio decoded`);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

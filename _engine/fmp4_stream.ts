@@ -24,9 +24,9 @@
  * Queueing, and dropping up to the next `keyframe` fragment when a consumer
  * is slow, is the subscriber's job.
  *
- * Which tracks are muxed: H.264, H.265, AAC and Opus. G.711 tracks (the
- * `/test` stream's audio, many cameras') are left out, as browsers' MSE does
- * not play them: such a stream gives video only.
+ * Which tracks are muxed: H.264, H.265, AAC, Opus, and G.711 (the `/test`
+ * stream's audio, many cameras') as FLAC, since browsers' MSE plays FLAC in
+ * MP4 but not G.711 (`_rtsp/media/fmp4/flac_entry.ts`).
  *
  * Tracks are aligned by RTCP Sender Reports (RFC 3550, 6.4.1) when every
  * muxed track has had one before its first frame (the live stream sends them

@@ -10,6 +10,7 @@ import { mediaUnits } from "../_testing/media_units.ts";
 import { concatBytes } from "../_rtsp/bytes.ts";
 import { createPacketizer } from "../_rtsp/rtp/create_packetizer.ts";
 import { MEDIA_NEEDS, testMedia } from "../_testing/media.ts";
+import { PcmuTone } from "../_rtsp/media/pcmu_tone.ts";
 
 /** The live /test stream on a clock that moves only when told. */
 function liveTest(): { clock: ManualScheduler; stream: LiveStream } {
@@ -32,14 +33,14 @@ function fileOf(events: readonly Fmp4Event[]): Uint8Array {
   return concatBytes(...events.map((e) => (e.kind === "init" ? e.bytes : e.fragment.bytes)));
 }
 
-Deno.test("Fmp4Stream on /test: video only (G.711 is left out), avc1 Constrained Baseline", () => {
+Deno.test("Fmp4Stream on /test: avc1 Constrained Baseline video and its G.711 tone as FLAC", () => {
   const { clock, stream } = liveTest();
   try {
     const fmp4 = new Fmp4Stream(stream.description, { scheduler: clock });
-    assert.deepEqual(fmp4.muxer.muxedTracks, [0]);
+    assert.deepEqual(fmp4.muxer.muxedTracks, [0, 1]);
     fmp4.attachTo(stream);
     clock.advance(1000);
-    assert.match(fmp4.codecs(), /^avc1\.42c0[0-9a-f]{2}$/);
+    assert.match(fmp4.codecs(), /^avc1\.42c0[0-9a-f]{2},flac$/);
     assert.ok(fmp4.initSegment());
   } finally {
     stream.close();
@@ -113,9 +114,18 @@ Deno.test("Fmp4Stream on /test: fragments follow each other without gaps or over
 });
 
 await toolTest(
-  "Fmp4Stream: ffmpeg decodes 10 s of /test muxed to fMP4, a late subscriber's too, without an error",
+  "Fmp4Stream: ffmpeg decodes 10 s of /test muxed to fMP4, a late subscriber's too, without an error; the audio is ffmpeg's own decoding of the PCMU tone",
   ["ffmpeg", "ffprobe"],
   async () => {
+    // One period of the tone (1 s, 50 packets), as ffmpeg's pcm_mulaw decodes it.
+    const tone = new PcmuTone();
+    const period = concatBytes(...Array.from({ length: 50 }, (_, i) => tone.frame(i).units[0]));
+    const reference = await run("ffmpeg", [
+      ...["-v", "error", "-f", "mulaw", "-ar", "8000", "-ac", "1", "-i", "pipe:0"],
+      ...["-f", "s16le", "pipe:1"],
+    ], { stdin: period });
+    assert.equal(reference.code, 0, reference.stderr);
+    const expected = new Int16Array(reference.stdout.buffer, 0, 8000);
     const { clock, stream } = liveTest();
     const dir = await Deno.makeTempDir({ prefix: "rtsp_ts_fmp4_live_" });
     try {
@@ -134,10 +144,14 @@ await toolTest(
         await Deno.writeFile(path, fileOf(events));
         const probe = await run("ffprobe", [
           ...["-v", "error", "-count_frames", "-show_entries"],
-          ...["stream=codec_name,width,height,nb_read_frames", "-of", "json", path],
+          ...["stream=codec_name,width,height,nb_read_frames,sample_rate,channels"],
+          ...["-of", "json", path],
         ]);
         assert.equal(probe.stderr.trim(), "", probe.stderr);
-        const [video] = JSON.parse(new TextDecoder().decode(probe.stdout)).streams;
+        const [video, audio] = JSON.parse(new TextDecoder().decode(probe.stdout)).streams;
+        assert.equal(audio.codec_name, "flac");
+        assert.equal(audio.sample_rate, "8000");
+        assert.equal(audio.channels, 1);
         assert.equal(video.codec_name, "h264");
         assert.equal(video.width, 320);
         assert.equal(video.height, 240);
@@ -147,6 +161,22 @@ await toolTest(
         const decode = await run("ffmpeg", ["-v", "error", "-i", path, "-f", "null", "-"]);
         assert.equal(decode.stderr.trim(), "", decode.stderr);
         assert.equal(decode.code, 0);
+        // The audio: a run of whole packets of the periodic tone, bit for bit, as long as the video.
+        const pcm = await run("ffmpeg", [
+          ...["-v", "error", "-err_detect", "crccheck+explode", "-i", path],
+          ...["-map", "0:a", "-f", "s16le", "pipe:1"],
+        ]);
+        assert.equal(pcm.code, 0, pcm.stderr);
+        const got = new Int16Array(pcm.stdout.buffer, 0, pcm.stdout.length / 2);
+        assert.equal(got.length % 160, 0);
+        assert.ok(
+          Math.abs(got.length - frames * 320) <= 160,
+          `${got.length} samples, ${frames} pictures`,
+        );
+        const start = [...Array(50).keys()].map((i) => i * 160).find((s) =>
+          got.every((v, k) => v === expected[(s + k) % 8000])
+        );
+        assert.ok(start !== undefined, `${name}: the decoded audio is the tone's PCM`);
       }
     } finally {
       stream.close();

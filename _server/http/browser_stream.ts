@@ -22,9 +22,9 @@ export type BrowserStream =
   | { readonly ok: true; readonly kind: "file"; readonly description: StreamDescription }
   | { readonly ok: false; readonly response: Response };
 
-/** Why a stream of G.711, L16 or other codecs only does not play in a browser. */
+/** Why a stream of L16, MJPEG or other codecs only does not play in a browser. */
 export const NO_BROWSER_TRACK =
-  "no track of this stream plays in a browser (H.264, H.265, AAC and Opus do): play it over RTSP";
+  "no track of this stream plays in a browser (H.264, H.265, AAC, Opus and G.711 do): play it over RTSP";
 
 /** Why a file under `--root` that is not media the server reads plays nowhere (RTSP answers 415). */
 export const UNPLAYABLE_FILE =

@@ -8,19 +8,21 @@ import assert from "node:assert/strict";
 import { avcC, avcCodecString } from "./avc_entry.ts";
 import { esds } from "./aac_entry.ts";
 import { dOps } from "./opus_entry.ts";
+import { dfLa, flacSampleEntry } from "./flac_entry.ts";
 import { hevcCodecString, type HevcConfig } from "./hevc_entry.ts";
 import { ftyp, initSegment, mvhd } from "./init_segment.ts";
 import { mediaSegment, tfdt, trun } from "./media_segment.ts";
 import {
   codecString,
   configFromDescription,
+  fmp4CodecOf,
   sampleEntry as sampleEntryOf,
 } from "./codec_config.ts";
 import { parseFragment, testH264Track } from "./_test_helpers.ts";
 import { iterBoxes, requireChild } from "../mp4_boxes.ts";
 import { parseStsd } from "../mp4_codecs.ts";
 import { LiveTestSource } from "../live_test_source.ts";
-import { aacTrack } from "../source_track.ts";
+import { aacTrack, pcmaTrack, pcmuTrack } from "../source_track.ts";
 
 /**
  * Bytes from a table: two-digit hex bytes and quoted four-character codes,
@@ -109,6 +111,52 @@ Deno.test("dOps: version 0, channels, no pre-skip, 48 kHz, gain 0, mapping famil
     dOps({ channels: 2 }),
     hex(`00 00 00 13 'dOps' 00 | 02 | 00 00 | 00 00 bb 80 | 00 00 | 00`),
   );
+});
+
+Deno.test("fLaC + dfLa (FLAC in ISOBMFF §3.3): G.711 as 8 kHz 16-bit mono FLAC, STREAMINFO the last block", () => {
+  const streamInfo = `
+    80 00 00 22                    // last metadata block, type 0 STREAMINFO, 34 bytes
+    00 10 | 10 00                  // block sizes 16 to 4096
+    00 00 00 | 00 00 00            // frame sizes unknown
+    01 f4 00 f0                    // 8000 Hz (20 bits), 1 channel (3), 16 bits (5), ...
+    00 00 00 00                    // ... total samples unknown (36 bits)
+    00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00  // MD5 not computed
+  `;
+  assert.deepEqual(
+    dfLa({ law: "ulaw", sampleRate: 8000 }),
+    hex(`00 00 00 32 'dfLa' 00 00 00 00 ${streamInfo}`),
+  );
+  assert.deepEqual(
+    flacSampleEntry({ law: "alaw", sampleRate: 8000 }),
+    hex(`
+      00 00 00 56 'fLaC'             // size 86
+      00 00 00 00 00 00 | 00 01      // reserved, data_reference_index 1
+      00 00 00 00 00 00 00 00        // reserved[2]
+      00 01 | 00 10 | 00 00 | 00 00  // channelcount 1, samplesize 16, pre_defined, reserved
+      1f 40 00 00                    // samplerate 8000 << 16
+      00 00 00 32 'dfLa' 00 00 00 00 ${streamInfo}
+    `),
+  );
+});
+
+Deno.test("G.711 tracks are muxed as FLAC: 8 kHz mono PCMU and PCMA, codecs 'flac'", () => {
+  for (const track of [pcmuTrack(1).description, pcmaTrack(1).description]) {
+    const codec = fmp4CodecOf(track);
+    assert.equal(codec, track.encoding);
+    const config = configFromDescription(codec!, track)!;
+    assert.equal(codecString(config), "flac");
+    assert.equal(new TextDecoder().decode(sampleEntryOf(config).subarray(4, 8)), "fLaC");
+  }
+  const pcmu = pcmuTrack(1).description;
+  assert.deepEqual(
+    configFromDescription("PCMA", pcmaTrack(1).description),
+    { codec: "PCMA", g711: { law: "alaw", sampleRate: 8000 } },
+  );
+  // A dynamic payload type names PCMU by its rtpmap.
+  assert.equal(fmp4CodecOf({ ...pcmu, payloadType: 97 }), "PCMU");
+  // Not G.711 as RFC 3551 §4.5.14 has it: left out.
+  assert.equal(fmp4CodecOf({ ...pcmu, payloadType: 97, channels: 2 }), undefined);
+  assert.equal(fmp4CodecOf({ ...pcmu, payloadType: 97, clockRate: 16000 }), undefined);
 });
 
 Deno.test("tfdt: version 1 with a 64-bit baseMediaDecodeTime", () => {

@@ -5,9 +5,11 @@
  * `config=`, RFC 7587 §7.1 `sprop-stereo`) or from parameter sets sent
  * in-band, and from it the sample entry and the RFC 6381 codecs parameter.
  *
- * G.711 (PCMU/PCMA) is not muxed: ISO BMFF has no registered G.711 sample
- * entry (QuickTime's `ulaw`/`alaw` are not ISO), and no browser's Media
- * Source Extensions plays it. Other encodings are not muxed either.
+ * G.711 (PCMU/PCMA, RFC 3551 §4.5.14: 8 kHz mono) is muxed as FLAC
+ * (`flac_entry.ts`): ISO BMFF has no registered G.711 sample entry
+ * (QuickTime's `ulaw`/`alaw` are not ISO) and no browser's Media Source
+ * Extensions plays G.711, but FLAC in MP4 they play. Other encodings (L16,
+ * MJPEG, G.711 at other rates or in stereo) are not muxed.
  *
  * @module
  */
@@ -18,21 +20,31 @@ import { fromBase64, fromHex } from "../../auth/encoding.ts";
 import { aacCodecString, type AacConfig, aacConfig, mp4aSampleEntry } from "./aac_entry.ts";
 import { avc1SampleEntry, avcCodecString, type AvcConfig, avcConfig } from "./avc_entry.ts";
 import { hevcCodecString, type HevcConfig, hevcConfig, hvc1SampleEntry } from "./hevc_entry.ts";
+import { FLAC_CODEC_STRING, flacSampleEntry, type G711Config } from "./flac_entry.ts";
 import { OPUS_CODEC_STRING, type OpusConfig, opusSampleEntry } from "./opus_entry.ts";
 
 /** Codecs a fragmented MP4 track can carry. */
-export type Fmp4Codec = "H264" | "H265" | "AAC" | "OPUS";
+export type Fmp4Codec = "H264" | "H265" | "AAC" | "OPUS" | "PCMU" | "PCMA";
+
+/** RFC 3551 §4.5.14: G.711's clock rate, the only one muxed (as FLAC at that rate). */
+const G711_CLOCK_RATE_HZ = 8000;
 
 /** A track's codec and its decoder configuration. */
 export type CodecConfig =
   | { readonly codec: "H264"; readonly avc: AvcConfig }
   | { readonly codec: "H265"; readonly hevc: HevcConfig }
   | { readonly codec: "AAC"; readonly aac: AacConfig }
-  | { readonly codec: "OPUS"; readonly opus: OpusConfig };
+  | { readonly codec: "OPUS"; readonly opus: OpusConfig }
+  | { readonly codec: "PCMU" | "PCMA"; readonly g711: G711Config };
 
 /** The codec of an RTP track when it is one a fragmented MP4 carries here. */
 export function fmp4CodecOf(track: TrackDescription): Fmp4Codec | undefined {
   const codec = codecOf(track, track.fmtp);
+  if (codec === "PCMU" || codec === "PCMA") {
+    // G.711 as RFC 3551 §4.5.14 has it, 8 kHz mono, whatever its payload type.
+    const mono = track.channels === undefined || track.channels === 1;
+    return mono && track.clockRate === G711_CLOCK_RATE_HZ ? codec : undefined;
+  }
   return codec === "H264" || codec === "H265" || codec === "AAC" || codec === "OPUS"
     ? codec
     : undefined;
@@ -67,7 +79,7 @@ function nalParameter(value: string | undefined): Uint8Array | undefined {
 /**
  * The configuration the SDP gives a track: parameter sets for video (none
  * yet when the sender only sends them in-band), the AudioSpecificConfig for
- * AAC, the channel count for Opus.
+ * AAC, the channel count for Opus, the law for G.711 (PCMU is µ-law, PCMA A-law).
  */
 export function configFromDescription(
   codec: Fmp4Codec,
@@ -95,6 +107,12 @@ export function configFromDescription(
     }
     case "OPUS":
       return { codec, opus: { channels: fmtp.get("sprop-stereo") === "1" ? 2 : 1 } };
+    case "PCMU":
+    case "PCMA":
+      return {
+        codec,
+        g711: { law: codec === "PCMU" ? "ulaw" : "alaw", sampleRate: track.clockRate },
+      };
   }
 }
 
@@ -109,6 +127,9 @@ export function sampleEntry(config: CodecConfig): Uint8Array {
       return mp4aSampleEntry(config.aac);
     case "OPUS":
       return opusSampleEntry(config.opus);
+    case "PCMU":
+    case "PCMA":
+      return flacSampleEntry(config.g711);
   }
 }
 
@@ -123,6 +144,9 @@ export function codecString(config: CodecConfig): string {
       return aacCodecString(config.aac);
     case "OPUS":
       return OPUS_CODEC_STRING;
+    case "PCMU":
+    case "PCMA":
+      return FLAC_CODEC_STRING;
   }
 }
 

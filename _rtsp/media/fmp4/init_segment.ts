@@ -37,7 +37,7 @@ export interface InitTrack {
   readonly kind: "video" | "audio";
   /** Media timescale in ticks per second: the RTP clock rate of the track. */
   readonly timescale: number;
-  /** The sample entry (`avc1`, `hvc1`, `mp4a`, `Opus`) for `stsd`. */
+  /** The sample entry (`avc1`, `hvc1`, `mp4a`, `Opus`, `fLaC`) for `stsd`. */
   readonly sampleEntry: Uint8Array;
   /** Video only: picture size for `tkhd`. */
   readonly width?: number;

@@ -11,12 +11,15 @@ import type { TrackDescription } from "../../catalogue.ts";
 import { type CodecConfig, configFromDescription, type Fmp4Codec } from "./codec_config.ts";
 import { type Decoded, DecodeTimes } from "./decode_times.ts";
 import { RtpTimeline, type RtpTimelineOptions } from "./rtp_timeline.ts";
+import { G711ToFlac } from "./flac_entry.ts";
 
 /** A sample between depacketizing and its fragment. */
 export interface PendingSample {
   /** Bytes for `mdat`. */
   readonly data: Uint8Array;
   readonly sync: boolean;
+  /** Ticks it lasts when its bytes say (G.711 as FLAC): the last sample at a flush lasts that long. */
+  readonly duration?: number;
   /** New parameter sets this sample brings (video): a new init segment goes before it. */
   readonly config?: CodecConfig;
 }
@@ -52,6 +55,8 @@ export class MuxTrack {
   /** The configuration of the latest parameter sets seen (video), ahead of `published`. */
   latest: CodecConfig | undefined;
   readonly timeline: RtpTimeline;
+  /** G.711 tracks: their packets' samples as FLAC frames. */
+  readonly flac: G711ToFlac | undefined;
   /** Ticks added to the timeline to place the track on the stream's (set by its first unit). */
   offset: number | undefined;
   /** Samples whose duration is known, oldest first. */
@@ -86,6 +91,7 @@ export class MuxTrack {
     this.kind = codec === "H264" || codec === "H265" ? "video" : "audio";
     this.timescale = description.clockRate;
     this.latest = configFromDescription(codec, description);
+    this.flac = this.latest && "g711" in this.latest ? new G711ToFlac(this.latest.g711) : undefined;
     this.timeline = new RtpTimeline(this.timescale, options);
     this.#window = options.window;
   }
@@ -123,11 +129,15 @@ export class MuxTrack {
     for (const d of this.#decode.push(sample, presentation)) this.#decoded(d);
   }
 
-  /** Gives every sample held its decode time and duration (the last lasts as long as the one before). */
+  /**
+   * Gives every sample held its decode time and duration (the last lasts its
+   * own duration when known, else as long as the one before).
+   */
   flush(): void {
     if (this.#decode) { for (const d of this.#decode.flush()) this.#decoded(d); }
     if (this.#open) {
-      this.ready.push({ ...this.#open, duration: this.#lastDuration || 1 });
+      const duration = this.#open.sample.duration ?? (this.#lastDuration || 1);
+      this.ready.push({ ...this.#open, duration });
       this.#open = undefined;
     }
   }

@@ -3,9 +3,9 @@
  * sample entries of ISO/IEC 14496-15 and -14): access units in, an init
  * segment and media segments out. Pure: no clock of its own, no I/O.
  *
- * Tracks: H.264, H.265, AAC and Opus are muxed, one fMP4 track each (track_ID
- * 1, 2, … in SDP order); G.711 and other encodings are left out (see
- * `codec_config.ts`). A video track without parameter sets in its SDP waits
+ * Tracks: H.264, H.265, AAC, Opus and G.711 (as FLAC, `flac_entry.ts`) are
+ * muxed, one fMP4 track each (track_ID 1, 2, … in SDP order); other encodings
+ * are left out (see `codec_config.ts`). A video track without parameter sets in its SDP waits
  * for them in-band; until every video track has them nothing is muxed.
  *
  * Timing: each track's timescale is its RTP clock rate. Timestamps are
@@ -170,7 +170,10 @@ export class Fmp4Muxer {
     return this.#collect(false);
   }
 
-  /** Everything still held (the stream ended): the last samples last as long as the one before. */
+  /**
+   * Everything still held (the stream ended): the last samples last as long as
+   * the one before (G.711: as long as their own samples).
+   */
   flush(): Fmp4Output[] {
     for (const track of this.#tracks) track.flush();
     return this.#collect(true);
@@ -201,6 +204,17 @@ export class Fmp4Muxer {
   #pushAudio(track: MuxTrack, au: AccessUnit, wallclockMs: number): void {
     if (!this.#configured()) {
       this.#droppedSamples += au.units.length;
+      return;
+    }
+    if (track.flac) {
+      // RFC 3551 §4.5.14: a G.711 payload is its samples, one byte each, the
+      // timestamp the first one's; each becomes a FLAC frame (or a few, when long).
+      for (const unit of au.units) {
+        for (const { frame, offset, samples } of track.flac.frames(unit)) {
+          const sample = { data: frame, sync: true, duration: samples };
+          this.#accept(track, sample, au.timestamp + offset, wallclockMs);
+        }
+      }
       return;
     }
     // RFC 3640 §3.2.3.1: several AAC frames in one packet follow each other by one frame each.

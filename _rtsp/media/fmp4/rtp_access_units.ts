@@ -2,7 +2,8 @@
  * RTP packets back into access units, per track, for the muxer: H.264
  * (RFC 6184: single NAL unit, STAP-A, FU-A) and H.265 (RFC 7798: single, AP,
  * FU) through `../../rtp/nal_depacketizer.ts`, AAC (RFC 3640 AU headers,
- * AAC-hbr or the fmtp's sizes) and Opus (RFC 7587: one packet, one frame)
+ * AAC-hbr or the fmtp's sizes), Opus (RFC 7587: one packet, one frame) and
+ * G.711 (RFC 3551 §4.5.14: one packet, its samples)
  * through the depacketizers that already exist. Timestamps stay raw RTP
  * timestamps (32-bit); `rtp_timeline.ts` extends them.
  *
