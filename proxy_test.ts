@@ -91,13 +91,16 @@ await toolTest(
     await using camera = await startGstCamera();
     for (const transport of ["tcp", "udp"] as const) {
       await using proxy = await startProxy([{ pattern: "/cam", source: camera.url, transport }]);
-      const r = await ffmpegDecode(proxy.url("/cam"), 3, ["-rtsp_transport", "tcp"]);
+      // The three readers at once: one upstream session serves them all.
+      const [r, u, g] = await Promise.all([
+        ffmpegDecode(proxy.url("/cam"), 3, ["-rtsp_transport", "tcp"]),
+        ffmpegDecode(proxy.url("/cam"), 3, ["-rtsp_transport", "udp"]),
+        gstRun(gstPlayPipeline(proxy.url("/cam"), { protocol: "tcp" }), 3),
+      ]);
       assert.equal(r.errors, "", `upstream over ${transport}`);
       assert.ok(r.frames >= 60, `${transport}: ${r.frames} frames`);
-      const u = await ffmpegDecode(proxy.url("/cam"), 3, ["-rtsp_transport", "udp"]);
       assert.equal(u.errors, "", `upstream over ${transport}, reader over UDP`);
       assert.ok(u.frames >= 60, `${transport} → udp: ${u.frames} frames`);
-      const g = await gstRun(gstPlayPipeline(proxy.url("/cam"), { protocol: "tcp" }), 3);
       assert.deepEqual(g.problems, [], `GStreamer, upstream over ${transport}`);
       assert.ok(g.buffers > 40, `GStreamer: ${g.buffers} buffers`);
     }

@@ -58,12 +58,15 @@ for (const transport of ["tcp", "udp"] as const) {
       await using srv = await startTestServer();
       await using _pub = ffmpegPublish(srv.url("/live"), `${dir}/clip.mp4`, transport);
       await waitForStream(srv.port, "/live");
-      for (const readOver of ["udp", "tcp"]) {
-        const r = await ffmpegDecode(srv.url("/live"), 3, ["-rtsp_transport", readOver]);
+      const overs = ["udp", "tcp"];
+      const reads = await Promise.all(
+        overs.map((readOver) => ffmpegDecode(srv.url("/live"), 3, ["-rtsp_transport", readOver])),
+      );
+      reads.forEach((r, i) => {
         assert.equal(r.code, 0, r.errors);
-        assert.equal(r.errors, "", `read over ${readOver}`);
-        assert.ok(Math.abs(r.frames - 75) <= 7.5, `read over ${readOver}: ${r.frames} frames`);
-      }
+        assert.equal(r.errors, "", `read over ${overs[i]}`);
+        assert.ok(Math.abs(r.frames - 75) <= 7.5, `read over ${overs[i]}: ${r.frames} frames`);
+      });
     },
   );
 }
