@@ -5,6 +5,7 @@
  */
 
 import { INTERLEAVED_HEADER_BYTES, writeInterleavedHeader } from "../../_rtsp/interleaved.ts";
+import { concatBytes } from "../../_rtsp/bytes.ts";
 
 /** The packets of one access unit of one track. */
 export interface MediaFrame {
@@ -102,20 +103,11 @@ export class FrameBatch {
     let bytes = this.#byLayout.get(key);
     if (bytes === undefined) {
       const parts: Uint8Array[] = [];
-      let total = 0;
       for (const delivery of this.deliveries) {
         const channel = channels.get(delivery.frame.trackIndex);
-        if (channel === undefined) continue;
-        const part = delivery.interleaved(channel);
-        parts.push(part);
-        total += part.length;
+        if (channel !== undefined) parts.push(delivery.interleaved(channel));
       }
-      bytes = new Uint8Array(total);
-      let at = 0;
-      for (const part of parts) {
-        bytes.set(part, at);
-        at += part.length;
-      }
+      bytes = concatBytes(...parts);
       this.#byLayout.set(key, bytes);
     }
     return bytes;
