@@ -134,6 +134,10 @@ export class RawClient {
     timeoutMs: number,
   ): Promise<Array<{ channel: number; payload: Uint8Array }>> {
     const deadline = Date.now() + timeoutMs;
+    // Frames that came in the same read as the last response are in the buffer
+    // already: take them before waiting for more bytes, or a caller waiting for
+    // one frame waits for the packet after it.
+    for (let r = this.#take(); r; r = this.#take()) this.#pending.push(r);
     while (this.frames.length < count) {
       const left = deadline - Date.now();
       if (left <= 0) break;
