@@ -38,7 +38,8 @@
  * $FLOOR_SRC) built into bench/.cache/fanout/; the clip is made there with ffmpeg.
  * Environment: FANOUT_SECONDS (measured window per step, default 8),
  * FANOUT_PULL_TRANSPORT (tcp or udp: how `proxy` and `edge` pull; default auto),
- * FANOUT_STEPS (reader counts, default 0,50,100,200).
+ * FANOUT_STEPS (reader counts, default 0,50,100,200), FANOUT_RESULTS (where
+ * the JSON goes instead of bench/results/fanout_latest.json).
  * Output: a markdown table on stdout, bench/results/fanout_latest.json.
  * @module
  */
@@ -63,7 +64,7 @@ import {
   startPublisher,
   waitForStream,
 } from "./fanout_targets.ts";
-import { fitLine, fmt, round } from "./fanout_stats.ts";
+import { fitLine, fmt, median, round } from "./fanout_stats.ts";
 
 /** Seconds of rtspload's measurement window per step. */
 const WINDOW_SECONDS = Number(Deno.env.get("FANOUT_SECONDS") ?? 8);
@@ -99,7 +100,8 @@ const REFERENCES = {
 const benchDir = fileURLToPath(new URL(".", import.meta.url));
 const repoDir = fileURLToPath(new URL("..", import.meta.url));
 const cacheDir = `${benchDir}.cache/fanout`;
-const resultsFile = `${benchDir}results/fanout_latest.json`;
+/** Where the JSON goes; `FANOUT_RESULTS` moves it (`ws_vs_tcp.ts` keeps each run's). */
+const resultsFile = Deno.env.get("FANOUT_RESULTS") ?? `${benchDir}results/fanout_latest.json`;
 const CLIP_NAME = "bench2m.mp4";
 /** Where ffmpeg publishes with --publish. */
 const PUBLISH_PATH = "/bench";
@@ -440,12 +442,6 @@ function judgeWebSocket(step: Step, streamMbps: number): Pick<Step, "verdict" | 
 }
 
 /** The middle of `xs` (the mean of the two middle values for an even count). */
-function median(xs: number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
 /** Runs every step of one series and fits its line. */
 async function runSeries(
   tools: Tools,
@@ -709,7 +705,9 @@ async function main(): Promise<number> {
       `\n${s.server} ${s.stream} ${s.transport} logged:\n  ${s.serverProblems.join("\n  ")}`,
     );
   }
-  Deno.mkdirSync(`${benchDir}results`, { recursive: true });
+  Deno.mkdirSync(resultsFile.slice(0, resultsFile.lastIndexOf("/") + 1) || ".", {
+    recursive: true,
+  });
   Deno.writeTextFileSync(
     resultsFile,
     JSON.stringify(

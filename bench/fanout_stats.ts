@@ -42,3 +42,11 @@ export function fmt(n: number | undefined, digits = 2): string {
 export function round(n: number | undefined, digits = 4): number | null {
   return n !== undefined && Number.isFinite(n) ? Number(n.toFixed(digits)) : null;
 }
+
+/** The middle of `xs` (the mean of the two middle ones for an even count); NaN for none. */
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return NaN;
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
