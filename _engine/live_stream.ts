@@ -14,7 +14,7 @@ import { FramePacketizer } from "../_rtsp/rtp/frame_packetizer.ts";
 import { H264Packetizer } from "../_rtsp/rtp/h264_packetizer.ts";
 import type { Packetizer } from "../_rtsp/rtp/packetizer.ts";
 import { RtcpSender, SentCounts } from "../_rtsp/rtp/rtcp_sender.ts";
-import { Broadcast } from "./broadcast.ts";
+import { Broadcast, MAX_AUDIO_HOLD_MS } from "./broadcast.ts";
 import type { Reader } from "./reader.ts";
 import type { SharedStream } from "./library.ts";
 
@@ -47,7 +47,7 @@ export class LiveStream implements SharedStream {
   #initialTimestamps: number[];
   #sent: SentCounts[];
   #rtcp: RtcpSender;
-  #broadcast = new Broadcast();
+  #broadcast: Broadcast;
   #cancelTick: Cancel | undefined;
   #cancelReports: Cancel;
   #closed = false;
@@ -66,6 +66,11 @@ export class LiveStream implements SharedStream {
     this.#initialTimestamps = tracks.map(() => options.random32() >>> 0);
     this.#sent = tracks.map(() => new SentCounts());
     this.#rtcp = new RtcpSender(options.cname);
+    // Audio (20 ms PCMU packets, 50 a second) waits for the next picture to
+    // share its write to each TCP reader, as on relayed streams (broadcast.ts).
+    this.#broadcast = new Broadcast({
+      holdAudio: { scheduler: options.scheduler, maxHoldMs: MAX_AUDIO_HOLD_MS },
+    });
     this.#packetizers = tracks.map((track, i) => {
       const common = {
         payloadType: track.description.payloadType,
@@ -179,6 +184,8 @@ export class LiveStream implements SharedStream {
 
   #sendReports(): void {
     if (this.#broadcast.readerCount === 0) return;
+    // A report describes the packets sent before it (RFC 3550, 6.4.1): held audio goes first.
+    this.#broadcast.flush();
     const now = this.#options.scheduler.now();
     const reports = this.#ssrcs.map((_, i) => this.#senderReport(i, now));
     for (const reader of this.#broadcast.readers()) {
