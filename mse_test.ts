@@ -306,11 +306,14 @@ await toolTest(
     console.log(`/live: currentTime advanced ${movedLive.toFixed(2)} s in 2 s`);
     assert.ok(movedLive > 1.5 && movedLive < 2.5, `currentTime moved ${movedLive} s in 2 s`);
 
-    // The publisher goes: the page says so, and plays again by itself when a new one comes.
+    // The publisher goes: the page says so, and plays again by itself when a
+    // new one comes, here with Opus instead of AAC (RFC 7587 over RTSP, `Opus`
+    // + `dOps` in the init segment), which Chromium's MSE plays too.
+    const opus = await h264OpusClip(media);
     await publisher.kill();
     const status = `document.getElementById("player-status").textContent`;
     assert.ok(await page.waitFor(`${video}.dataset.closed === "1000 the stream ended"`, 10_000));
-    await using again = ffmpegPublish(srv.url("/live"), `${media}/clip.mp4`, "tcp");
+    await using again = ffmpegPublish(srv.url("/live"), opus, "tcp");
     await waitForStream(srv.port, "/live");
     const reconnected = Date.now();
     assert.ok(
@@ -321,11 +324,34 @@ await toolTest(
       `did not play again: ${await page.evaluate<string>(status)}`,
     );
     console.log(`/live: playing again ${Date.now() - reconnected} ms after the new publisher`);
+    assert.match(
+      await page.evaluate<string>(`${video}.dataset.codecs`),
+      /^avc1\.42c0[0-9a-f]{2},opus$/,
+    );
+    const audioBefore = await page.evaluate<number>(`${video}.webkitAudioDecodedByteCount`);
     const movedAgain = await advance(page, 1000);
     assert.ok(movedAgain > 0.5, `currentTime moved ${movedAgain} s in 1 s after reconnecting`);
+    const opusDecoded = await page.evaluate<number>(`${video}.webkitAudioDecodedByteCount`) -
+      audioBefore;
+    console.log(`/live with Opus: ${opusDecoded} bytes of audio decoded in 1 s`);
+    // The count is of coded bytes the audio decoder took: libopus's default
+    // stereo rate is ~96-128 kbit/s, so well over 5 kB in a second.
+    assert.ok(opusDecoded > 5_000, `${opusDecoded} bytes of Opus decoded in 1 s`);
     await again.kill();
   },
 );
+
+/** `clip.mp4`'s H.264 with a 440 Hz tone as Opus (48 kHz stereo) instead of its AAC, in a directory of its own. */
+async function h264OpusClip(media: string): Promise<string> {
+  const out = `${await Deno.makeTempDir({ prefix: "rtsp_ts_opus_" })}/h264_opus.mp4`;
+  const made = await run("ffmpeg", [
+    ...["-v", "error", "-y", "-i", `${media}/clip.mp4`],
+    ...["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-map", "0:v", "-map", "1:a"],
+    ...["-c:v", "copy", "-c:a", "libopus", "-ac", "2", "-t", "10", out],
+  ]);
+  assert.equal(made.code, 0, made.stderr);
+  return out;
+}
 
 /** Every `step`-th pixel's RGB of the picture shown, row by row, drawn through a canvas. */
 function pictureGrid(step: number): string {
