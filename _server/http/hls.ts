@@ -18,11 +18,17 @@ import type { SharedStream } from "../../_engine/library.ts";
 import { type BlockTarget, HlsMuxer, type WaitOutcome } from "../../_engine/hls/hls_muxer.ts";
 import type { App } from "../app.ts";
 import type { Logger } from "../log.ts";
-import type { Handler, HttpContext, RoutedRequest } from "./handler.ts";
+import type { Handler, HttpContext } from "./handler.ts";
 import { byteRange } from "./byte_range.ts";
 import type { BrowserTraffic, HlsRequestKind } from "./browser_traffic.ts";
 import { errorResponse } from "./json.ts";
-import { hlsHeaders, MP4_TYPE, PLAYLIST_TYPE } from "./hls_headers.ts";
+import {
+  countHlsAnswer,
+  hlsHeaders,
+  type HlsInput,
+  MP4_TYPE,
+  PLAYLIST_TYPE,
+} from "./hls_headers.ts";
 
 const UTF8 = new TextEncoder();
 
@@ -170,23 +176,8 @@ export class HlsServer {
     for (const path of [...this.#entries.keys()]) this.#stop(path, "the server closes");
   }
 
-  /**
-   * Counts an answer with a body of `length` bytes (none for HEAD, RFC 9110,
-   * 9.3.2), and its client as one of the path's HLS readers for a part or segment.
-   */
-  #served(
-    input: RoutedRequest<"hls-playlist"> | RoutedRequest<"hls-file">,
-    kind: HlsRequestKind,
-    length: number,
-  ): void {
-    const bytes = input.request.method === "HEAD" ? 0 : length;
-    this.#traffic?.hlsServed(
-      input.route.path,
-      kind,
-      input.address,
-      bytes,
-      this.#app.scheduler.now(),
-    );
+  #served(input: HlsInput, kind: HlsRequestKind, length: number): void {
+    countHlsAnswer(this.#traffic, input, kind, length, this.#app.scheduler.now());
   }
 
   #headers(type: string): Record<string, string> {
@@ -195,7 +186,7 @@ export class HlsServer {
 
   /** The muxer of the request's path, made if needed; or the error to answer. */
   #entry(
-    input: RoutedRequest<"hls-playlist"> | RoutedRequest<"hls-file">,
+    input: HlsInput,
     context: HttpContext,
   ): Entry | Response {
     const path = input.route.path;

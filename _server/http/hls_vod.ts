@@ -34,9 +34,15 @@ import type { Logger } from "../log.ts";
 import { findBrowserFile } from "./browser_stream.ts";
 import type { BrowserTraffic, HlsRequestKind } from "./browser_traffic.ts";
 import { rangedResponse } from "./byte_range.ts";
-import type { Handler, HttpContext, RoutedRequest } from "./handler.ts";
+import type { Handler, HttpContext } from "./handler.ts";
 import { errorResponse } from "./json.ts";
-import { hlsHeaders, MP4_TYPE, PLAYLIST_TYPE } from "./hls_headers.ts";
+import {
+  countHlsAnswer,
+  hlsHeaders,
+  type HlsInput,
+  MP4_TYPE,
+  PLAYLIST_TYPE,
+} from "./hls_headers.ts";
 
 /** Requests answered at once: each may parse a file or read and hold one segment (2 cores). */
 export const MAX_VOD_BUILDS = 2;
@@ -45,8 +51,6 @@ export const MAX_VOD_BUILDS = 2;
 export const MAX_VOD_WAITING = 32;
 
 const UTF8 = new TextEncoder();
-
-type HlsInput = RoutedRequest<"hls-playlist"> | RoutedRequest<"hls-file">;
 
 /** A file opened for one request, with its plan. */
 interface OpenedVod {
@@ -173,17 +177,9 @@ export class HlsVod {
     );
   }
 
-  /** Counts an answer as live HLS answers are (`rtsp_hls_requests_total`); no body for HEAD. */
+  /** Counts an answer as live HLS answers are, the path marked as a file. */
   #served(input: HlsInput, kind: HlsRequestKind, length: number): void {
-    const bytes = input.request.method === "HEAD" ? 0 : length;
-    this.#traffic?.hlsServed(
-      input.route.path,
-      kind,
-      input.address,
-      bytes,
-      this.#app.scheduler.now(),
-      true,
-    );
+    countHlsAnswer(this.#traffic, input, kind, length, this.#app.scheduler.now(), true);
   }
 
   #headers(type: string): Record<string, string> {
