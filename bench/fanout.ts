@@ -441,7 +441,6 @@ function judgeWebSocket(step: Step, streamMbps: number): Pick<Step, "verdict" | 
   return { verdict: problems.length ? problems.join(", ") : "ok", complete: !problems.length };
 }
 
-/** The middle of `xs` (the mean of the two middle values for an even count). */
 /** Runs every step of one series and fits its line. */
 async function runSeries(
   tools: Tools,
